@@ -1,0 +1,15 @@
+/** @type {import('jest').Config} */
+module.exports = {
+  testEnvironment: "node",
+  transform: {
+    "^.+\\.ts$": ["ts-jest", { isolatedModules: true }],
+    // jose ships ESM only; jest's CommonJS runtime needs it transpiled.
+    "node_modules/jose/.+\\.js$": ["ts-jest", { isolatedModules: true, tsconfig: { allowJs: true } }],
+  },
+  transformIgnorePatterns: ["/node_modules/(?!jose/)"],
+  testMatch: ["<rootDir>/test/**/*.test.ts"],
+  moduleFileExtensions: ["ts", "js", "json"],
+  // Integration and e2e suites start real servers; two workers on a two-core machine.
+  maxWorkers: 2,
+  testTimeout: 30000,
+};
