@@ -2,9 +2,9 @@
 module.exports = {
   testEnvironment: "node",
   transform: {
-    "^.+\\.ts$": ["ts-jest", { isolatedModules: true }],
+    "^.+\\.ts$": "ts-jest",
     // jose ships ESM only; jest's CommonJS runtime needs it transpiled.
-    "node_modules/jose/.+\\.js$": ["ts-jest", { isolatedModules: true, tsconfig: { allowJs: true } }],
+    "node_modules/jose/.+\\.js$": ["ts-jest", { tsconfig: { allowJs: true } }],
   },
   transformIgnorePatterns: ["/node_modules/(?!jose/)"],
   testMatch: ["<rootDir>/test/**/*.test.ts"],

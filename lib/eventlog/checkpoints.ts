@@ -1,0 +1,93 @@
+import { DuplicateKeyError, type DocCollection, type Store } from "../store/types";
+
+export interface RunnerFault {
+  pos: number;
+  message: string;
+  at: number;
+}
+
+export interface CheckpointDoc {
+  _id: string;
+  pos: number;
+  owner: string | null;
+  leaseUntil: number;
+  updatedAt: number;
+  /** Set while the runner is halted on a poison event or a hole in the log. */
+  fault: RunnerFault | null;
+}
+
+export class LeaseLostError extends Error {
+  override readonly name = "LeaseLostError";
+  constructor(readonly runner: string, readonly owner: string) {
+    super(`runner ${runner}: ${owner} no longer holds the lease (another runner took over)`);
+  }
+}
+
+export const CHECKPOINTS = "checkpoints";
+
+/**
+ * Checkpoints under a lease. Every write names the owner and the position it read, so a runner
+ * that stalled past its lease (GC pause, partition) finds its write refused instead of moving a
+ * newer checkpoint backwards.
+ */
+export class Checkpoints {
+  private readonly docs: DocCollection<CheckpointDoc>;
+
+  constructor(store: Store, private readonly now: () => number = Date.now) {
+    this.docs = store.collection<CheckpointDoc>(CHECKPOINTS);
+  }
+
+  get(name: string): Promise<CheckpointDoc | null> {
+    return this.docs.get(name);
+  }
+
+  list(): Promise<CheckpointDoc[]> {
+    return this.docs.find({}, { sort: { _id: 1 } });
+  }
+
+  /** Takes or renews the lease; returns the checkpoint when this owner now holds it. */
+  async acquire(name: string, owner: string, leaseMs: number): Promise<CheckpointDoc | null> {
+    const now = this.now();
+    try {
+      await this.docs.insert({ _id: name, pos: 0, owner: null, leaseUntil: 0, updatedAt: now, fault: null });
+    } catch (err) {
+      if (!(err instanceof DuplicateKeyError)) throw err;
+    }
+    const taken = await this.docs.updateOne(
+      { _id: name, $or: [{ owner }, { leaseUntil: { $lt: now } }] },
+      { owner, leaseUntil: now + leaseMs },
+    );
+    return taken ? this.docs.get(name) : null;
+  }
+
+  /** Moves the checkpoint from `from` to `to`; throws LeaseLostError when fenced off. */
+  async advance(name: string, owner: string, from: number, to: number, leaseMs: number): Promise<void> {
+    const now = this.now();
+    const ok = await this.docs.updateOne(
+      { _id: name, owner, pos: from, leaseUntil: { $gte: now } },
+      { pos: to, leaseUntil: now + leaseMs, updatedAt: now, fault: null },
+    );
+    if (!ok) throw new LeaseLostError(name, owner);
+  }
+
+  async renew(name: string, owner: string, pos: number, leaseMs: number): Promise<void> {
+    const now = this.now();
+    const ok = await this.docs.updateOne(
+      { _id: name, owner, pos, leaseUntil: { $gte: now } },
+      { leaseUntil: now + leaseMs },
+    );
+    if (!ok) throw new LeaseLostError(name, owner);
+  }
+
+  async recordFault(name: string, owner: string, fault: RunnerFault | null): Promise<void> {
+    await this.docs.updateOne({ _id: name, owner }, { fault, updatedAt: this.now() });
+  }
+
+  async release(name: string, owner: string): Promise<void> {
+    await this.docs.updateOne({ _id: name, owner }, { leaseUntil: 0 });
+  }
+
+  async remove(name: string): Promise<void> {
+    await this.docs.deleteOne({ _id: name });
+  }
+}

@@ -1,0 +1,196 @@
+import { DuplicateKeyError, type DocCollection, type Store } from "../store/types";
+import { Checkpoints } from "./checkpoints";
+import { applyBatch, checkpointName, generationCollection, type Projection, type ReadDoc } from "./projection";
+import { Runner, type RunnerLogger, type RunnerOptions, type RunnerStatus } from "./runner";
+
+export interface ProjectionMeta {
+  _id: string;
+  /** The generation queries read. */
+  generation: number;
+  /** A generation being built from position 0, switched to when it has caught up. */
+  rebuilding: number | null;
+  switchedAt: number;
+}
+
+export const PROJECTIONS = "projections";
+
+export interface ProjectionStatus {
+  projection: string;
+  generation: number;
+  collection: string;
+  rebuilding: number | null;
+  runners: Array<RunnerStatus & { generation: number }>;
+}
+
+export type RunnerTuning = Pick<RunnerOptions, "batchSize" | "pollMs" | "leaseMs" | "gapTimeoutMs" | "attempts" | "retryDelayMs">;
+
+export interface ProjectionHostOptions {
+  store: Store;
+  projection: Projection;
+  owner: string;
+  logger: RunnerLogger;
+  tuning?: RunnerTuning;
+  /** Called on this node after it switched queries to a new generation. */
+  onSwitch?(collection: string): void;
+  /** How long the old generation stays readable for nodes that have not switched yet. */
+  retireAfterMs?: number;
+}
+
+/**
+ * Runs one projection on this node: the runner of the live generation and, during a rebuild,
+ * the runner filling the next generation from position 0. Several nodes may host the same
+ * projection; leases make sure each generation is applied by one of them at a time.
+ */
+export class ProjectionHost {
+  private readonly meta: DocCollection<ProjectionMeta>;
+  private readonly checkpoints: Checkpoints;
+  private readonly runners = new Map<number, Runner>();
+  private current: ProjectionMeta | null = null;
+  private switching = false;
+
+  constructor(private readonly options: ProjectionHostOptions) {
+    this.meta = options.store.collection<ProjectionMeta>(PROJECTIONS);
+    this.checkpoints = new Checkpoints(options.store);
+  }
+
+  get name(): string {
+    return this.options.projection.name;
+  }
+
+  /** The physical collection queries should read now. */
+  get collection(): string {
+    return generationCollection(this.options.projection, this.current?.generation ?? 1);
+  }
+
+  async start(): Promise<void> {
+    await this.refresh();
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([...this.runners.values()].map((r) => r.stop()));
+    this.runners.clear();
+  }
+
+  wake(): void {
+    for (const runner of this.runners.values()) runner.wake();
+  }
+
+  resume(): void {
+    for (const runner of this.runners.values()) runner.resume();
+  }
+
+  /** Waits until the live generation has applied `pos`. */
+  async waitFor(pos: number, timeoutMs: number): Promise<boolean> {
+    const runner = this.current && this.runners.get(this.current.generation);
+    return runner ? runner.waitFor(pos, timeoutMs) : false;
+  }
+
+  /** Starts building the next generation; queries keep reading the current one meanwhile. */
+  async rebuild(): Promise<number> {
+    const meta = await this.loadMeta();
+    if (meta.rebuilding !== null) return meta.rebuilding;
+    const next = meta.generation + 1;
+    // Leftovers of an abandoned attempt would break the "from zero" promise.
+    await this.options.store.collection(generationCollection(this.options.projection, next)).drop();
+    await this.checkpoints.remove(checkpointName(this.options.projection, next));
+    const ok = await this.meta.updateOne({ _id: this.name, generation: meta.generation, rebuilding: null }, { rebuilding: next });
+    if (!ok) return (await this.loadMeta()).rebuilding ?? meta.generation;
+    this.options.logger.info(`projection ${this.name}: rebuilding into generation ${next}`);
+    await this.refresh();
+    return next;
+  }
+
+  /** Aligns the runners on this node with the shared metadata (after a switch elsewhere). */
+  async refresh(): Promise<void> {
+    const meta = await this.loadMeta();
+    const previous = this.current?.generation;
+    this.current = meta;
+    const wanted = new Set([meta.generation, ...(meta.rebuilding ? [meta.rebuilding] : [])]);
+    for (const [generation, runner] of this.runners) {
+      if (!wanted.has(generation)) {
+        this.runners.delete(generation);
+        await runner.stop();
+      }
+    }
+    for (const generation of wanted) if (!this.runners.has(generation)) await this.startRunner(generation);
+    if (previous !== undefined && previous !== meta.generation) this.options.onSwitch?.(this.collection);
+  }
+
+  async status(): Promise<ProjectionStatus> {
+    const meta = this.current ?? (await this.loadMeta());
+    const runners = await Promise.all(
+      [...this.runners.entries()].map(async ([generation, r]) => ({ ...(await r.status()), generation })),
+    );
+    return {
+      projection: this.name,
+      generation: meta.generation,
+      collection: this.collection,
+      rebuilding: meta.rebuilding,
+      runners,
+    };
+  }
+
+  private async startRunner(generation: number): Promise<void> {
+    const { projection, store, tuning } = this.options;
+    const docs = store.collection<ReadDoc>(generationCollection(projection, generation));
+    for (const index of projection.indexes ?? []) await docs.ensureIndex(index);
+    const runner = new Runner({
+      ...tuning,
+      name: checkpointName(projection, generation),
+      log: store.log(projection.log),
+      checkpoints: this.checkpoints,
+      owner: this.options.owner,
+      logger: this.options.logger,
+      handle: (commits) => applyBatch(projection, docs, commits),
+    });
+    this.runners.set(generation, runner);
+    runner.start();
+    if (this.current?.rebuilding === generation) void this.watchRebuild(generation, runner);
+  }
+
+  private async watchRebuild(generation: number, runner: Runner): Promise<void> {
+    while (this.runners.get(generation) === runner && this.current?.rebuilding === generation) {
+      await this.switchIfCaughtUp(generation, runner).catch((err) =>
+        this.options.logger.warn(`projection ${this.name}: switch check failed: ${String(err)}`),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+
+  private async switchIfCaughtUp(generation: number, runner: Runner): Promise<void> {
+    if (this.switching) return;
+    const status = await runner.status();
+    if (status.lag > 0 || status.state === "standby" || status.state === "starting") return;
+    this.switching = true;
+    try {
+      const old = this.current!.generation;
+      const ok = await this.meta.updateOne(
+        { _id: this.name, generation: old, rebuilding: generation },
+        { generation, rebuilding: null, switchedAt: Date.now() },
+      );
+      if (!ok) return;
+      this.options.logger.info(`projection ${this.name}: switched to generation ${generation} at position ${status.pos}`);
+      await this.refresh();
+      const timer = setTimeout(() => void this.retire(old), this.options.retireAfterMs ?? 30_000);
+      timer.unref();
+    } finally {
+      this.switching = false;
+    }
+  }
+
+  private async retire(old: number): Promise<void> {
+    await this.options.store.collection(generationCollection(this.options.projection, old)).drop();
+    await this.checkpoints.remove(checkpointName(this.options.projection, old));
+  }
+
+  private async loadMeta(): Promise<ProjectionMeta> {
+    const existing = await this.meta.get(this.name);
+    if (existing) return existing;
+    try {
+      await this.meta.insert({ _id: this.name, generation: 1, rebuilding: null, switchedAt: Date.now() });
+    } catch (err) {
+      if (!(err instanceof DuplicateKeyError)) throw err;
+    }
+    return (await this.meta.get(this.name))!;
+  }
+}

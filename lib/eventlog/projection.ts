@@ -1,0 +1,139 @@
+import type { DocCollection, Filter, IndexSpec } from "../store/types";
+import { eventsOf, type Commit, type RecordedEvent } from "./types";
+
+/** Every read-model document remembers the last event applied to it. */
+export interface ReadDoc {
+  _id: string;
+  _pos?: number;
+  _idx?: number;
+}
+
+export interface ProjectionView<D extends ReadDoc> {
+  get(id: string): Promise<D | null>;
+  /** Documents matching a query (pending changes of this batch are written first). */
+  find(filter: Filter): Promise<D[]>;
+  put(doc: D): void;
+  remove(id: string): void;
+}
+
+export interface Projection<D extends ReadDoc = ReadDoc> {
+  /** Unique name, e.g. "catalogue.events". */
+  name: string;
+  /** The event log it reads. */
+  log: string;
+  /** Base collection name; generations live in `${collection}_g${n}`. */
+  collection: string;
+  indexes?: IndexSpec[];
+  /**
+   * Applies one event. A document missing on an update means it was deleted later in the
+   * log (this is a replay): leave it missing.
+   */
+  apply(event: RecordedEvent, view: ProjectionView<D>): void | Promise<void>;
+}
+
+interface Entry<D> {
+  doc: D | null;
+  /** The guard of the stored version: writes are compare-and-set on it. */
+  stored: { pos: number; idx: number } | null;
+  dirty: boolean;
+}
+
+const FLUSH_CONCURRENCY = 16;
+
+/**
+ * Applies a batch of commits to a read model: documents are read once, changed in memory,
+ * and written back at the end with a compare-and-set on the guard they were read with.
+ * An event at or below a document's guard was applied already and changes nothing, so the
+ * batch can be replayed after a crash.
+ */
+export async function applyBatch<D extends ReadDoc>(
+  projection: Projection<D>,
+  docs: DocCollection<D>,
+  commits: readonly Commit[],
+): Promise<void> {
+  const cache = new Map<string, Entry<D>>();
+  let current: RecordedEvent | null = null;
+
+  const load = async (id: string): Promise<Entry<D>> => {
+    let entry = cache.get(id);
+    if (!entry) {
+      const doc = await docs.get(id);
+      entry = { doc, stored: doc ? guardOf(doc) : null, dirty: false };
+      cache.set(id, entry);
+    }
+    return entry;
+  };
+  const alreadyApplied = (doc: D | null, event: RecordedEvent): boolean =>
+    !!doc && compareGuard(guardOf(doc), { pos: event.pos, idx: event.index }) >= 0;
+
+  const flush = async (): Promise<void> => {
+    const dirty = [...cache.entries()].filter(([, e]) => e.dirty);
+    for (let i = 0; i < dirty.length; i += FLUSH_CONCURRENCY) {
+      await Promise.all(dirty.slice(i, i + FLUSH_CONCURRENCY).map(([id, e]) => write(docs, projection.name, id, e)));
+    }
+    for (const [, e] of dirty) {
+      e.stored = e.doc ? guardOf(e.doc) : null;
+      e.dirty = false;
+    }
+  };
+
+  const view: ProjectionView<D> = {
+    get: async (id) => (await load(id)).doc,
+    find: async (filter) => {
+      await flush();
+      const found = await docs.find(filter);
+      for (const doc of found) if (!cache.has(doc._id)) cache.set(doc._id, { doc, stored: guardOf(doc), dirty: false });
+      return found.map((doc) => cache.get(doc._id)?.doc ?? doc).filter((d): d is D => d !== null);
+    },
+    put: (doc) => {
+      const event = current!;
+      const entry = cache.get(doc._id);
+      if (!entry) throw new Error(`projection ${projection.name}: put(${doc._id}) without get() first`);
+      if (alreadyApplied(entry.doc, event)) return;
+      entry.doc = { ...doc, _pos: event.pos, _idx: event.index };
+      entry.dirty = true;
+    },
+    remove: (id) => {
+      const event = current!;
+      const entry = cache.get(id);
+      if (!entry) throw new Error(`projection ${projection.name}: remove(${id}) without get() first`);
+      if (!entry.doc || alreadyApplied(entry.doc, event)) return;
+      entry.doc = null;
+      entry.dirty = true;
+    },
+  };
+
+  for (const commit of commits) {
+    for (const event of eventsOf(commit)) {
+      current = event;
+      await projection.apply(event, view);
+    }
+  }
+  await flush();
+}
+
+async function write<D extends ReadDoc>(docs: DocCollection<D>, name: string, id: string, entry: Entry<D>): Promise<void> {
+  const guard: Filter = entry.stored ? { _id: id, _pos: entry.stored.pos, _idx: entry.stored.idx } : { _id: id };
+  let ok: boolean;
+  if (!entry.doc) ok = entry.stored ? await docs.deleteOne(guard) : true;
+  else if (!entry.stored) ok = await docs.insert(entry.doc).then(() => true);
+  else ok = await docs.replaceOne(guard, entry.doc);
+  if (!ok) throw new Error(`projection ${name}: document ${id} was changed by another writer`);
+}
+
+function guardOf(doc: ReadDoc): { pos: number; idx: number } {
+  return { pos: doc._pos ?? 0, idx: doc._idx ?? 0 };
+}
+
+function compareGuard(a: { pos: number; idx: number }, b: { pos: number; idx: number }): number {
+  return a.pos - b.pos || a.idx - b.idx;
+}
+
+export function generationCollection(projection: Pick<Projection, "collection">, generation: number): string {
+  return `${projection.collection}_g${generation}`;
+}
+
+export function checkpointName(projection: Pick<Projection, "name">, generation: number): string {
+  return `${projection.name}@g${generation}`;
+}
+

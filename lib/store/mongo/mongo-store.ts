@@ -1,0 +1,65 @@
+import mongoose, { type Connection } from "mongoose";
+import type { Commit, EventLog, EventLogHooks } from "../../eventlog/types";
+import type { Doc, Store } from "../types";
+import { MongoCollection } from "./mongo-collection";
+import { MongoLog } from "./mongo-log";
+
+export interface MongoStoreOptions {
+  uri: string;
+  /**
+   * Use mongoose's default connection. The app does, because moleculer-db-adapter-mongoose
+   * works on it; tests that open several stores in one process use their own connections.
+   */
+  sharedConnection?: boolean;
+  hooks?: EventLogHooks;
+}
+
+/** Commits of context X live in collection `X_commits`. */
+export function commitsCollection(log: string): string {
+  return `${log}_commits`;
+}
+
+export class MongoStore implements Store {
+  readonly kind = "mongo" as const;
+  private readonly logs = new Map<string, MongoLog>();
+
+  private constructor(
+    readonly connection: Connection,
+    private readonly options: MongoStoreOptions,
+  ) {}
+
+  static async open(options: MongoStoreOptions): Promise<MongoStore> {
+    const connectOptions = { serverSelectionTimeoutMS: 10_000 };
+    const connection = options.sharedConnection
+      ? (await mongoose.connect(options.uri, connectOptions)).connection
+      : await mongoose.createConnection(options.uri, connectOptions).asPromise();
+    return new MongoStore(connection, options);
+  }
+
+  log(name: string): EventLog {
+    let log = this.logs.get(name);
+    if (!log) {
+      log = new MongoLog(name, this.db().collection<Commit>(commitsCollection(name)), this.options.hooks);
+      this.logs.set(name, log);
+    }
+    return log;
+  }
+
+  collection<T extends Doc>(name: string): MongoCollection<T> {
+    return new MongoCollection<T>(name, this.db().collection<T>(name));
+  }
+
+  async ping(): Promise<void> {
+    await this.db().command({ ping: 1 });
+  }
+
+  async close(): Promise<void> {
+    await this.connection.close();
+  }
+
+  private db() {
+    const db = this.connection.db;
+    if (!db) throw new Error("MongoDB connection is not open");
+    return db;
+  }
+}
