@@ -7,6 +7,9 @@ module.exports = {
     "node_modules/jose/.+\\.js$": ["ts-jest", { tsconfig: { allowJs: true } }],
   },
   transformIgnorePatterns: ["/node_modules/(?!jose/)"],
+  // Starts the real servers (NATS, Kafka, MongoDB protocol) when they are not up yet.
+  globalSetup: "<rootDir>/test/support/global-setup.ts",
+  globalTeardown: "<rootDir>/test/support/global-teardown.ts",
   testMatch: ["<rootDir>/test/**/*.test.ts"],
   moduleFileExtensions: ["ts", "js", "json"],
   // Integration and e2e suites start real servers; two workers on a two-core machine.
