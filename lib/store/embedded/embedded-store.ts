@@ -62,7 +62,10 @@ export class EmbeddedStore implements Store {
       const filename = this.options.dataDir ? join(this.options.dataDir, `${name}.db`) : undefined;
       const datastore = new Datastore<Doc>({ filename, inMemoryOnly: !filename, autoload: true });
       if (filename) datastore.setAutocompactionInterval(COMPACT_EVERY_MS);
-      collection = new NedbCollection<Doc>(name, datastore);
+      const created: NedbCollection<Doc> = new NedbCollection<Doc>(name, datastore, () => {
+        if (this.collections.get(name) === created) this.collections.delete(name);
+      });
+      collection = created;
       this.collections.set(name, collection);
     }
     return collection as unknown as NedbCollection<T>;

@@ -10,6 +10,7 @@ export class NedbCollection<T extends Doc> implements DocCollection<T> {
   constructor(
     readonly name: string,
     readonly datastore: Datastore<T>,
+    private readonly onDrop: () => void = () => undefined,
   ) {}
 
   async get(id: string): Promise<T | null> {
@@ -66,8 +67,11 @@ export class NedbCollection<T extends Doc> implements DocCollection<T> {
     await this.datastore.ensureIndexAsync({ fieldName: spec.field, unique: spec.unique, sparse: spec.sparse });
   }
 
+  /** A dropped datastore is finished (NeDB never settles a later compaction of it). */
   async drop(): Promise<void> {
+    this.datastore.stopAutocompaction();
     await this.datastore.dropDatabaseAsync();
+    this.onDrop();
   }
 }
 

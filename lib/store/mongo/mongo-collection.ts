@@ -63,8 +63,10 @@ export class MongoCollection<T extends Doc> implements DocCollection<T> {
   }
 
   async drop(): Promise<void> {
-    await this.collection.drop().catch((err: { codeName?: string }) => {
-      if (err.codeName !== "NamespaceNotFound") throw err;
+    await this.collection.drop().catch((err: { code?: number; message?: string }) => {
+      // Dropping what is not there is fine: NamespaceNotFound (26), or only its message
+      // from servers that send no code.
+      if (err.code !== 26 && err.message !== "ns not found") throw err;
     });
   }
 }

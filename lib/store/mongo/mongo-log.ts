@@ -94,7 +94,7 @@ export class MongoLog implements EventLog {
         try {
           await this.init();
           if (!this.headLoaded) await this.head();
-          await this.writeBatch(await this.withPredecessors(batch));
+          await this.writeBatch(await this.screen(batch));
         } catch (err) {
           for (const item of batch) item.reject(err);
         }
@@ -105,18 +105,41 @@ export class MongoLog implements EventLog {
   }
 
   /**
-   * A stream version may only follow the one before it; the unique _id cannot say that, so
-   * one read per batch does (commits are never deleted, so the answer cannot go stale).
+   * Settles what can be known before writing, with one read: repeated command ids are answered
+   * with their first commit, a version already taken (in the store or earlier in this batch) is
+   * a conflict, and so is a version whose predecessor does not exist (the unique _id alone
+   * cannot refuse a writer that is ahead of the stream). What remains can only be refused by
+   * a concurrent writer in another process.
    */
-  private async withPredecessors(batch: Queued[]): Promise<Queued[]> {
-    const needed = batch.filter((item) => item.expectedSeq > 0).map((item) => commitId(item.draft.stream, item.expectedSeq));
-    if (needed.length === 0) return batch;
-    const found = new Set((await this.commits.find({ _id: { $in: needed } }, { projection: { _id: 1 } }).toArray()).map((c) => c._id));
-    return batch.filter((item) => {
-      if (item.expectedSeq === 0 || found.has(commitId(item.draft.stream, item.expectedSeq))) return true;
-      item.reject(new VersionConflictError(item.draft.stream, item.expectedSeq));
-      return false;
-    });
+  private async screen(batch: Queued[]): Promise<Queued[]> {
+    const ids = batch.flatMap((item) => [item.draft._id, ...(item.expectedSeq > 0 ? [commitId(item.draft.stream, item.expectedSeq)] : [])]);
+    const commandIds = batch.flatMap((item) => (item.draft.commandId ? [item.draft.commandId] : []));
+    const found = await this.commits
+      .find({ $or: [{ _id: { $in: ids } }, ...(commandIds.length ? [{ commandId: { $in: commandIds } }] : [])] })
+      .toArray();
+    const byId = new Set(found.map((c) => c._id));
+    const byCommand = new Map(found.filter((c) => c.commandId).map((c) => [c.commandId!, c]));
+
+    const accepted: Queued[] = [];
+    const taken = new Set<string>();
+    const leaders = new Map<string, Queued>();
+    for (const item of batch) {
+      const { commandId, _id, stream } = item.draft;
+      const first = commandId ? byCommand.get(commandId) : undefined;
+      const leader = commandId ? leaders.get(commandId) : undefined;
+      if (first) {
+        item.resolve({ commit: first, duplicate: true });
+      } else if (leader) {
+        follow(leader, item);
+      } else if (byId.has(_id) || taken.has(_id) || (item.expectedSeq > 0 && !byId.has(commitId(stream, item.expectedSeq)))) {
+        item.reject(new VersionConflictError(stream, item.expectedSeq));
+      } else {
+        taken.add(_id);
+        if (commandId) leaders.set(commandId, item);
+        accepted.push(item);
+      }
+    }
+    return accepted;
   }
 
   /**
@@ -129,7 +152,7 @@ export class MongoLog implements EventLog {
     while (pending.length > 0) {
       const first = this.knownHead + 1;
       const docs = pending.map((item, i): Commit => ({ ...item.draft, pos: first + i, at: Date.now() }));
-      for (const doc of docs) await this.hooks.beforeInsert?.(doc.pos);
+      if (this.hooks.beforeInsert) await Promise.all(docs.map((doc) => this.hooks.beforeInsert!(doc.pos)));
       let stored = docs.length;
       try {
         await this.commits.insertMany(docs, { ordered: true });
@@ -174,6 +197,19 @@ export class MongoLog implements EventLog {
     });
     return this.ready;
   }
+}
+
+/** The same command queued twice: the second gets the first's answer. */
+function follow(leader: Queued, follower: Queued): void {
+  const { resolve, reject } = leader;
+  leader.resolve = (result) => {
+    resolve(result);
+    follower.resolve({ commit: result.commit, duplicate: true });
+  };
+  leader.reject = (err) => {
+    reject(err);
+    follower.reject(err);
+  };
 }
 
 /**

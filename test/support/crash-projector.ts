@@ -1,0 +1,36 @@
+/**
+ * Child process for the crash test: projects the counter log and kills itself with SIGKILL
+ * right after applying batch N, before that batch's checkpoint is written.
+ * Usage: tsx test/support/crash-projector.ts <embedded|mongo> <location> <crashAfterBatch>
+ */
+import { Checkpoints } from "../../lib/eventlog/checkpoints";
+import { applyBatch, checkpointName, generationCollection } from "../../lib/eventlog/projection";
+import { Runner } from "../../lib/eventlog/runner";
+import type { StoreKind } from "../../lib/store/types";
+import { counterProjection, silentLogger, type CounterDoc } from "./counter";
+import { openTestStore } from "./stores";
+
+async function main(): Promise<void> {
+  const [kind, location, crashAfter] = process.argv.slice(2);
+  const { store } = await openTestStore(kind as StoreKind, { location });
+  const projection = counterProjection();
+  const docs = store.collection<CounterDoc>(generationCollection(projection, 1));
+  let batches = 0;
+  const runner = new Runner({
+    name: checkpointName(projection, 1),
+    log: store.log(projection.log),
+    checkpoints: new Checkpoints(store),
+    owner: "doomed",
+    logger: silentLogger,
+    batchSize: 25,
+    pollMs: 50,
+    leaseMs: 1000,
+    handle: async (commits) => {
+      await applyBatch(projection, docs, commits);
+      if (++batches === Number(crashAfter)) process.kill(process.pid, "SIGKILL");
+    },
+  });
+  runner.start();
+}
+
+void main();
