@@ -14,71 +14,71 @@ An organizer token without --organizer gets the subject as its organizer id.`;
 class UsageError extends Error {}
 
 function parseTtl(raw: string | undefined): number | undefined {
-	if (raw === undefined) return undefined;
-	if (!/^\d+$/.test(raw) || Number(raw) <= 0) throw new UsageError(`--ttl must be a positive number of seconds, got "${raw}"`);
-	return Number(raw);
+  if (raw === undefined) return undefined;
+  if (!/^\d+$/.test(raw) || Number(raw) <= 0) throw new UsageError(`--ttl must be a positive number of seconds, got "${raw}"`);
+  return Number(raw);
 }
 
 function parseRoles(raw: string[] | undefined): Role[] {
-	if (!raw || raw.length === 0) throw new UsageError("at least one --role is required");
-	const unknown = raw.filter((role) => !isRole(role));
-	if (unknown.length > 0) throw new UsageError(`unknown role "${unknown.join('", "')}"; known roles: ${ROLES.join(", ")}`);
-	return raw.filter(isRole);
+  if (!raw || raw.length === 0) throw new UsageError("at least one --role is required");
+  const unknown = raw.filter((role) => !isRole(role));
+  if (unknown.length > 0) throw new UsageError(`unknown role "${unknown.join('", "')}"; known roles: ${ROLES.join(", ")}`);
+  return raw.filter(isRole);
 }
 
 const FLAGS = {
-	role: { type: "string", multiple: true },
-	sub: { type: "string" },
-	organizer: { type: "string" },
-	email: { type: "string" },
-	name: { type: "string" },
-	ttl: { type: "string" },
+  role: { type: "string", multiple: true },
+  sub: { type: "string" },
+  organizer: { type: "string" },
+  email: { type: "string" },
+  name: { type: "string" },
+  ttl: { type: "string" },
 } as const;
 
 function readFlags(args: string[]) {
-	try {
-		return parseArgs({ args, options: FLAGS, strict: true, allowPositionals: false }).values;
-	} catch (err) {
-		throw new UsageError(err instanceof Error ? err.message : String(err));
-	}
+  try {
+    return parseArgs({ args, options: FLAGS, strict: true, allowPositionals: false }).values;
+  } catch (err) {
+    throw new UsageError(err instanceof Error ? err.message : String(err));
+  }
 }
 
 function parseRequest(args: string[]): MintRequest {
-	const flags = readFlags(args);
-	const roles = parseRoles(flags.role);
-	const sub = flags.sub ?? defaultSubject(roles);
-	// Organizer endpoints need an organizer id; this keeps the one-flag quick start usable.
-	const organizerId = flags.organizer ?? (roles.includes("organizer") ? sub : undefined);
-	return { roles, sub, organizerId, email: flags.email, name: flags.name, ttlSeconds: parseTtl(flags.ttl) };
+  const flags = readFlags(args);
+  const roles = parseRoles(flags.role);
+  const sub = flags.sub ?? defaultSubject(roles);
+  // Organizer endpoints need an organizer id; this keeps the one-flag quick start usable.
+  const organizerId = flags.organizer ?? (roles.includes("organizer") ? sub : undefined);
+  return { roles, sub, organizerId, email: flags.email, name: flags.name, ttlSeconds: parseTtl(flags.ttl) };
 }
 
 async function main(): Promise<number> {
-	if (process.env.OIDC_ISSUER) {
-		process.stderr.write(
-			`OIDC_ISSUER is set (${process.env.OIDC_ISSUER}): the API trusts that issuer (Keycloak), not the dev issuer.\n` +
-				"Get a token from its token endpoint instead, e.g. POST {issuer}/protocol/openid-connect/token.\n",
-		);
-		return 1;
-	}
-	let request: MintRequest;
-	try {
-		request = parseRequest(process.argv.slice(2));
-	} catch (err) {
-		if (!(err instanceof UsageError)) throw err;
-		process.stderr.write(`token: ${err.message}\n${USAGE}\n`);
-		return 2;
-	}
-	const issuer = await loadOrCreateDevIssuer(devIssuerSettingsFromEnv(process.env));
-	process.stdout.write((await issuer.mint(request)) + "\n");
-	return 0;
+  if (process.env.OIDC_ISSUER) {
+    process.stderr.write(
+      `OIDC_ISSUER is set (${process.env.OIDC_ISSUER}): the API trusts that issuer (Keycloak), not the dev issuer.\n` +
+        "Get a token from its token endpoint instead, e.g. POST {issuer}/protocol/openid-connect/token.\n",
+    );
+    return 1;
+  }
+  let request: MintRequest;
+  try {
+    request = parseRequest(process.argv.slice(2));
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    process.stderr.write(`token: ${err.message}\n${USAGE}\n`);
+    return 2;
+  }
+  const issuer = await loadOrCreateDevIssuer(devIssuerSettingsFromEnv(process.env));
+  process.stdout.write((await issuer.mint(request)) + "\n");
+  return 0;
 }
 
 main().then(
-	(code) => {
-		process.exitCode = code;
-	},
-	(err: unknown) => {
-		process.stderr.write(`token: ${err instanceof Error ? err.message : String(err)}\n`);
-		process.exitCode = 1;
-	},
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`token: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
 );

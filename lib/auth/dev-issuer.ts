@@ -10,35 +10,35 @@ export const DEV_CLIENT_ID = "ticketing-dev";
 export const DEFAULT_DEV_TTL_SECONDS = 3600;
 
 export interface DevIssuerSettings {
-	/** The key lives in `<dataDir>/dev-issuer/keys.json`. */
-	dataDir: string;
-	issuer: string;
-	audience: string;
+  /** The key lives in `<dataDir>/dev-issuer/keys.json`. */
+  dataDir: string;
+  issuer: string;
+  audience: string;
 }
 
 export interface MintRequest {
-	/** Default: `defaultSubject(roles)`. */
-	sub?: string;
-	roles: Role[];
-	organizerId?: string;
-	email?: string;
-	name?: string;
-	/** Default 3600. */
-	ttlSeconds?: number;
+  /** Default: `defaultSubject(roles)`. */
+  sub?: string;
+  roles: Role[];
+  organizerId?: string;
+  email?: string;
+  name?: string;
+  /** Default 3600. */
+  ttlSeconds?: number;
 }
 
 export interface DevIssuer {
-	issuer: string;
-	audience: string;
-	/** Public keys, for a verifier with `keys: { type: "local", jwks }` or to serve as JWKS. */
-	jwks: JSONWebKeySet;
-	/** Signs a Keycloak-shaped access token. */
-	mint(request: MintRequest): Promise<string>;
+  issuer: string;
+  audience: string;
+  /** Public keys, for a verifier with `keys: { type: "local", jwks }` or to serve as JWKS. */
+  jwks: JSONWebKeySet;
+  /** Signs a Keycloak-shaped access token. */
+  mint(request: MintRequest): Promise<string>;
 }
 
 /** Stable per role set, so that tokens minted one after another name the same user. */
 export function defaultSubject(roles: Role[]): string {
-	return `dev-${[...roles].sort().join("-") || "user"}`;
+  return `dev-${[...roles].sort().join("-") || "user"}`;
 }
 
 /**
@@ -46,43 +46,43 @@ export function defaultSubject(roles: Role[]): string {
  * Keycloak's and go through the same verifier, so nothing downstream has a dev-only path.
  */
 export async function loadOrCreateDevIssuer(settings: DevIssuerSettings): Promise<DevIssuer> {
-	const { issuer, audience } = settings;
-	const key = await loadOrCreateSigningKey(join(settings.dataDir, "dev-issuer", "keys.json"));
-	return {
-		issuer,
-		audience,
-		jwks: { keys: [key.publicJwk] },
-		async mint(request) {
-			const ttlSeconds = request.ttlSeconds ?? DEFAULT_DEV_TTL_SECONDS;
-			if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) throw new RangeError("ttlSeconds must be a positive integer");
-			const claims = accessTokenClaims({
-				...request,
-				issuer,
-				audience,
-				clientId: DEV_CLIENT_ID,
-				sub: request.sub ?? defaultSubject(request.roles),
-				ttlSeconds,
-			});
-			return new SignJWT(claims).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: key.kid }).sign(key.privateKey);
-		},
-	};
+  const { issuer, audience } = settings;
+  const key = await loadOrCreateSigningKey(join(settings.dataDir, "dev-issuer", "keys.json"));
+  return {
+    issuer,
+    audience,
+    jwks: { keys: [key.publicJwk] },
+    async mint(request) {
+      const ttlSeconds = request.ttlSeconds ?? DEFAULT_DEV_TTL_SECONDS;
+      if (!Number.isInteger(ttlSeconds) || ttlSeconds <= 0) throw new RangeError("ttlSeconds must be a positive integer");
+      const claims = accessTokenClaims({
+        ...request,
+        issuer,
+        audience,
+        clientId: DEV_CLIENT_ID,
+        sub: request.sub ?? defaultSubject(request.roles),
+        ttlSeconds,
+      });
+      return new SignJWT(claims).setProtectedHeader({ alg: "RS256", typ: "JWT", kid: key.kid }).sign(key.privateKey);
+    },
+  };
 }
 
 function portNumber(name: string, raw: string): number {
-	const value = Number(raw);
-	if (!/^\d+$/.test(raw) || value < 1 || value > 65535) throw new Error(`${name} must be a port number, got "${raw}"`);
-	return value;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw) || value < 1 || value > 65535) throw new Error(`${name} must be a port number, got "${raw}"`);
+  return value;
 }
 
 function httpUrl(name: string, raw: string): string {
-	let url: URL;
-	try {
-		url = new URL(raw);
-	} catch {
-		throw new Error(`${name} must be an http(s) URL, got "${raw}"`);
-	}
-	if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`${name} must be an http(s) URL, got "${raw}"`);
-	return raw;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new Error(`${name} must be an http(s) URL, got "${raw}"`);
+  }
+  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`${name} must be an http(s) URL, got "${raw}"`);
+  return raw;
 }
 
 /**
@@ -90,10 +90,10 @@ function httpUrl(name: string, raw: string): string {
  * agree on the issuer without repeating the defaults. Throws naming the bad variable.
  */
 export function devIssuerSettingsFromEnv(env: NodeJS.ProcessEnv): DevIssuerSettings {
-	const port = env.PORT ? portNumber("PORT", env.PORT) : 3000;
-	return {
-		dataDir: env.DATA_DIR || "./data",
-		issuer: httpUrl("DEV_ISSUER", env.DEV_ISSUER || `http://localhost:${port}/dev-issuer`),
-		audience: env.OIDC_AUDIENCE || DEFAULT_AUDIENCE,
-	};
+  const port = env.PORT ? portNumber("PORT", env.PORT) : 3000;
+  return {
+    dataDir: env.DATA_DIR || "./data",
+    issuer: httpUrl("DEV_ISSUER", env.DEV_ISSUER || `http://localhost:${port}/dev-issuer`),
+    audience: env.OIDC_AUDIENCE || DEFAULT_AUDIENCE,
+  };
 }

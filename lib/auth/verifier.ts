@@ -9,31 +9,31 @@ export type { AuthLogger, RemoteKeyOptions } from "./remote-keys";
 
 /** Where the issuer's public keys come from. */
 export type KeySource =
-	/** Keycloak or any OIDC provider: JWKS found by discovery (or `jwksUri`) and cached. */
-	| ({ type: "remote" } & RemoteKeyOptions)
-	/** The in-process development issuer: its public JWKS is known up front. */
-	| { type: "local"; jwks: JSONWebKeySet };
+  /** Keycloak or any OIDC provider: JWKS found by discovery (or `jwksUri`) and cached. */
+  | ({ type: "remote" } & RemoteKeyOptions)
+  /** The in-process development issuer: its public JWKS is known up front. */
+  | { type: "local"; jwks: JSONWebKeySet };
 
 export interface TokenVerifierOptions {
-	/** Exact `iss` expected, e.g. `https://sso.example.com/realms/ticketing`. */
-	issuer: string;
-	/** At least one of these must be in `aud`. */
-	audience: string | string[];
-	keys: KeySource;
-	/** Default `["RS256"]`, Keycloak's default. Symmetric algorithms are refused. */
-	algorithms?: JWSAlgorithm[];
-	/** Seconds of clock skew tolerated on `exp`/`nbf`. Default 5. */
-	clockToleranceSec?: number;
-	/** Client whose `resource_access` roles count. Default: the audience (when it is one string). */
-	clientId?: string;
-	/** Default `organizer_id`. */
-	organizerClaim?: string;
-	logger?: AuthLogger;
+  /** Exact `iss` expected, e.g. `https://sso.example.com/realms/ticketing`. */
+  issuer: string;
+  /** At least one of these must be in `aud`. */
+  audience: string | string[];
+  keys: KeySource;
+  /** Default `["RS256"]`, Keycloak's default. Symmetric algorithms are refused. */
+  algorithms?: JWSAlgorithm[];
+  /** Seconds of clock skew tolerated on `exp`/`nbf`. Default 5. */
+  clockToleranceSec?: number;
+  /** Client whose `resource_access` roles count. Default: the audience (when it is one string). */
+  clientId?: string;
+  /** Default `organizer_id`. */
+  organizerClaim?: string;
+  logger?: AuthLogger;
 }
 
 export interface TokenVerifier {
-	/** Resolves to the caller, or rejects with an AuthError. */
-	verify(token: string): Promise<Principal>;
+  /** Resolves to the caller, or rejects with an AuthError. */
+  verify(token: string): Promise<Principal>;
 }
 
 // Keycloak marks access tokens `typ: "Bearer"` and ID tokens `typ: "ID"`; an ID token may
@@ -41,56 +41,56 @@ export interface TokenVerifier {
 const ACCESS_TOKEN_TYPE = "Bearer";
 
 function checkAlgorithms(algorithms: JWSAlgorithm[]): JWSAlgorithm[] {
-	if (algorithms.length === 0) throw new TypeError("algorithms must not be empty");
-	// With a shared-secret algorithm allowed, a public key could be used as the HMAC secret.
-	const symmetric = algorithms.filter((alg) => alg.startsWith("HS"));
-	if (symmetric.length > 0) throw new TypeError(`symmetric algorithms are not allowed: ${symmetric.join(", ")}`);
-	return algorithms;
+  if (algorithms.length === 0) throw new TypeError("algorithms must not be empty");
+  // With a shared-secret algorithm allowed, a public key could be used as the HMAC secret.
+  const symmetric = algorithms.filter((alg) => alg.startsWith("HS"));
+  if (symmetric.length > 0) throw new TypeError(`symmetric algorithms are not allowed: ${symmetric.join(", ")}`);
+  return algorithms;
 }
 
 function keyResolver(opts: TokenVerifierOptions): JWTVerifyGetKey {
-	const source = opts.keys;
-	if (source.type === "local") return createLocalJWKSet(source.jwks);
-	return createRemoteKeyResolver(opts.issuer, source, opts.logger);
+  const source = opts.keys;
+  if (source.type === "local") return createLocalJWKSet(source.jwks);
+  return createRemoteKeyResolver(opts.issuer, source, opts.logger);
 }
 
 export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
-	const algorithms = checkAlgorithms(opts.algorithms ?? ["RS256"]);
-	const getKey = keyResolver(opts);
-	const mapping: ClaimMapping = {
-		clientId: opts.clientId ?? (typeof opts.audience === "string" ? opts.audience : undefined),
-		organizerClaim: opts.organizerClaim ?? DEFAULT_ORGANIZER_CLAIM,
-	};
-	const verifyOptions = {
-		issuer: opts.issuer,
-		audience: opts.audience,
-		algorithms,
-		clockTolerance: opts.clockToleranceSec ?? 5,
-		requiredClaims: ["exp", "sub"],
-	};
+  const algorithms = checkAlgorithms(opts.algorithms ?? ["RS256"]);
+  const getKey = keyResolver(opts);
+  const mapping: ClaimMapping = {
+    clientId: opts.clientId ?? (typeof opts.audience === "string" ? opts.audience : undefined),
+    organizerClaim: opts.organizerClaim ?? DEFAULT_ORGANIZER_CLAIM,
+  };
+  const verifyOptions = {
+    issuer: opts.issuer,
+    audience: opts.audience,
+    algorithms,
+    clockTolerance: opts.clockToleranceSec ?? 5,
+    requiredClaims: ["exp", "sub"],
+  };
 
-	return {
-		async verify(token) {
-			if (!token) throw new AuthError("TOKEN_MISSING", "no access token was sent");
-			const { payload } = await jwtVerify(token, getKey, verifyOptions).catch((err: unknown) => {
-				throw toAuthError(err);
-			});
-			if (payload.typ !== undefined && payload.typ !== ACCESS_TOKEN_TYPE) {
-				throw new AuthError("TOKEN_WRONG_TYPE", "token is not an access token");
-			}
-			return principalFromClaims(payload, mapping);
-		},
-	};
+  return {
+    async verify(token) {
+      if (!token) throw new AuthError("TOKEN_MISSING", "no access token was sent");
+      const { payload } = await jwtVerify(token, getKey, verifyOptions).catch((err: unknown) => {
+        throw toAuthError(err);
+      });
+      if (payload.typ !== undefined && payload.typ !== ACCESS_TOKEN_TYPE) {
+        throw new AuthError("TOKEN_WRONG_TYPE", "token is not an access token");
+      }
+      return principalFromClaims(payload, mapping);
+    },
+  };
 }
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
 /** Extracts the token from an `Authorization` header value. */
 export function parseBearer(header: string | undefined): string {
-	if (header === undefined || header.trim() === "") {
-		throw new AuthError("TOKEN_MISSING", "no Authorization header; send `Authorization: Bearer <token>`");
-	}
-	const match = BEARER.exec(header);
-	if (!match) throw new AuthError("TOKEN_MALFORMED", "Authorization header must be `Bearer <token>`");
-	return match[1];
+  if (header === undefined || header.trim() === "") {
+    throw new AuthError("TOKEN_MISSING", "no Authorization header; send `Authorization: Bearer <token>`");
+  }
+  const match = BEARER.exec(header);
+  if (!match) throw new AuthError("TOKEN_MALFORMED", "Authorization header must be `Bearer <token>`");
+  return match[1];
 }

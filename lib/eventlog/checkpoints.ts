@@ -18,7 +18,10 @@ export interface CheckpointDoc {
 
 export class LeaseLostError extends Error {
   override readonly name = "LeaseLostError";
-  constructor(readonly runner: string, readonly owner: string) {
+  constructor(
+    readonly runner: string,
+    readonly owner: string,
+  ) {
     super(`runner ${runner}: ${owner} no longer holds the lease (another runner took over)`);
   }
 }
@@ -33,7 +36,10 @@ export const CHECKPOINTS = "checkpoints";
 export class Checkpoints {
   private readonly docs: DocCollection<CheckpointDoc>;
 
-  constructor(store: Store, private readonly now: () => number = Date.now) {
+  constructor(
+    store: Store,
+    private readonly now: () => number = Date.now,
+  ) {
     this.docs = store.collection<CheckpointDoc>(CHECKPOINTS);
   }
 
@@ -72,10 +78,7 @@ export class Checkpoints {
 
   async renew(name: string, owner: string, pos: number, leaseMs: number): Promise<void> {
     const now = this.now();
-    const ok = await this.docs.updateOne(
-      { _id: name, owner, pos, leaseUntil: { $gte: now } },
-      { leaseUntil: now + leaseMs },
-    );
+    const ok = await this.docs.updateOne({ _id: name, owner, pos, leaseUntil: { $gte: now } }, { leaseUntil: now + leaseMs });
     if (!ok) throw new LeaseLostError(name, owner);
   }
 

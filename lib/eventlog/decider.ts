@@ -41,7 +41,11 @@ export interface CommandResult<S> {
   duplicate: boolean;
 }
 
-export function fold<E extends NewEvent, S>(decider: Pick<Decider<unknown, E, S>, "evolve">, state: S, commits: readonly Commit[]): S {
+export function fold<E extends NewEvent, S>(
+  decider: Pick<Decider<unknown, E, S>, "evolve">,
+  state: S,
+  commits: readonly Commit[],
+): S {
   let current = state;
   for (const commit of commits) {
     for (const event of commit.events) current = decider.evolve(current, event as unknown as E);
@@ -89,7 +93,11 @@ export async function handleCommand<C, E extends NewEvent, S>(
   }
 }
 
-async function replayed<C, E extends NewEvent, S>(log: EventLog, decider: Decider<C, E, S>, commit: Commit): Promise<CommandResult<S>> {
+async function replayed<C, E extends NewEvent, S>(
+  log: EventLog,
+  decider: Decider<C, E, S>,
+  commit: Commit,
+): Promise<CommandResult<S>> {
   const upTo = (await log.readStream(commit.stream)).filter((c) => c.seq <= commit.seq);
   return { state: fold(decider, decider.initialState(), upTo), seq: commit.seq, commit, duplicate: true };
 }

@@ -79,10 +79,21 @@ export class ProjectionHost {
     for (const runner of this.runners.values()) runner.resume();
   }
 
-  /** Waits until the live generation has applied `pos`. */
+  /**
+   * Waits until the live generation has applied `pos`: read-your-writes for the caller that
+   * just appended it. On a replica that does not hold the lease, the shared checkpoint tells.
+   */
   async waitFor(pos: number, timeoutMs: number): Promise<boolean> {
-    const runner = this.current && this.runners.get(this.current.generation);
-    return runner ? runner.waitFor(pos, timeoutMs) : false;
+    const deadline = Date.now() + timeoutMs;
+    const generation = this.current?.generation ?? 1;
+    const local = this.runners.get(generation);
+    if (local && (await local.waitFor(pos, Math.min(timeoutMs, 50)))) return true;
+    while (Date.now() < deadline) {
+      const cp = await this.checkpoints.get(checkpointName(this.options.projection, generation));
+      if ((cp?.pos ?? 0) >= pos || (local?.position ?? 0) >= pos) return true;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    return false;
   }
 
   /** Starts building the next generation; queries keep reading the current one meanwhile. */

@@ -136,4 +136,3 @@ export function generationCollection(projection: Pick<Projection, "collection">,
 export function checkpointName(projection: Pick<Projection, "name">, generation: number): string {
   return `${projection.name}@g${generation}`;
 }
-

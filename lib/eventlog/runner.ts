@@ -211,7 +211,10 @@ export class Runner {
     const now = Date.now();
     this.gapSince ??= now;
     if (now - this.gapSince >= this.o.gapTimeoutMs) {
-      this.halt(this.pos + 1, `position ${this.pos + 1} is missing from log ${this.options.log.name} (next present: ${nextSeen})`);
+      this.halt(
+        this.pos + 1,
+        `position ${this.pos + 1} is missing from log ${this.options.log.name} (next present: ${nextSeen})`,
+      );
     }
     return "wait";
   }

@@ -57,14 +57,20 @@ export interface Store {
 
 export class DuplicateKeyError extends Error {
   override readonly name = "DuplicateKeyError";
-  constructor(readonly collection: string, detail: string) {
+  constructor(
+    readonly collection: string,
+    detail: string,
+  ) {
     super(`duplicate key in ${collection}: ${detail}`);
   }
 }
 
 export class VersionConflictError extends Error {
   override readonly name = "VersionConflictError";
-  constructor(readonly stream: string, readonly expectedSeq: number) {
+  constructor(
+    readonly stream: string,
+    readonly expectedSeq: number,
+  ) {
     super(`stream ${stream} has moved past version ${expectedSeq}`);
   }
 }

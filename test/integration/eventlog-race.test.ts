@@ -40,7 +40,13 @@ describe.each(BACKENDS)("event log under concurrent writers: %s", (kind) => {
 
     const results = await Promise.allSettled(
       Array.from({ length: WRITERS }, (_, i) =>
-        handleCommand(log, counterDecider, `counter-${i % STREAMS}`, { key: `k${i % STREAMS}`, by: 1 }, { commandId: `w${i}`, maxAttempts: 50 }),
+        handleCommand(
+          log,
+          counterDecider,
+          `counter-${i % STREAMS}`,
+          { key: `k${i % STREAMS}`, by: 1 },
+          { commandId: `w${i}`, maxAttempts: 50 },
+        ),
       ),
     );
     const failed = results.filter((r) => r.status === "rejected");

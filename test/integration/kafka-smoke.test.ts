@@ -3,15 +3,7 @@
  * `npm run infra:up`: admin, the idempotent producer, consumer groups with offsets, and
  * SCRAM on the partner (SASL_PLAINTEXT) listener.
  */
-import {
-  Kafka,
-  type KafkaConfig,
-  type SASLOptions,
-  logLevel,
-  Partitioners,
-  type IHeaders,
-  type Consumer,
-} from "kafkajs";
+import { Kafka, type KafkaConfig, type SASLOptions, logLevel, Partitioners, type IHeaders, type Consumer } from "kafkajs";
 import { loadInfra } from "../support/infra";
 
 const infra = loadInfra(["kafka"]);
@@ -110,9 +102,9 @@ describe("kafka smoke: kafkajs against the real broker", () => {
     });
     await producer.connect();
     try {
-      await expect(
-        producer.send({ topic: `smoke-missing-${runId}`, messages: [{ value: "x" }] }),
-      ).rejects.toThrow(/does not host this topic-partition|unknown topic/i);
+      await expect(producer.send({ topic: `smoke-missing-${runId}`, messages: [{ value: "x" }] })).rejects.toThrow(
+        /does not host this topic-partition|unknown topic/i,
+      );
     } finally {
       await producer.disconnect();
     }

@@ -75,7 +75,13 @@ describe("mongo smoke: mongoose against the test server", () => {
     });
     // Bulk writes report the same code for the offending document.
     await expect(
-      Ticket.insertMany([{ eventId: "e-3", seat: "B1" }, { eventId: "e-3", seat: "B1" }], { ordered: true }),
+      Ticket.insertMany(
+        [
+          { eventId: "e-3", seat: "B1" },
+          { eventId: "e-3", seat: "B1" },
+        ],
+        { ordered: true },
+      ),
     ).rejects.toMatchObject({ code: DUPLICATE_KEY });
   });
 });

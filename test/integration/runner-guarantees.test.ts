@@ -16,7 +16,11 @@ async function seed(log: EventLog): Promise<void> {
   for (let i = 0; i < COMMITS; i++) {
     const key = `k${i % 20}`;
     const seq = Math.floor(i / 20);
-    await log.append({ stream: `counter-${key}`, expectedSeq: seq, events: [{ type: "Incremented", data: { key, by: (i % 7) + 1 } }] });
+    await log.append({
+      stream: `counter-${key}`,
+      expectedSeq: seq,
+      events: [{ type: "Incremented", data: { key, by: (i % 7) + 1 } }],
+    });
   }
 }
 
@@ -33,10 +37,14 @@ function sorted(docs: CounterDoc[]): CounterDoc[] {
 
 function runChild(kind: string, location: string, crashAfter: number): Promise<NodeJS.Signals | null> {
   return new Promise((resolve, reject) => {
-    const child = spawn(join(ROOT, "node_modules/.bin/node"), ["--import", "tsx", "test/support/crash-projector.ts", kind, location, String(crashAfter)], {
-      cwd: ROOT,
-      stdio: ["ignore", "ignore", "inherit"],
-    });
+    const child = spawn(
+      join(ROOT, "node_modules/.bin/node"),
+      ["--import", "tsx", "test/support/crash-projector.ts", kind, location, String(crashAfter)],
+      {
+        cwd: ROOT,
+        stdio: ["ignore", "ignore", "inherit"],
+      },
+    );
     child.on("error", reject);
     child.on("exit", (_code, signal) => resolve(signal));
   });
@@ -62,7 +70,14 @@ describe.each(BACKENDS)("runner guarantees: %s", (kind) => {
     expect(checkpoint?.pos).toBe(75);
     expect(Math.max(...(await live.find({})).map((d) => d._pos ?? 0))).toBe(100);
 
-    const host = new ProjectionHost({ store: t.store, projection, owner: "survivor", logger: silentLogger, tuning: { pollMs: 20, leaseMs: 200 }, retireAfterMs: 0 });
+    const host = new ProjectionHost({
+      store: t.store,
+      projection,
+      owner: "survivor",
+      logger: silentLogger,
+      tuning: { pollMs: 20, leaseMs: 200 },
+      retireAfterMs: 0,
+    });
     await host.start();
     // The dead runner's lease has to lapse before the survivor may continue.
     expect(await host.waitFor(COMMITS, 15_000)).toBe(true);
@@ -73,7 +88,8 @@ describe.each(BACKENDS)("runner guarantees: %s", (kind) => {
 
     // And a rebuild through the host lands on the same documents in a new generation.
     await host.rebuild();
-    for (let i = 0; i < 100 && host.collection !== generationCollection(projection, 2); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && host.collection !== generationCollection(projection, 2); i++)
+      await new Promise((r) => setTimeout(r, 50));
     expect(host.collection).toBe(generationCollection(projection, 2));
     expect(sorted(await t.store.collection<CounterDoc>(host.collection).find({}))).toEqual(expected);
     await host.stop();

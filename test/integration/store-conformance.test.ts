@@ -74,7 +74,8 @@ describe.each(BACKENDS)("store conformance: %s", (kind) => {
   });
 
   test("command handling retries on a version conflict only and keeps the rule", async () => {
-    const run = (i: number) => handleCommand(log(), counterDecider, "counter-1", { key: "k", by: 1, limit: 5 }, { commandId: `c${i}` });
+    const run = (i: number) =>
+      handleCommand(log(), counterDecider, "counter-1", { key: "k", by: 1, limit: 5 }, { commandId: `c${i}` });
     const results = await Promise.allSettled(Array.from({ length: 8 }, (_, i) => run(i)));
     const ok = results.filter((r) => r.status === "fulfilled");
     const refused = results.filter((r) => r.status === "rejected") as PromiseRejectedResult[];

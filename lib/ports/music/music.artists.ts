@@ -30,7 +30,12 @@ export interface SimulatedArtist {
 const cover = (kind: "a" | "p", id: number) => `avatars.yandex.net/get-music-content/98892/sim${id}.${kind}.${id}-1/%%`;
 
 const album = (id: number, title: string, year: number, trackCount: number, genre: string): SimulatedAlbum => ({
-  id, title, year, trackCount, genre, coverUri: cover("a", id),
+  id,
+  title,
+  year,
+  trackCount,
+  genre,
+  coverUri: cover("a", id),
 });
 
 const LIVE_CITIES = ["Москве", "Казани", "Екатеринбурге", "Новосибирске", "Самаре", "Перми"];
@@ -65,10 +70,7 @@ export const BUILT_IN_ARTISTS: readonly SimulatedArtist[] = [
     name: "Mira Sol",
     genres: ["pop", "dance"],
     coverUri: cover("p", 1_000_002),
-    albums: [
-      album(2_100_001, "Солнечный ветер", 2019, 8, "pop"),
-      album(2_100_002, "Neon Taiga", 2022, 10, "dance"),
-    ],
+    albums: [album(2_100_001, "Солнечный ветер", 2019, 8, "pop"), album(2_100_002, "Neon Taiga", 2022, 10, "dance")],
     popularTracks: [
       { id: "51000021", title: "Neon Taiga", durationMs: 184_000 },
       { id: "51000022", title: "Солнечный ветер", durationMs: 201_300 },

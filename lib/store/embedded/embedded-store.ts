@@ -41,7 +41,15 @@ export class EmbeddedStore implements Store {
     try {
       for (const name of options.logs) {
         const file = options.dataDir ? join(options.dataDir, `${name}.commits.jsonl`) : null;
-        logs.set(name, await JournalLog.open(name, { file, fsync: options.fsync ?? false, hooks: options.hooks, onWarning: options.onWarning }));
+        logs.set(
+          name,
+          await JournalLog.open(name, {
+            file,
+            fsync: options.fsync ?? false,
+            hooks: options.hooks,
+            onWarning: options.onWarning,
+          }),
+        );
       }
     } catch (err) {
       if (options.dataDir) releaseLock(options.dataDir);

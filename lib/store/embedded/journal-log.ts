@@ -179,7 +179,10 @@ async function replayJournal(
   publish: (commit: Commit) => void,
   onWarning?: (message: string) => void,
 ): Promise<number> {
-  const size = await stat(file).then((s) => s.size, () => -1);
+  const size = await stat(file).then(
+    (s) => s.size,
+    () => -1,
+  );
   if (size < 0) return 0;
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
   let goodBytes = 0;

@@ -70,17 +70,28 @@ export class MongoLog implements EventLog {
 
   async readStream(stream: string, afterSeq = 0): Promise<Commit[]> {
     await this.init();
-    return this.commits.find({ stream, seq: { $gt: afterSeq } }).sort({ seq: 1 }).toArray();
+    return this.commits
+      .find({ stream, seq: { $gt: afterSeq } })
+      .sort({ seq: 1 })
+      .toArray();
   }
 
   async readFrom(afterPos: number, limit: number): Promise<Commit[]> {
     await this.init();
-    return this.commits.find({ pos: { $gt: afterPos } }).sort({ pos: 1 }).limit(limit).toArray();
+    return this.commits
+      .find({ pos: { $gt: afterPos } })
+      .sort({ pos: 1 })
+      .limit(limit)
+      .toArray();
   }
 
   async head(): Promise<number> {
     await this.init();
-    const [last] = await this.commits.find({}, { projection: { pos: 1 } }).sort({ pos: -1 }).limit(1).toArray();
+    const [last] = await this.commits
+      .find({}, { projection: { pos: 1 } })
+      .sort({ pos: -1 })
+      .limit(1)
+      .toArray();
     const head = last?.pos ?? 0;
     this.knownHead = Math.max(this.knownHead, head);
     this.headLoaded = true;
@@ -112,7 +123,10 @@ export class MongoLog implements EventLog {
    * a concurrent writer in another process.
    */
   private async screen(batch: Queued[]): Promise<Queued[]> {
-    const ids = batch.flatMap((item) => [item.draft._id, ...(item.expectedSeq > 0 ? [commitId(item.draft.stream, item.expectedSeq)] : [])]);
+    const ids = batch.flatMap((item) => [
+      item.draft._id,
+      ...(item.expectedSeq > 0 ? [commitId(item.draft.stream, item.expectedSeq)] : []),
+    ]);
     const commandIds = batch.flatMap((item) => (item.draft.commandId ? [item.draft.commandId] : []));
     const found = await this.commits
       .find({ $or: [{ _id: { $in: ids } }, ...(commandIds.length ? [{ commandId: { $in: commandIds } }] : [])] })

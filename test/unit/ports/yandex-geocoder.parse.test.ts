@@ -16,7 +16,12 @@ function member(geoObject: Record<string, unknown>): unknown {
   return {
     GeoObject: {
       metaDataProperty: {
-        GeocoderMetaData: { precision: "exact", kind: "house", text: "Россия, Казань", Address: { formatted: "Россия, Казань, 1" } },
+        GeocoderMetaData: {
+          precision: "exact",
+          kind: "house",
+          text: "Россия, Казань",
+          Address: { formatted: "Россия, Казань, 1" },
+        },
       },
       Point: { pos: "49.161 55.821" },
       ...geoObject,
@@ -53,7 +58,10 @@ describe("parseGeocodeResponse", () => {
     ["featureMember that is not an array", answer("1", {} as unknown as unknown[])],
     ["a member without Point", answer("1", [member({ Point: undefined })])],
     ["no address at all", answer("1", [member({ metaDataProperty: { GeocoderMetaData: {} } })])],
-    ["a numeric formatted address", answer("1", [member({ metaDataProperty: { GeocoderMetaData: { Address: { formatted: 5 } } } })])],
+    [
+      "a numeric formatted address",
+      answer("1", [member({ metaDataProperty: { GeocoderMetaData: { Address: { formatted: 5 } } } })]),
+    ],
   ])("rejects %s", (_, body) => {
     expect(() => parseGeocodeResponse(body)).toThrow(GeocoderBadResponseError);
   });

@@ -46,7 +46,10 @@ describe("parseBriefInfo", () => {
     ["a non-numeric artist id", wrap({ artist: { id: "x1", name: "A" } })],
     ["genres that are not strings", wrap({ artist: { id: 1, name: "A", genres: [1] } })],
     ["a track without title", wrap({ artist: { id: 1, name: "A" }, popularTracks: [{ id: "1" }] })],
-    ["a duration that is a string", wrap({ artist: { id: 1, name: "A" }, popularTracks: [{ id: "1", title: "t", durationMs: "1" }] })],
+    [
+      "a duration that is a string",
+      wrap({ artist: { id: 1, name: "A" }, popularTracks: [{ id: "1", title: "t", durationMs: "1" }] }),
+    ],
   ])("rejects %s", (_, body) => {
     expect(() => parseBriefInfo(body, "200x200")).toThrow(MusicBadResponseError);
   });

@@ -1,0 +1,43 @@
+import { startApp } from "../lib/app/app";
+import { ConfigError } from "../lib/config/config";
+
+async function main(): Promise<void> {
+  const app = await startApp();
+  const { config } = app;
+  const lines = [
+    "",
+    `Ticketing platform is up (node ${app.broker.nodeID}; services: ${config.services.join(", ")})`,
+    `  store:       ${config.store.kind === "mongo" ? "MongoDB" : `embedded, in ${config.store.dataDir}`}`,
+    `  transporter: ${config.transporter ?? "none (all services in this process)"}`,
+  ];
+  if (app.apiUrl) {
+    lines.push(`  REST API:    ${app.apiUrl}  (try ${app.apiUrl}/events and ${app.apiUrl}/ready)`);
+    if (config.auth.mode === "dev") lines.push("  tokens:      npm run -s token -- --role organizer   (or --role admin)");
+  }
+  console.log(lines.join("\n") + "\n");
+
+  let stopping = false;
+  const shutdown = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    app.broker.logger.info(`${signal}: stopping`);
+    app.stop().then(
+      () => process.exit(0),
+      (err) => {
+        console.error(err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on("SIGINT", () => shutdown("SIGINT"));
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+}
+
+main().catch((err) => {
+  if (err instanceof ConfigError) {
+    console.error(`configuration error: ${err.message}`);
+    process.exit(2);
+  }
+  console.error("failed to start:", err);
+  process.exit(1);
+});

@@ -1,0 +1,57 @@
+import { randomUUID } from "node:crypto";
+import type { AddressInfo } from "node:net";
+import { ServiceBroker } from "moleculer";
+import { brokerConfig } from "../../moleculer.config";
+import { SERVICE_FACTORIES } from "../../services";
+import { loadConfig, type AppConfig } from "../config/config";
+import type { Env } from "../config/env";
+import { createRuntime, type Runtime } from "./runtime";
+
+export interface App {
+  broker: ServiceBroker;
+  runtime: Runtime;
+  config: AppConfig;
+  /** The gateway's base URL when this process runs it. */
+  apiUrl?: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Builds and starts one process of the platform: the services SERVICES names, on the store
+ * and transporter the configuration picks. The quick start and each distributed container
+ * run exactly this.
+ */
+export async function startApp(env: Env = process.env): Promise<App> {
+  const config = loadConfig(env);
+  const instanceId = `${config.nodeId ?? "node"}-${randomUUID().slice(0, 8)}`;
+  const broker = new ServiceBroker(brokerConfig(config));
+  const runtime = await createRuntime(config, broker.getLogger("runtime"), instanceId);
+  try {
+    for (const name of config.services) {
+      const factory = SERVICE_FACTORIES[name];
+      if (!factory) throw new Error(`service ${name} is not available in this build`);
+      broker.createService(factory(runtime));
+    }
+    await broker.start();
+  } catch (err) {
+    await broker.stop().catch(() => undefined);
+    await runtime.close();
+    throw err;
+  }
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await broker.stop();
+    await runtime.close();
+  };
+  return { broker, runtime, config, apiUrl: gatewayUrl(broker, config), stop };
+}
+
+function gatewayUrl(broker: ServiceBroker, config: AppConfig): string | undefined {
+  const api = broker.getLocalService("api") as unknown as { server?: { address(): AddressInfo | string | null } } | undefined;
+  const address = api?.server?.address();
+  if (!address || typeof address === "string") return undefined;
+  const host = config.http.host === "0.0.0.0" || config.http.host === "::" ? "localhost" : config.http.host;
+  return `http://${host}:${address.port}/api`;
+}

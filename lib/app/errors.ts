@@ -1,0 +1,29 @@
+import { Errors } from "moleculer";
+import { AuthError } from "../auth/errors";
+import { DomainError } from "../eventlog/decider";
+
+/**
+ * Moleculer errors keep their HTTP code and a stable `type` across the transporter, so a
+ * domain refusal reaches the client as e.g. 409 SEAT_TAKEN, never as a bare 500.
+ */
+export function toMoleculerError(err: unknown): unknown {
+  if (err instanceof DomainError) return new Errors.MoleculerClientError(err.message, err.status, err.type, err.data);
+  if (err instanceof AuthError) {
+    return err.status >= 500
+      ? new Errors.MoleculerRetryableError(err.message, err.status, err.reason)
+      : new Errors.MoleculerClientError(err.message, err.status, err.reason);
+  }
+  return err;
+}
+
+export function unauthorized(message = "sign in first: this needs a bearer token"): Error {
+  return new Errors.MoleculerClientError(message, 401, "TOKEN_MISSING");
+}
+
+export function forbidden(message: string): Error {
+  return new Errors.MoleculerClientError(message, 403, "FORBIDDEN");
+}
+
+export function notFound(what: string, id: string): Error {
+  return new Errors.MoleculerClientError(`${what} ${id} does not exist`, 404, "NOT_FOUND", { id });
+}

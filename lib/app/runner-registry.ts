@@ -1,0 +1,37 @@
+import type { RunnerStatus } from "../eventlog/runner";
+
+/** Anything on this node that consumes the log: a projection host or a subscription. */
+export interface RunnerEntry {
+  name: string;
+  kind: "projection" | "subscription";
+  status(): Promise<RunnerStatus[]>;
+  resume(): void;
+  wake(log: string): void;
+  rebuild?(): Promise<number>;
+}
+
+/** The runners of this process, for the REPL, readiness and wake-ups. */
+export class RunnerRegistry {
+  private readonly entries = new Map<string, RunnerEntry>();
+
+  add(entry: RunnerEntry): void {
+    if (this.entries.has(entry.name)) throw new Error(`runner ${entry.name} is already registered on this node`);
+    this.entries.set(entry.name, entry);
+  }
+
+  remove(name: string): void {
+    this.entries.delete(name);
+  }
+
+  get(name: string): RunnerEntry | undefined {
+    return this.entries.get(name);
+  }
+
+  list(): RunnerEntry[] {
+    return [...this.entries.values()];
+  }
+
+  wake(log: string): void {
+    for (const entry of this.entries.values()) entry.wake(log);
+  }
+}

@@ -1,0 +1,108 @@
+import type { AppConfig } from "../config/config";
+import { loadOrCreateDevIssuer } from "../auth/dev-issuer";
+import { createTokenVerifier, type TokenVerifier } from "../auth/verifier";
+import type { JWSAlgorithm } from "jose";
+import type { Geocoder } from "../ports/geocoder/geocoder.port";
+import { startGeocoderSimulator } from "../ports/geocoder/geocoder.simulator";
+import { YandexGeocoderClient } from "../ports/geocoder/yandex-geocoder.client";
+import type { MusicCatalog } from "../ports/music/music.port";
+import { startMusicSimulator } from "../ports/music/music.simulator";
+import { YandexMusicClient } from "../ports/music/yandex-music.client";
+import { EmbeddedStore } from "../store/embedded/embedded-store";
+import { MongoStore } from "../store/mongo/mongo-store";
+import type { Store } from "../store/types";
+import { RunnerRegistry } from "./runner-registry";
+
+/** The bounded contexts, one event log each. */
+export const LOGS = ["catalogue"] as const;
+export type LogName = (typeof LOGS)[number];
+
+export interface Logger {
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+  debug(...args: unknown[]): void;
+}
+
+/** What every service of one process shares; built once at start from the configuration. */
+export interface Runtime {
+  config: AppConfig;
+  store: Store;
+  verifier: TokenVerifier;
+  geocoder: Geocoder;
+  music: MusicCatalog;
+  runners: RunnerRegistry;
+  /** Unique per process: lease owner and log prefix. */
+  instanceId: string;
+  close(): Promise<void>;
+}
+
+export async function createRuntime(config: AppConfig, logger: Logger, instanceId: string): Promise<Runtime> {
+  const closers: Array<() => Promise<void>> = [];
+  try {
+    const store: Store =
+      config.store.kind === "mongo"
+        ? await MongoStore.open({ uri: config.store.uri, sharedConnection: true })
+        : await EmbeddedStore.open({
+            dataDir: config.store.dataDir,
+            fsync: config.store.fsync,
+            logs: [...LOGS],
+            onWarning: (m) => logger.warn(m),
+          });
+    closers.push(() => store.close());
+
+    const verifier = await createVerifier(config, logger);
+    const geocoder = await createGeocoder(config, logger, closers);
+    const music = await createMusic(config, logger, closers);
+    return {
+      config,
+      store,
+      verifier,
+      geocoder,
+      music,
+      runners: new RunnerRegistry(),
+      instanceId,
+      close: async () => {
+        for (const close of closers.reverse()) await close().catch((err) => logger.warn("close failed:", String(err)));
+      },
+    };
+  } catch (err) {
+    for (const close of closers.reverse()) await close().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function createVerifier(config: AppConfig, logger: Logger): Promise<TokenVerifier> {
+  const auth = config.auth;
+  if (auth.mode === "oidc") {
+    return createTokenVerifier({
+      issuer: auth.issuer,
+      audience: auth.audience,
+      clientId: auth.clientId,
+      algorithms: auth.algorithms as JWSAlgorithm[],
+      keys: { type: "remote", jwksUri: auth.jwksUri },
+      logger,
+    });
+  }
+  const dev = await loadOrCreateDevIssuer({ dataDir: auth.dataDir, issuer: auth.issuer, audience: auth.audience });
+  return createTokenVerifier({ issuer: dev.issuer, audience: dev.audience, keys: { type: "local", jwks: dev.jwks }, logger });
+}
+
+async function createGeocoder(config: AppConfig, logger: Logger, closers: Array<() => Promise<void>>): Promise<Geocoder> {
+  const { provider, apiKey, url, timeoutMs } = config.geocoder;
+  if (provider === "yandex") return new YandexGeocoderClient({ apiKey: apiKey!, baseUrl: url, timeoutMs });
+  const key = "simulator";
+  const simulator = await startGeocoderSimulator({ apiKey: key });
+  closers.push(() => simulator.close());
+  logger.info(`geocoder: built-in simulator at ${simulator.url}`);
+  return new YandexGeocoderClient({ apiKey: key, baseUrl: simulator.url, timeoutMs });
+}
+
+async function createMusic(config: AppConfig, logger: Logger, closers: Array<() => Promise<void>>): Promise<MusicCatalog> {
+  const { provider, token, url, timeoutMs } = config.music;
+  if (provider === "yandex") return new YandexMusicClient({ token, baseUrl: url, timeoutMs });
+  const simulator = await startMusicSimulator({});
+  closers.push(() => simulator.close());
+  logger.info(`music catalogue: built-in simulator at ${simulator.url}`);
+  return new YandexMusicClient({ baseUrl: simulator.url, timeoutMs });
+}

@@ -1,0 +1,150 @@
+import { ConfigError, EnvReader, type Env } from "./env";
+
+export { ConfigError };
+
+/** Every service this code base can run; SERVICES picks a subset per process. */
+export const SERVICE_NAMES = ["api", "organizers", "artists", "venues", "events", "kafka-relay", "runners"] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
+export type SaslMechanism = "plain" | "scram-sha-256" | "scram-sha-512";
+
+export interface KafkaConfig {
+  brokers: string[];
+  clientId: string;
+  ssl: boolean;
+  /** PEM file with the CA that signed the brokers' certificates. */
+  caFile?: string;
+  sasl?: { mechanism: SaslMechanism; username: string; password: string };
+  /** Our installation's id in the `application-id` header. */
+  applicationId: string;
+  topics: { organizers: string; events: string };
+}
+
+export interface AppConfig {
+  nodeId?: string;
+  namespace: string;
+  services: ServiceName[];
+  /** e.g. nats://nats:4222; unset runs every service in one process without a transporter. */
+  transporter?: string;
+  logLevel: LogLevel;
+  logFormat: "short" | "json";
+  http: { port: number; host: string; corsOrigins: string[]; publicUrl: string };
+  store: { kind: "embedded"; dataDir: string; fsync: boolean } | { kind: "mongo"; uri: string };
+  auth:
+    | { mode: "oidc"; issuer: string; audience: string; jwksUri?: string; clientId?: string; algorithms: string[] }
+    | { mode: "dev"; issuer: string; audience: string; dataDir: string };
+  kafka?: KafkaConfig;
+  /** "simulator" runs the built-in HTTP simulator in-process (quick start, demos). */
+  geocoder: { provider: "yandex" | "simulator"; apiKey?: string; url?: string; timeoutMs: number };
+  music: { provider: "yandex" | "simulator"; token?: string; url?: string; timeoutMs: number };
+  runners: { pollMs: number; leaseMs: number; batchSize: number };
+}
+
+/**
+ * Reads the whole configuration once, at start. Anything wrong throws a ConfigError naming
+ * the variable; nothing is read from the environment anywhere else.
+ */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const e = new EnvReader(env);
+  const port = e.port("PORT", 3000);
+  const host = e.string("HOST", "0.0.0.0");
+  const publicUrl = e.url("PUBLIC_URL", ["http", "https"], `http://localhost:${port}`)!;
+  const dataDir = e.string("DATA_DIR", "./data");
+  const mongoUri = e.url("MONGO_URI", ["mongodb", "mongodb+srv"]);
+  const transporter = e.url("TRANSPORTER", ["nats", "tls"]);
+  const audience = e.string("OIDC_AUDIENCE", "ticketing-api");
+  const issuer = e.url("OIDC_ISSUER", ["http", "https"]);
+
+  const services = e.list("SERVICES", ["*"]);
+  const unknown = services.filter((s) => s !== "*" && !(SERVICE_NAMES as readonly string[]).includes(s));
+  if (unknown.length)
+    throw new ConfigError(`SERVICES has unknown service(s) ${unknown.join(", ")}; known: ${SERVICE_NAMES.join(", ")}`);
+
+  if (transporter && !mongoUri) {
+    throw new ConfigError("MONGO_URI is required when TRANSPORTER is set: the embedded store belongs to one process");
+  }
+
+  return {
+    nodeId: e.string("NODE_ID"),
+    namespace: e.string("NAMESPACE", "ticketing"),
+    services: services.includes("*") ? [...SERVICE_NAMES] : (services as ServiceName[]),
+    transporter,
+    logLevel: e.oneOf<LogLevel>("LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace"], "info"),
+    logFormat: e.oneOf("LOG_FORMAT", ["short", "json"] as const, "short"),
+    http: { port, host, corsOrigins: e.list("CORS_ORIGINS"), publicUrl },
+    store: mongoUri ? { kind: "mongo", uri: mongoUri } : { kind: "embedded", dataDir, fsync: e.bool("EMBEDDED_FSYNC", false) },
+    auth: issuer
+      ? {
+          mode: "oidc",
+          issuer,
+          audience,
+          jwksUri: e.url("OIDC_JWKS_URI", ["http", "https"]),
+          clientId: e.string("OIDC_CLIENT_ID"),
+          algorithms: e.list("OIDC_ALGORITHMS", ["RS256"]),
+        }
+      : {
+          mode: "dev",
+          issuer: e.url("DEV_ISSUER", ["http", "https"], `http://localhost:${port}/dev-issuer`)!,
+          audience,
+          dataDir,
+        },
+    kafka: loadKafka(e),
+    geocoder: loadGeocoder(e),
+    music: {
+      provider: e.oneOf("MUSIC_PROVIDER", ["yandex", "simulator"] as const, "simulator"),
+      token: e.string("MUSIC_TOKEN"),
+      url: e.url("MUSIC_URL", ["http", "https"]),
+      timeoutMs: e.int("MUSIC_TIMEOUT_MS", 3000, { min: 100 }),
+    },
+    runners: {
+      pollMs: e.int("RUNNER_POLL_MS", 1000, { min: 10 }),
+      leaseMs: e.int("RUNNER_LEASE_MS", 15_000, { min: 100 }),
+      batchSize: e.int("RUNNER_BATCH_SIZE", 500, { min: 1, max: 10_000 }),
+    },
+  };
+}
+
+function loadGeocoder(e: EnvReader): AppConfig["geocoder"] {
+  const provider = e.oneOf("GEOCODER_PROVIDER", ["yandex", "simulator"] as const, "simulator");
+  return {
+    provider,
+    apiKey: provider === "yandex" ? e.required("GEOCODER_API_KEY", "when GEOCODER_PROVIDER=yandex") : undefined,
+    url: e.url("GEOCODER_URL", ["http", "https"]),
+    timeoutMs: e.int("GEOCODER_TIMEOUT_MS", 5000, { min: 100 }),
+  };
+}
+
+function loadKafka(e: EnvReader): KafkaConfig | undefined {
+  const brokers = e.list("KAFKA_BROKERS");
+  if (brokers.length === 0) return undefined;
+  for (const broker of brokers) {
+    if (!/^[^:\s]+:\d{1,5}$/.test(broker)) throw new ConfigError(`KAFKA_BROKERS must be host:port entries, got "${broker}"`);
+  }
+  const mechanism = e.raw("KAFKA_SASL_MECHANISM")?.toLowerCase();
+  let sasl: KafkaConfig["sasl"];
+  if (mechanism) {
+    const allowed: SaslMechanism[] = ["plain", "scram-sha-256", "scram-sha-512"];
+    if (!(allowed as string[]).includes(mechanism)) {
+      throw new ConfigError(`KAFKA_SASL_MECHANISM must be one of ${allowed.join(", ")}, got "${mechanism}"`);
+    }
+    sasl = {
+      mechanism: mechanism as SaslMechanism,
+      username: e.required("KAFKA_SASL_USERNAME", "when KAFKA_SASL_MECHANISM is set"),
+      password: e.required("KAFKA_SASL_PASSWORD", "when KAFKA_SASL_MECHANISM is set"),
+    };
+  }
+  const caFile = e.string("KAFKA_SSL_CA_FILE");
+  return {
+    brokers,
+    clientId: e.string("KAFKA_CLIENT_ID", "ticketing"),
+    ssl: e.bool("KAFKA_SSL", !!caFile),
+    caFile,
+    sasl,
+    applicationId: e.string("PARTNER_APPLICATION_ID", "ticketland"),
+    topics: {
+      organizers: e.string("KAFKA_TOPIC_ORGANIZERS", "organizers"),
+      events: e.string("KAFKA_TOPIC_EVENTS", "events"),
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { readFileSync } from "node:fs";
+import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type SASLOptions } from "kafkajs";
+import type { KafkaConfig } from "../config/config";
+
+export interface KafkaLogger {
+  info(...args: unknown[]): void;
+  warn(...args: unknown[]): void;
+  error(...args: unknown[]): void;
+  debug(...args: unknown[]): void;
+}
+
+/** A kafkajs client from our configuration: brokers, TLS with a custom CA, SASL. */
+export function createKafka(
+  config: Pick<KafkaConfig, "brokers" | "clientId" | "ssl" | "caFile" | "sasl">,
+  logger?: KafkaLogger,
+): Kafka {
+  const options: KafkaJsConfig = {
+    clientId: config.clientId,
+    brokers: config.brokers,
+    ssl: config.ssl ? (config.caFile ? { ca: [readFileSync(config.caFile, "utf8")] } : true) : false,
+    sasl: config.sasl ? (config.sasl as SASLOptions) : undefined,
+    connectionTimeout: 5000,
+    retry: { retries: 5, initialRetryTime: 200 },
+    logLevel: logLevel.WARN,
+    // Route kafkajs' own messages through our logger (never the SASL password: kafkajs does not log it).
+    logCreator: () => (entry) => {
+      if (!logger) return;
+      const text = `kafka ${entry.namespace}: ${entry.log.message}`;
+      if (entry.level === logLevel.ERROR) logger.error(text);
+      else if (entry.level === logLevel.WARN) logger.warn(text);
+      else logger.debug(text);
+    },
+  };
+  return new Kafka(options);
+}
+
+/** Creates missing topics. Auto-creation is off on our brokers (and answers the first send with an error under KRaft). */
+export async function ensureTopics(kafka: Kafka, topics: string[], partitions = 3): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const existing = new Set(await admin.listTopics());
+    const missing = [...new Set(topics)].filter((t) => !existing.has(t));
+    if (missing.length) {
+      await admin.createTopics({ waitForLeaders: true, topics: missing.map((topic) => ({ topic, numPartitions: partitions })) });
+    }
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -1,0 +1,59 @@
+import type { ServiceSchema } from "moleculer";
+import type { AppContext } from "../lib/app/context";
+import { toMoleculerError } from "../lib/app/errors";
+import type { LogName, Runtime } from "../lib/app/runtime";
+import { handleCommand, type CommandResult, type Decider } from "../lib/eventlog/decider";
+import type { NewEvent } from "../lib/eventlog/types";
+
+export const APPENDED_EVENT = "log.appended";
+
+export interface AppendedPayload {
+  log: string;
+  pos: number;
+}
+
+export interface EventSourcedMethods {
+  execute<C, E extends NewEvent, S>(
+    ctx: AppContext,
+    decider: Decider<C, E, S>,
+    stream: string,
+    command: C,
+    name: string,
+  ): Promise<CommandResult<S>>;
+}
+
+/**
+ * The command side of a service: load the aggregate, decide, append with the expected
+ * version, then wake every consumer of the log. The wake-up carries no data that matters:
+ * consumers pull from the log, so a lost wake-up only costs one poll interval.
+ */
+export function EventSourced(rt: Runtime, log: LogName): Partial<ServiceSchema> {
+  return {
+    methods: {
+      async execute<C, E extends NewEvent, S>(
+        this: { broker: { broadcast(event: string, payload: AppendedPayload): Promise<void> } },
+        ctx: AppContext,
+        decider: Decider<C, E, S>,
+        stream: string,
+        command: C,
+        name: string,
+      ): Promise<CommandResult<S>> {
+        // One request may run several commands; each gets its own id derived from the request's.
+        const commandId = ctx.meta.commandId ? `${ctx.meta.commandId}:${name}:${stream}` : undefined;
+        try {
+          const result = await handleCommand(rt.store.log(log), decider, stream, command, {
+            commandId,
+            meta: { correlationId: ctx.requestID ?? undefined, actor: ctx.meta.user?.sub ?? "anonymous" },
+          });
+          if (result.commit && !result.duplicate) {
+            rt.runners.wake(log);
+            await this.broker.broadcast(APPENDED_EVENT, { log, pos: result.commit.pos });
+          }
+          return result;
+        } catch (err) {
+          throw toMoleculerError(err);
+        }
+      },
+    },
+  };
+}

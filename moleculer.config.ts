@@ -1,0 +1,45 @@
+import type { BrokerOptions, Errors } from "moleculer";
+import { AuthMiddleware } from "./lib/app/auth.middleware";
+import type { AppConfig } from "./lib/config/config";
+import { replCommands } from "./lib/repl/projections.command";
+
+/**
+ * Every broker option in one place, derived from the validated configuration (never from
+ * process.env directly). One process or many, the same options apply.
+ */
+export function brokerConfig(config: AppConfig): BrokerOptions {
+  return {
+    namespace: config.namespace,
+    nodeID: config.nodeId,
+    // No transporter: every service in this process talks in-process (the quick start).
+    transporter: config.transporter ? { type: "NATS", options: { url: config.transporter } } : null,
+    logger: {
+      type: "Console",
+      options: {
+        level: config.logLevel,
+        formatter: config.logFormat === "json" ? "json" : "short",
+        colors: config.logFormat !== "json",
+      },
+    },
+    requestTimeout: 10_000,
+    // Commands carry command ids, so a retry after a lost reply is answered, not re-executed.
+    retryPolicy: {
+      enabled: true,
+      retries: 3,
+      delay: 100,
+      maxDelay: 1000,
+      factor: 2,
+      check: (err: Error) => !!(err as Errors.MoleculerRetryableError).retryable,
+    },
+    circuitBreaker: { enabled: false },
+    registry: { strategy: "RoundRobin", preferLocal: true },
+    // Lets in-flight requests finish on shutdown.
+    tracking: { enabled: true, shutdownTimeout: 10_000 },
+    validator: true,
+    metrics: { enabled: false },
+    tracing: { enabled: false },
+    middlewares: [AuthMiddleware],
+    // Admin commands for `npm run repl` (see lib/repl).
+    replOptions: { customCommands: replCommands, delimiter: "ticketing $ " },
+  };
+}

@@ -1,0 +1,165 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
+import ApiGateway from "moleculer-web";
+import type { Principal } from "../../lib/auth/principal";
+import { parseBearer } from "../../lib/auth/verifier";
+import type { AppContext } from "../../lib/app/context";
+import { toMoleculerError } from "../../lib/app/errors";
+import type { Runtime } from "../../lib/app/runtime";
+import type { NodeRunners } from "../runners/runners.service";
+
+/** Every HTTP endpoint, named explicitly: nothing else of the cluster is reachable from outside. */
+export const ROUTES: Record<string, string> = {
+  "GET health": "api.health",
+  "GET ready": "api.ready",
+
+  "POST organizers": "organizers.create",
+  "GET organizers": "organizers.list",
+  "GET organizers/:id": "organizers.get",
+  "PATCH organizers/:id": "organizers.update",
+
+  "POST artists": "artists.create",
+  "GET artists": "artists.list",
+  "GET artists/:id": "artists.get",
+  "PATCH artists/:id": "artists.update",
+
+  "POST venues": "venues.create",
+  "GET venues": "venues.list",
+  "GET venues/:id": "venues.get",
+  "PATCH venues/:id": "venues.update",
+
+  "POST events": "events.create",
+  "GET events": "events.search",
+  "GET events/:id": "events.get",
+  "PATCH events/:id": "events.update",
+  "POST events/:id/categories": "events.addCategory",
+  "PATCH events/:id/categories/:categoryId": "events.updateCategory",
+  "DELETE events/:id/categories/:categoryId": "events.removeCategory",
+  "POST events/:id/publish": "events.publish",
+  "POST events/:id/pause": "events.pause",
+  "POST events/:id/cancel": "events.cancel",
+  "POST events/:id/finish": "events.finish",
+};
+
+const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
+
+interface ReadyReport {
+  status: "ready" | "not_ready";
+  transporter: { connected: boolean };
+  nodes: NodeRunners[];
+  problems: string[];
+}
+
+export default function apiService(rt: Runtime): ServiceSchema {
+  const { http } = rt.config;
+  return {
+    name: "api",
+    mixins: [ApiGateway as unknown as Partial<ServiceSchema>],
+    settings: {
+      port: http.port,
+      ip: http.host,
+      cors: http.corsOrigins.length
+        ? {
+            origin: http.corsOrigins,
+            methods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            allowedHeaders: ["Authorization", "Content-Type", "Idempotency-Key"],
+            maxAge: 600,
+          }
+        : undefined,
+      // A coarse per-address guard; fairness during on-sales belongs to the inventory queue.
+      rateLimit: { window: 60_000, limit: 1200, headers: true, key: (req: IncomingMessage) => req.socket.remoteAddress ?? "?" },
+      routes: [
+        {
+          path: "/api",
+          authentication: true,
+          autoAliases: false,
+          mappingPolicy: "restrict",
+          bodyParsers: { json: { limit: "256kb", strict: true }, urlencoded: false },
+          aliases: ROUTES,
+          onBeforeCall(ctx: AppContext, _route: unknown, req: IncomingMessage) {
+            const key = req.headers["idempotency-key"];
+            if (key !== undefined) {
+              if (typeof key !== "string" || !IDEMPOTENCY_KEY.test(key)) {
+                throw new Errors.MoleculerClientError(
+                  "Idempotency-Key must be 8-128 characters of letters, digits, '_', '.', ':' or '-'",
+                  400,
+                  "BAD_IDEMPOTENCY_KEY",
+                );
+              }
+              // Scoped to the caller, so one client's key can never replay another's command.
+              ctx.meta.commandId = `${ctx.meta.user?.sub ?? "anonymous"}:${key}`;
+            } else {
+              ctx.meta.commandId = randomUUID();
+            }
+          },
+        },
+      ],
+    },
+    methods: {
+      /** A missing token is an anonymous caller; a present but invalid one is refused, never ignored. */
+      async authenticate(_ctx: Context, _route: unknown, req: IncomingMessage): Promise<Principal | null> {
+        const header = req.headers.authorization;
+        if (header === undefined) return null;
+        try {
+          return await rt.verifier.verify(parseBearer(header));
+        } catch (err) {
+          throw toMoleculerError(err);
+        }
+      },
+      reformatError(this: Service, err: Errors.MoleculerError) {
+        if (err.code >= 500 && !(err instanceof Errors.MoleculerRetryableError)) {
+          this.logger.error("request failed:", err);
+          return { name: "InternalError", message: "internal error; the incident was logged", code: err.code, type: "INTERNAL" };
+        }
+        return { name: err.name, message: err.message, code: err.code, type: err.type, data: err.data };
+      },
+    },
+    actions: {
+      health: {
+        handler(this: Service) {
+          return { status: "ok", nodeID: this.broker.nodeID, uptimeSec: Math.round(process.uptime()) };
+        },
+      },
+      ready: {
+        async handler(this: Service, ctx: AppContext): Promise<ReadyReport> {
+          const report = await readiness(this);
+          if (report.status !== "ready") ctx.meta.$statusCode = 503;
+          return report;
+        },
+      },
+    },
+  };
+}
+
+/** Ready = the transporter is up, every node reaches its store, and no runner is halted. */
+async function readiness(svc: Service): Promise<ReadyReport> {
+  const broker = svc.broker;
+  const transit = (broker as unknown as { transit?: { connected: boolean } }).transit;
+  const connected = transit ? transit.connected : true;
+  const endpoints = broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true }) as Array<{
+    name: string;
+    nodeID: string;
+  }>;
+  const nodeIDs = [...new Set(endpoints.filter((s) => s.name === "runners").map((s) => s.nodeID))];
+  const problems: string[] = [];
+  if (!connected) problems.push("transporter is disconnected");
+  const nodes = await Promise.all(
+    nodeIDs.map((nodeID) =>
+      broker.call<NodeRunners, Record<string, never>>("runners.status", {}, { nodeID, timeout: 3000 }).catch((err: Error) => {
+        problems.push(`node ${nodeID} did not answer: ${err.message}`);
+        return null;
+      }),
+    ),
+  );
+  const answered = nodes.filter((n): n is NodeRunners => n !== null);
+  for (const node of answered) {
+    if (!node.store.ok) problems.push(`node ${node.nodeID}: ${node.store.kind} store unreachable: ${node.store.error}`);
+    for (const r of node.runners) {
+      if (r.state === "halted")
+        problems.push(`runner ${r.name} on ${node.nodeID} halted at ${r.fault?.pos}: ${r.fault?.message}`);
+      if (r.lastError) problems.push(`runner ${r.name} on ${node.nodeID}: ${r.lastError}`);
+    }
+  }
+  return { status: problems.length ? "not_ready" : "ready", transporter: { connected }, nodes: answered, problems };
+}
