@@ -1,9 +1,9 @@
 import type { ServiceSchema } from "moleculer";
-import type { AppContext } from "../lib/app/context";
+import { SYSTEM, type AppContext } from "../lib/app/context";
 import { toMoleculerError } from "../lib/app/errors";
 import type { LogName, Runtime } from "../lib/app/runtime";
 import { handleCommand, type CommandResult, type Decider } from "../lib/eventlog/decider";
-import type { NewEvent } from "../lib/eventlog/types";
+import type { NewEvent, RecordedEvent } from "../lib/eventlog/types";
 
 export const APPENDED_EVENT = "log.appended";
 
@@ -12,9 +12,21 @@ export interface AppendedPayload {
   pos: number;
 }
 
+/** What a command needs of its caller: an HTTP request's context, or a subscription's (see systemContext). */
+export type CommandContext = Pick<AppContext, "meta" | "requestID">;
+
+/**
+ * The context of a command a subscription issues in reaction to `event`: it acts as the
+ * system, and its command id comes from the event, so a redelivered event is answered with the
+ * first result instead of being applied twice.
+ */
+export function systemContext(event: RecordedEvent): CommandContext {
+  return { meta: { user: SYSTEM, commandId: event.id }, requestID: event.meta.correlationId ?? null };
+}
+
 export interface EventSourcedMethods {
   execute<C, E extends NewEvent, S>(
-    ctx: AppContext,
+    ctx: CommandContext,
     decider: Decider<C, E, S>,
     stream: string,
     command: C,
@@ -32,7 +44,7 @@ export function EventSourced(rt: Runtime, log: LogName): Partial<ServiceSchema> 
     methods: {
       async execute<C, E extends NewEvent, S>(
         this: { broker: { broadcast(event: string, payload: AppendedPayload): Promise<void> } },
-        ctx: AppContext,
+        ctx: CommandContext,
         decider: Decider<C, E, S>,
         stream: string,
         command: C,

@@ -14,6 +14,8 @@ export interface ReadModelOptions<D extends ReadDoc> {
   projection: Projection<D>;
   /** What clients may see of a document; the guard fields (_pos, _idx) are never in it. */
   fields: string[];
+  /** Fields clients may sort lists by (prefix "-" for descending). */
+  sortable: string[];
   pageSize?: number;
   maxPageSize?: number;
 }
@@ -21,9 +23,35 @@ export interface ReadModelOptions<D extends ReadDoc> {
 export interface ReadModelMethods {
   /** Waits (bounded) until this read model reflects log position `pos`. */
   waitForPosition(pos: number | undefined): Promise<void>;
+  /** The document as clients see it, once the read model has caught up with `pos`. */
+  readAfterWrite(ctx: AppContext, id: string, pos: number | undefined): Promise<unknown>;
+  /** A page of documents matching a query the service built (never one a client sent). */
+  queryList(
+    ctx: AppContext,
+    params: { query: Record<string, unknown>; page: number; pageSize: number; sort?: string },
+  ): Promise<unknown>;
+  /** Documents (as clients see them) matching a query the service built. */
+  queryFind<T>(ctx: AppContext, query: Record<string, unknown>, limit: number): Promise<T[]>;
+}
+
+interface DbInternals {
+  sanitizeParams(ctx: AppContext, params: Record<string, unknown>): Record<string, unknown>;
+  _list(ctx: AppContext, params: Record<string, unknown>): Promise<unknown>;
+  _get(ctx: AppContext, params: Record<string, unknown>): Promise<unknown>;
+  _find(ctx: AppContext, params: Record<string, unknown>): Promise<unknown[]>;
+  _count(ctx: AppContext, params: Record<string, unknown>): Promise<number>;
 }
 
 const READ_YOUR_WRITES_MS = 3000;
+
+/** moleculer-db's internal methods, which its typings do not declare on the service. */
+function db(service: unknown): DbInternals {
+  return service as DbInternals;
+}
+
+function sortValues(fields: string[]): string[] {
+  return fields.flatMap((f) => [f, `-${f}`]);
+}
 const REFRESH_MS = 5000;
 
 /**
@@ -33,14 +61,13 @@ const REFRESH_MS = 5000;
  */
 export function ReadModel<D extends ReadDoc>(rt: Runtime, options: ReadModelOptions<D>): Partial<ServiceSchema> {
   const { projection } = options;
-  const adapter = new SwitchingAdapter(rt);
   let host: ProjectionHost | null = null;
   let refreshTimer: NodeJS.Timeout | null = null;
 
   // `adapter` is moleculer-db's own schema property.
   const schema: Partial<ServiceSchema> & { adapter: SwitchingAdapter } = {
     mixins: [DbService as unknown as Partial<ServiceSchema>],
-    adapter,
+    adapter: new SwitchingAdapter(),
     settings: {
       idField: "_id",
       fields: options.fields,
@@ -53,6 +80,39 @@ export function ReadModel<D extends ReadDoc>(rt: Runtime, options: ReadModelOpti
       insert: false,
       update: false,
       remove: false,
+      // moleculer-db's own versions take a raw `query` object; from a client that would be an
+      // open door ($where on MongoDB). Clients get paging and whitelisted sorting only.
+      list: {
+        params: {
+          page: { type: "number", integer: true, positive: true, convert: true, optional: true },
+          pageSize: {
+            type: "number",
+            integer: true,
+            positive: true,
+            max: options.maxPageSize ?? 100,
+            convert: true,
+            optional: true,
+          },
+          sort: { type: "enum", values: sortValues(options.sortable), optional: true },
+          $$strict: "remove",
+        },
+        handler(this: Service, ctx: AppContext<{ page?: number; pageSize?: number; sort?: string }>) {
+          const params = {
+            page: ctx.params.page ?? 1,
+            pageSize: ctx.params.pageSize ?? options.pageSize ?? 20,
+            sort: ctx.params.sort,
+          };
+          return db(this)._list(ctx, db(this).sanitizeParams(ctx, params));
+        },
+      },
+      get: {
+        params: { id: { type: "string", min: 1, max: 200 }, $$strict: "remove" },
+        handler(this: Service, ctx: AppContext<{ id: string }>) {
+          return db(this)._get(ctx, { id: ctx.params.id });
+        },
+      },
+      find: { visibility: "public" },
+      count: { visibility: "public" },
     },
     events: {
       [APPENDED_EVENT]: {
@@ -70,9 +130,22 @@ export function ReadModel<D extends ReadDoc>(rt: Runtime, options: ReadModelOpti
       async waitForPosition(pos: number | undefined): Promise<void> {
         if (pos && host) await host.waitFor(pos, READ_YOUR_WRITES_MS);
       },
+      async readAfterWrite(this: DbInternals & ReadModelMethods, ctx: AppContext, id: string, pos: number | undefined) {
+        await this.waitForPosition(pos);
+        return this._get(ctx, { id });
+      },
+      queryList(this: DbInternals, ctx: AppContext, params: Record<string, unknown>) {
+        return this._list(ctx, this.sanitizeParams(ctx, params));
+      },
+      queryFind(this: DbInternals, ctx: AppContext, query: Record<string, unknown>, limit: number) {
+        return this._find(ctx, { query, limit });
+      },
     },
     async started(this: Service) {
       const broker = this.broker;
+      // The schema's adapter was deep-cloned by Moleculer: this one is ours.
+      const adapter = (this as Service & { adapter: SwitchingAdapter }).adapter;
+      adapter.attach(rt);
       host = new ProjectionHost({
         store: rt.store,
         projection: projection as unknown as Projection,

@@ -9,67 +9,92 @@ import { EmbeddedStore } from "../lib/store/embedded/embedded-store";
 /** MemoryAdapter promisifies methods on the Datastore it gets: it must wrap each one once. */
 const memoryAdapters = new WeakMap<object, DbAdapter>();
 
+/** The adapter methods moleculer-db's query actions use. */
+const DELEGATED = [
+  "find",
+  "findOne",
+  "findById",
+  "findByIds",
+  "count",
+  "entityToObject",
+  "beforeSaveTransformID",
+  "afterRetrieveTransformID",
+] as const;
+
+type Delegated = Pick<DbAdapter, (typeof DELEGATED)[number]>;
+
 /**
  * A moleculer-db adapter that reads whichever generation of a projection is live. It holds a
  * stock adapter (MemoryAdapter over the embedded store's NeDB, MongooseAdapter over the shared
- * mongoose connection) and swaps it when a rebuild switches collections. Everything else is
- * delegated, so moleculer-db's list/find/count/get work unchanged.
+ * mongoose connection) and swaps it when a rebuild switches collections.
+ *
+ * Moleculer deep-clones service schemas, this adapter included, so it starts empty: the
+ * service attaches the runtime to its own (cloned) instance when it starts.
  */
 export class SwitchingAdapter {
-  private broker!: ServiceBroker;
-  private service!: Service;
+  private broker: ServiceBroker | null = null;
+  private service: Service | null = null;
+  private rt: Runtime | null = null;
   private inner: DbAdapter | null = null;
   private collection: string | null = null;
-
-  constructor(private readonly rt: Runtime) {
-    return new Proxy(this, {
-      get(target, prop, receiver) {
-        if (prop in target) return Reflect.get(target, prop, receiver);
-        const inner = target.inner as unknown as Record<string | symbol, unknown> | null;
-        if (!inner) throw new Error(`read model is not connected yet (${String(prop)})`);
-        const value = inner[prop];
-        return typeof value === "function" ? value.bind(inner) : value;
-      },
-    });
-  }
 
   init(broker: ServiceBroker, service: Service): void {
     this.broker = broker;
     this.service = service;
   }
 
-  /** The store owns the connection: nothing to open here until a collection is chosen. */
+  /** The store owns the connection: nothing to open until a collection is chosen. */
   async connect(): Promise<void> {}
 
   /** The store closes the shared connection; the stock adapters would close it under others. */
   async disconnect(): Promise<void> {}
 
+  attach(rt: Runtime): void {
+    this.rt = rt;
+  }
+
   async use(collection: string): Promise<void> {
     if (collection === this.collection) return;
     const adapter = this.create(collection);
-    adapter.init(this.broker, this.service);
+    adapter.init(this.broker!, this.service!);
     await adapter.connect();
     this.inner = adapter;
     this.collection = collection;
   }
 
+  current(): DbAdapter {
+    if (!this.inner) throw new Error(`read model of ${this.service?.name} is not connected yet`);
+    return this.inner;
+  }
+
   private create(collection: string): DbAdapter {
-    const { store } = this.rt;
-    if (store instanceof EmbeddedStore) {
-      const datastore = store.collection(collection).datastore;
+    const rt = this.rt;
+    if (!rt) throw new Error("SwitchingAdapter.use() before attach()");
+    if (rt.store instanceof EmbeddedStore) {
+      const datastore = rt.store.collection(collection).datastore;
       let adapter = memoryAdapters.get(datastore);
       if (!adapter) memoryAdapters.set(datastore, (adapter = new MemoryAdapter(datastore) as unknown as DbAdapter));
       return adapter;
     }
-    const uri = this.rt.config.store.kind === "mongo" ? this.rt.config.store.uri : "";
+    const uri = rt.config.store.kind === "mongo" ? rt.config.store.uri : "";
     const model =
       mongoose.models[collection] ??
       mongoose.model(collection, new Schema({ _id: String }, { strict: false, collection, versionKey: false }));
-    // The adapter reads `model` from the service schema it is initialised with.
-    const adapter = new MongooseAdapter(uri) as unknown as DbAdapter & { init(b: ServiceBroker, s: unknown): void };
-    const init = adapter.init.bind(adapter);
+    // The stock adapter reads `model` from the service schema it is initialised with.
+    const adapter = new MongooseAdapter(uri) as unknown as DbAdapter;
+    const init = adapter.init.bind(adapter) as (broker: ServiceBroker, service: unknown) => void;
     adapter.init = (broker: ServiceBroker) =>
-      init(broker, { schema: { model }, settings: this.service.settings, logger: this.service.logger });
+      init(broker, { schema: { model }, settings: this.service!.settings, logger: this.service!.logger });
     return adapter;
   }
+}
+
+export interface SwitchingAdapter extends Delegated {}
+for (const method of DELEGATED) {
+  Object.defineProperty(SwitchingAdapter.prototype, method, {
+    value(this: SwitchingAdapter, ...args: unknown[]) {
+      const inner = this.current() as unknown as Record<string, (...a: unknown[]) => unknown>;
+      return inner[method](...args);
+    },
+  });
 }

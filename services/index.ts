@@ -2,12 +2,23 @@ import type { ServiceSchema } from "moleculer";
 import type { Runtime } from "../lib/app/runtime";
 import type { ServiceName } from "../lib/config/config";
 import apiService from "./api/api.service";
+import artistsService from "./artists/artists.service";
+import eventsService from "./events/events.service";
+import kafkaRelayService from "./kafka-relay/kafka-relay.service";
+import organizersService from "./organizers/organizers.service";
 import runnersService from "./runners/runners.service";
+import venuesService from "./venues/venues.service";
 
-export type ServiceFactory = (rt: Runtime) => ServiceSchema;
+// Each factory types `this` with its own mixins' methods; the broker takes any schema.
+export type ServiceFactory = (rt: Runtime) => ServiceSchema<any, any>;
 
 /** Every service this code base can run, by the name SERVICES uses. */
-export const SERVICE_FACTORIES: Partial<Record<ServiceName, ServiceFactory>> = {
+export const SERVICE_FACTORIES: Record<ServiceName, ServiceFactory> = {
   api: apiService,
+  organizers: organizersService,
+  artists: artistsService,
+  venues: venuesService,
+  events: eventsService,
+  "kafka-relay": kafkaRelayService,
   runners: runnersService,
 };

@@ -28,9 +28,7 @@ export async function startApp(env: Env = process.env): Promise<App> {
   const runtime = await createRuntime(config, broker.getLogger("runtime"), instanceId);
   try {
     for (const name of config.services) {
-      const factory = SERVICE_FACTORIES[name];
-      if (!factory) throw new Error(`service ${name} is not available in this build`);
-      broker.createService(factory(runtime));
+      broker.createService(SERVICE_FACTORIES[name](runtime));
     }
     await broker.start();
   } catch (err) {

@@ -55,6 +55,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const transporter = e.url("TRANSPORTER", ["nats", "tls"]);
   const audience = e.string("OIDC_AUDIENCE", "ticketing-api");
   const issuer = e.url("OIDC_ISSUER", ["http", "https"]);
+  // The development issuer signs with a key from DATA_DIR: fine on a laptop, never in a
+  // cluster, so outside the quick start it must be asked for by name.
+  const authMode = e.oneOf("AUTH_MODE", ["oidc", "dev"] as const, issuer || transporter ? "oidc" : "dev");
+  if (authMode === "oidc" && !issuer) {
+    throw new ConfigError(
+      "OIDC_ISSUER is required when TRANSPORTER is set (AUTH_MODE=dev uses the development issuer: never in production)",
+    );
+  }
 
   const services = e.list("SERVICES", ["*"]);
   const unknown = services.filter((s) => s !== "*" && !(SERVICE_NAMES as readonly string[]).includes(s));
@@ -74,21 +82,22 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logFormat: e.oneOf("LOG_FORMAT", ["short", "json"] as const, "short"),
     http: { port, host, corsOrigins: e.list("CORS_ORIGINS"), publicUrl },
     store: mongoUri ? { kind: "mongo", uri: mongoUri } : { kind: "embedded", dataDir, fsync: e.bool("EMBEDDED_FSYNC", false) },
-    auth: issuer
-      ? {
-          mode: "oidc",
-          issuer,
-          audience,
-          jwksUri: e.url("OIDC_JWKS_URI", ["http", "https"]),
-          clientId: e.string("OIDC_CLIENT_ID"),
-          algorithms: e.list("OIDC_ALGORITHMS", ["RS256"]),
-        }
-      : {
-          mode: "dev",
-          issuer: e.url("DEV_ISSUER", ["http", "https"], `http://localhost:${port}/dev-issuer`)!,
-          audience,
-          dataDir,
-        },
+    auth:
+      authMode === "oidc"
+        ? {
+            mode: "oidc",
+            issuer: issuer!,
+            audience,
+            jwksUri: e.url("OIDC_JWKS_URI", ["http", "https"]),
+            clientId: e.string("OIDC_CLIENT_ID"),
+            algorithms: e.list("OIDC_ALGORITHMS", ["RS256"]),
+          }
+        : {
+            mode: "dev",
+            issuer: e.url("DEV_ISSUER", ["http", "https"], `http://localhost:${port}/dev-issuer`)!,
+            audience,
+            dataDir,
+          },
     kafka: loadKafka(e),
     geocoder: loadGeocoder(e),
     music: {

@@ -101,3 +101,12 @@ async function replayed<C, E extends NewEvent, S>(
   const upTo = (await log.readStream(commit.stream)).filter((c) => c.seq <= commit.seq);
   return { state: fold(decider, decider.initialState(), upTo), seq: commit.seq, commit, duplicate: true };
 }
+
+/** The current state of an aggregate, from the write side (commands never read projections). */
+export async function loadAggregate<E extends NewEvent, S>(
+  log: EventLog,
+  decider: Pick<Decider<unknown, E, S>, "evolve" | "initialState">,
+  stream: string,
+): Promise<S> {
+  return fold(decider, decider.initialState(), await log.readStream(stream));
+}

@@ -33,6 +33,8 @@ export interface DocCollection<T extends Doc> {
   count(filter: Filter): Promise<number>;
   /** Throws DuplicateKeyError when a unique index (or _id) is violated. */
   insert(doc: T): Promise<void>;
+  /** Writes the document whole, creating it when missing (last writer wins: for caches). */
+  upsert(doc: T): Promise<void>;
   /** Replaces the one document matching `filter`; false when none matched (a lost CAS). */
   replaceOne(filter: Filter, doc: T): Promise<boolean>;
   /** Sets fields on the one document matching `filter`; false when none matched. */

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage } from "node:http";
-import { Errors, type Context, type Service, type ServiceSchema } from "moleculer";
+import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import type { Principal } from "../../lib/auth/principal";
 import { parseBearer } from "../../lib/auth/verifier";
@@ -77,35 +77,26 @@ export default function apiService(rt: Runtime): ServiceSchema {
           mappingPolicy: "restrict",
           bodyParsers: { json: { limit: "256kb", strict: true }, urlencoded: false },
           aliases: ROUTES,
-          onBeforeCall(ctx: AppContext, _route: unknown, req: IncomingMessage) {
-            const key = req.headers["idempotency-key"];
-            if (key !== undefined) {
-              if (typeof key !== "string" || !IDEMPOTENCY_KEY.test(key)) {
-                throw new Errors.MoleculerClientError(
-                  "Idempotency-Key must be 8-128 characters of letters, digits, '_', '.', ':' or '-'",
-                  400,
-                  "BAD_IDEMPOTENCY_KEY",
-                );
-              }
-              // Scoped to the caller, so one client's key can never replay another's command.
-              ctx.meta.commandId = `${ctx.meta.user?.sub ?? "anonymous"}:${key}`;
-            } else {
-              ctx.meta.commandId = randomUUID();
-            }
-          },
         },
       ],
-    },
+    } as ServiceSettingSchema,
     methods: {
-      /** A missing token is an anonymous caller; a present but invalid one is refused, never ignored. */
-      async authenticate(_ctx: Context, _route: unknown, req: IncomingMessage): Promise<Principal | null> {
+      /**
+       * A missing token is an anonymous caller; a present but invalid one is refused, never
+       * ignored. Runs before every call, so it also names the request's command id.
+       */
+      async authenticate(ctx: AppContext, _route: unknown, req: IncomingMessage): Promise<Principal | null> {
         const header = req.headers.authorization;
-        if (header === undefined) return null;
-        try {
-          return await rt.verifier.verify(parseBearer(header));
-        } catch (err) {
-          throw toMoleculerError(err);
+        let user: Principal | null = null;
+        if (header !== undefined) {
+          try {
+            user = await rt.verifier.verify(parseBearer(header));
+          } catch (err) {
+            throw toMoleculerError(err);
+          }
         }
+        ctx.meta.commandId = commandIdOf(req, user);
+        return user;
       },
       reformatError(this: Service, err: Errors.MoleculerError) {
         if (err.code >= 500 && !(err instanceof Errors.MoleculerRetryableError)) {
@@ -130,6 +121,23 @@ export default function apiService(rt: Runtime): ServiceSchema {
       },
     },
   };
+}
+
+/**
+ * A client's Idempotency-Key, scoped to the caller so one client's key can never replay
+ * another's command; without one, every request is a new command.
+ */
+function commandIdOf(req: IncomingMessage, user: Principal | null): string {
+  const key = req.headers["idempotency-key"];
+  if (key === undefined) return randomUUID();
+  if (typeof key !== "string" || !IDEMPOTENCY_KEY.test(key)) {
+    throw new Errors.MoleculerClientError(
+      "Idempotency-Key must be 8-128 characters of letters, digits, '_', '.', ':' or '-'",
+      400,
+      "BAD_IDEMPOTENCY_KEY",
+    );
+  }
+  return `${user?.sub ?? "anonymous"}:${key}`;
 }
 
 /** Ready = the transporter is up, every node reaches its store, and no runner is halted. */

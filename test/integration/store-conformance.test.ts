@@ -96,6 +96,10 @@ describe.each(BACKENDS)("store conformance: %s", (kind) => {
     expect((await items.get("i1"))?.n).toBe(10);
     expect(await items.updateOne({ _id: "i2", v: 1 }, { tag: "two" })).toBe(true);
     expect(await items.updateOne({ _id: "nope" }, { tag: "x" })).toBe(false);
+    await items.upsert({ _id: "i9", n: 9, tag: "new", v: 1 });
+    await items.upsert({ _id: "i9", n: 9, tag: "newer", v: 2 });
+    expect(await items.get("i9")).toEqual({ _id: "i9", n: 9, tag: "newer", v: 2 });
+    await items.deleteOne({ _id: "i9" });
     expect((await items.find({ tag: "odd" }, { sort: { n: -1 } })).map((d) => d._id)).toEqual(["i1", "i5", "i3"]);
     expect((await items.find({ n: { $gte: 2 } }, { sort: { n: 1 }, skip: 1, limit: 2 })).map((d) => d.n)).toEqual([3, 4]);
     expect(await items.count({ $or: [{ tag: "two" }, { n: { $in: [4, 5] } }] })).toBe(3);

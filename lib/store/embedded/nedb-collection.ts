@@ -37,6 +37,10 @@ export class NedbCollection<T extends Doc> implements DocCollection<T> {
     }
   }
 
+  async upsert(doc: T): Promise<void> {
+    await this.datastore.updateAsync({ _id: doc._id }, doc, { upsert: true });
+  }
+
   async replaceOne(filter: Filter, doc: T): Promise<boolean> {
     try {
       const { numAffected } = await this.datastore.updateAsync(filter, doc, { multi: false });

@@ -32,6 +32,10 @@ export class MongoCollection<T extends Doc> implements DocCollection<T> {
     }
   }
 
+  async upsert(doc: T): Promise<void> {
+    await this.collection.replaceOne(byId<T>(doc._id), doc as mongo.WithoutId<T>, { upsert: true });
+  }
+
   async replaceOne(filter: Filter, doc: T): Promise<boolean> {
     try {
       const result = await this.collection.replaceOne(filter as mongo.Filter<T>, doc as mongo.WithoutId<T>);

@@ -1,0 +1,39 @@
+import { createHash, randomUUID } from "node:crypto";
+import type { Actor } from "../domain/actor";
+import type { AppContext } from "./context";
+import { unauthorized } from "./errors";
+
+/** The verified caller as the deciders see it. */
+export function actorOf(ctx: AppContext): Actor {
+  const user = ctx.meta.user;
+  if (!user) throw unauthorized();
+  return { sub: user.sub, roles: user.roles, organizerId: user.organizerId };
+}
+
+/** Marks the reply as a creation: 201 with the new resource's location. */
+export function created<T>(ctx: AppContext, location: string, body: T): T {
+  ctx.meta.$statusCode = 201;
+  ctx.meta.$responseHeaders = { ...ctx.meta.$responseHeaders, Location: location };
+  return body;
+}
+
+/** Ids in URLs and bodies: short, URL-safe, no surprises in logs or stream names. */
+export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export const idParam = {
+  type: "string",
+  pattern: ID_PATTERN,
+  messages: { stringPattern: "'{field}' must be 1-64 letters, digits, '_' or '-'" },
+};
+export const optionalId = { ...idParam, optional: true };
+
+/**
+ * The id of something a request creates, derived from the request's command id: a retry of
+ * the same request (same Idempotency-Key, or a Moleculer retry) names the same resource, so
+ * it is recognised instead of creating a twin. Without a key the command id is random.
+ */
+export function newId(ctx: AppContext, kind: string): string {
+  if (!ctx.meta.commandId) return randomUUID();
+  const hex = createHash("sha256").update(`${ctx.meta.commandId}\n${kind}`).digest("hex");
+  // Shaped as a version-4 UUID so it looks like every other id.
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}

@@ -1,0 +1,7 @@
+/**
+ * The key a case-insensitive search compares: lower case, "ё" as "е" (Russian users type
+ * either), compatibility forms folded, runs of spaces collapsed. Queries go through it too.
+ */
+export function searchKey(value: string): string {
+  return value.normalize("NFKC").toLowerCase().replace(/ё/g, "е").replace(/\s+/g, " ").trim();
+}

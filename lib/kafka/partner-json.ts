@@ -1,0 +1,84 @@
+import { utcOffset } from "../domain/time";
+import type { CatalogueEvent, EventStatus } from "../../services/events/events.types";
+import type { Organizer } from "../../services/organizers/organizers.types";
+
+/** The partner contract's JSON shapes (shared/docs/partner-streams.md). Optional fields are omitted, never null. */
+export interface PartnerLegals {
+  name?: string;
+  type?: "ru_ltd" | "ru_lp" | "en_ltd";
+  inn?: string;
+  ogrn?: string;
+  address?: string;
+}
+
+export interface PartnerOrganizer {
+  id: string;
+  name: string;
+  legals?: PartnerLegals;
+}
+
+export interface PartnerEvent {
+  id: string;
+  group_id?: string;
+  name: string;
+  status: "active" | "paused" | "finished" | "cancelled";
+  category: string;
+  start_at?: number;
+  finish_at: number;
+  offset: string;
+  media?: string;
+  description?: string;
+  organizer: PartnerOrganizer;
+  venue?: {
+    id: string;
+    name: string;
+    address?: string;
+    description?: string;
+    zipcode?: string;
+    city_name?: string;
+    lat?: number;
+    lon?: number;
+  };
+}
+
+const STATUS: Record<Exclude<EventStatus, "draft">, PartnerEvent["status"]> = {
+  on_sale: "active",
+  paused: "paused",
+  finished: "finished",
+  cancelled: "cancelled",
+};
+
+function defined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined && v !== null)) as T;
+}
+
+export function partnerOrganizer(organizer: Organizer): PartnerOrganizer {
+  return defined({ id: organizer.id, name: organizer.name, legals: organizer.legals && defined({ ...organizer.legals }) });
+}
+
+/** Null for a draft: partners only ever see events that went on sale. */
+export function partnerEvent(event: CatalogueEvent, organizer: Organizer | null): PartnerEvent | null {
+  if (event.status === "draft") return null;
+  const venue = event.venue;
+  return defined({
+    id: event.id,
+    group_id: event.seriesId,
+    name: event.name,
+    status: STATUS[event.status],
+    category: event.category,
+    start_at: event.startsAt,
+    finish_at: event.endsAt,
+    offset: utcOffset(event.startsAt, event.timezone),
+    media: event.mediaUrl,
+    description: event.description,
+    organizer: organizer ? partnerOrganizer(organizer) : { id: event.organizer.id, name: event.organizer.name },
+    venue: defined({
+      id: venue.id,
+      name: venue.name,
+      address: venue.address,
+      city_name: venue.city,
+      lat: venue.lat,
+      lon: venue.lon,
+    }),
+  });
+}

@@ -1,0 +1,367 @@
+import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import { actorOf, created, idParam, newId, optionalId } from "../../lib/app/actions";
+import type { AppContext } from "../../lib/app/context";
+import type { Runtime } from "../../lib/app/runtime";
+import { hasRole, type Principal } from "../../lib/auth/principal";
+import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
+import { CURRENCIES } from "../../lib/domain/money";
+import { searchKey } from "../../lib/domain/text";
+import { instant } from "../../lib/domain/time";
+import { loadAggregate } from "../../lib/eventlog/decider";
+import { EventSourced, type CommandContext, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
+import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
+import { artistDecider, artistSnapshot } from "../artists/artists.decider";
+import { artistStream } from "../artists/artists.types";
+import { organizerDecider, organizerSnapshot } from "../organizers/organizers.decider";
+import { organizerStream } from "../organizers/organizers.types";
+import { venueDecider, venueSnapshot } from "../venues/venues.decider";
+import { venueStream } from "../venues/venues.types";
+import { eventDecider } from "./events.decider";
+import { eventsProjection } from "./events.projection";
+import {
+  EVENT_CATEGORIES,
+  EVENT_STATUSES,
+  eventStream,
+  type EventCommand,
+  type EventDoc,
+  type EventStatus,
+} from "./events.types";
+
+type Self = Service & EventSourcedMethods & ReadModelMethods & EventMethods;
+
+interface EventMethods {
+  command(ctx: AppContext, id: string, command: DistributiveOmit<EventCommand, "actor" | "at">, name: string): Promise<unknown>;
+}
+
+type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
+
+/** Statuses anyone may see; drafts are their organizer's (and admins') business. */
+const PUBLIC_STATUSES: EventStatus[] = ["on_sale", "paused", "cancelled", "finished"];
+const DEFAULT_SEARCH_STATUSES: EventStatus[] = ["on_sale", "paused"];
+
+const dateTime = {
+  type: "multi",
+  rules: [
+    { type: "string", max: 40 },
+    { type: "number", integer: true, positive: true },
+  ],
+};
+const artistIds = { type: "array", max: 30, items: idParam };
+const descriptive = {
+  name: { type: "string", max: 200 },
+  description: { type: "string", max: 10_000, optional: true },
+  category: { type: "enum", values: [...EVENT_CATEGORIES] },
+  startsAt: dateTime,
+  endsAt: dateTime,
+  timezone: { type: "string", max: 64, optional: true },
+  seriesId: { ...optionalId },
+  mediaUrl: { type: "url", optional: true },
+};
+
+function optional<T extends Record<string, object>>(rules: T): T {
+  return Object.fromEntries(Object.entries(rules).map(([k, v]) => [k, { ...v, optional: true }])) as T;
+}
+
+function canSeeDrafts(user: Principal | null | undefined, organizerId: string): boolean {
+  return !!user && (hasRole(user, "admin") || (hasRole(user, "organizer") && user.organizerId === organizerId));
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
+interface SearchParams {
+  q?: string;
+  category?: string;
+  city?: string;
+  from?: string | number;
+  to?: string | number;
+  artist?: string;
+  organizer?: string;
+  status?: string;
+  page?: number;
+  pageSize?: number;
+  sort?: string;
+}
+
+/**
+ * Events: the catalogue's centre. Commands load what they need from the write side (the
+ * organizer, venue and artists the event shows); searches are served from the read model only.
+ */
+export default function eventsService(
+  rt: Runtime,
+): ServiceSchema<ServiceSettingSchema, EventSourcedMethods & ReadModelMethods & EventMethods> {
+  const log = () => rt.store.log(CATALOGUE_LOG);
+  const venue = async (id: string) => venueSnapshot(await loadAggregate(log(), venueDecider, venueStream(id)));
+  const artists = (ids: string[]) =>
+    Promise.all(
+      ids.map(
+        async (id) =>
+          artistSnapshot(await loadAggregate(log(), artistDecider, artistStream(id))) ?? { id, missing: true as const },
+      ),
+    );
+
+  return {
+    name: "events",
+    mixins: [
+      EventSourced(rt, CATALOGUE_LOG),
+      ReadModel(rt, {
+        projection: eventsProjection,
+        fields: [
+          "_id",
+          "id",
+          "name",
+          "description",
+          "category",
+          "status",
+          "startsAt",
+          "endsAt",
+          "startsAtIso",
+          "endsAtIso",
+          "timezone",
+          "venue",
+          "organizer",
+          "artists",
+          "seriesId",
+          "mediaUrl",
+          "categories",
+          "capacity",
+          "priceFrom",
+          "currency",
+          "cancelReason",
+          "publishedAt",
+          "createdAt",
+          "updatedAt",
+        ],
+        sortable: ["startsAt", "priceFrom", "name", "createdAt"],
+      }),
+    ],
+    actions: {
+      // The generic list would show drafts; clients search through `search`.
+      list: { visibility: "public" },
+      create: {
+        auth: ["organizer", "admin"],
+        params: {
+          id: optionalId,
+          organizerId: optionalId,
+          venueId: idParam,
+          artistIds: { ...artistIds, optional: true },
+          ...descriptive,
+          $$strict: true,
+        },
+        async handler(
+          this: Self,
+          ctx: AppContext<Record<string, unknown> & { id?: string; organizerId?: string; venueId: string; artistIds?: string[] }>,
+        ) {
+          const actor = actorOf(ctx);
+          const { artistIds: ids = [], ...rest } = ctx.params;
+          const id = ctx.params.id ?? newId(ctx, "event");
+          const organizerId = ctx.params.organizerId ?? actor.organizerId ?? "";
+          const command = {
+            ...(rest as object),
+            type: "CreateEvent",
+            id,
+            organizerId,
+            organizer: organizerSnapshot(await loadAggregate(log(), organizerDecider, organizerStream(organizerId))),
+            venue: await venue(ctx.params.venueId),
+            artists: await artists(ids),
+          } as DistributiveOmit<EventCommand, "actor" | "at">;
+          const pos = await this.command(ctx, id, command, "create");
+          return created(ctx, `/api/events/${id}`, await this.readAfterWrite(ctx, id, pos as number | undefined));
+        },
+      },
+      update: {
+        auth: ["organizer", "admin"],
+        params: {
+          id: idParam,
+          venueId: { ...idParam, optional: true },
+          artistIds: { ...artistIds, optional: true },
+          ...optional(descriptive),
+          $$strict: true,
+        },
+        async handler(
+          this: Self,
+          ctx: AppContext<Record<string, unknown> & { id: string; venueId?: string; artistIds?: string[] }>,
+        ) {
+          const { artistIds: ids, venueId, id, ...rest } = ctx.params;
+          const command = {
+            ...(rest as object),
+            type: "UpdateEvent",
+            id,
+            ...(venueId ? { venueId, venue: await venue(venueId) } : {}),
+            ...(ids ? { artists: await artists(ids) } : {}),
+          } as DistributiveOmit<EventCommand, "actor" | "at">;
+          const pos = await this.command(ctx, id, command, "update");
+          return this.readAfterWrite(ctx, id, pos as number | undefined);
+        },
+      },
+      addCategory: {
+        auth: ["organizer", "admin"],
+        params: {
+          id: idParam,
+          categoryId: optionalId,
+          name: { type: "string", max: 100 },
+          price: { type: "number", integer: true, min: 0, max: 100_000_000_00 },
+          currency: { type: "enum", values: [...CURRENCIES] },
+          kind: { type: "enum", values: ["ga", "seated"] },
+          quota: { type: "number", integer: true, positive: true, optional: true },
+          seats: { type: "array", max: 100_000, items: { type: "string", max: 100 }, optional: true },
+          $$strict: true,
+        },
+        async handler(this: Self, ctx: AppContext<Record<string, unknown> & { id: string; categoryId?: string }>) {
+          const categoryId = ctx.params.categoryId ?? newId(ctx, "category");
+          const command = { ...ctx.params, type: "AddTicketCategory", categoryId } as DistributiveOmit<
+            EventCommand,
+            "actor" | "at"
+          >;
+          const pos = await this.command(ctx, ctx.params.id, command, `addCategory:${categoryId}`);
+          return created(
+            ctx,
+            `/api/events/${ctx.params.id}`,
+            await this.readAfterWrite(ctx, ctx.params.id, pos as number | undefined),
+          );
+        },
+      },
+      updateCategory: {
+        auth: ["organizer", "admin"],
+        params: {
+          id: idParam,
+          categoryId: idParam,
+          name: { type: "string", max: 100, optional: true },
+          price: { type: "number", integer: true, min: 0, max: 100_000_000_00, optional: true },
+          quota: { type: "number", integer: true, positive: true, optional: true },
+          seats: { type: "array", max: 100_000, items: { type: "string", max: 100 }, optional: true },
+          $$strict: true,
+        },
+        async handler(this: Self, ctx: AppContext<Record<string, unknown> & { id: string }>) {
+          // Sales do not exist yet in this build: nothing is sold, so nothing is locked.
+          const command = { ...ctx.params, type: "UpdateTicketCategory", sold: {} } as DistributiveOmit<
+            EventCommand,
+            "actor" | "at"
+          >;
+          const pos = await this.command(ctx, ctx.params.id, command, "updateCategory");
+          return this.readAfterWrite(ctx, ctx.params.id, pos as number | undefined);
+        },
+      },
+      removeCategory: {
+        auth: ["organizer", "admin"],
+        params: { id: idParam, categoryId: idParam, $$strict: true },
+        async handler(this: Self, ctx: AppContext<{ id: string; categoryId: string }>) {
+          const pos = await this.command(
+            ctx,
+            ctx.params.id,
+            { ...ctx.params, type: "RemoveTicketCategory", sold: {} },
+            "removeCategory",
+          );
+          return this.readAfterWrite(ctx, ctx.params.id, pos as number | undefined);
+        },
+      },
+      publish: lifecycle("PublishEvent", "publish"),
+      pause: lifecycle("PauseEvent", "pause"),
+      finish: lifecycle("FinishEvent", "finish"),
+      cancel: {
+        auth: ["organizer", "admin"],
+        params: { id: idParam, reason: { type: "string", min: 1, max: 500 }, $$strict: true },
+        async handler(this: Self, ctx: AppContext<{ id: string; reason: string }>) {
+          const pos = await this.command(ctx, ctx.params.id, { ...ctx.params, type: "CancelEvent" }, "cancel");
+          return this.readAfterWrite(ctx, ctx.params.id, pos as number | undefined);
+        },
+      },
+      get: {
+        params: { id: idParam, $$strict: "remove" },
+        async handler(this: Self, ctx: AppContext<{ id: string }>) {
+          const [doc] = await this.queryFind<EventDoc>(ctx, { _id: ctx.params.id }, 1);
+          // A draft is not announced: to anyone else it does not exist.
+          if (!doc || (doc.status === "draft" && !canSeeDrafts(ctx.meta.user, doc.organizer.id))) {
+            throw new Errors.MoleculerClientError(`event ${ctx.params.id} does not exist`, 404, "NOT_FOUND", {
+              id: ctx.params.id,
+            });
+          }
+          return this.readAfterWrite(ctx, ctx.params.id, undefined);
+        },
+      },
+      search: {
+        params: {
+          q: { type: "string", min: 1, max: 100, optional: true },
+          category: { type: "enum", values: [...EVENT_CATEGORIES], optional: true },
+          city: { type: "string", min: 1, max: 100, optional: true },
+          from: { ...dateTime, optional: true },
+          to: { ...dateTime, optional: true },
+          artist: { ...idParam, optional: true },
+          organizer: { ...idParam, optional: true },
+          status: {
+            type: "string",
+            optional: true,
+            pattern: new RegExp(`^(${EVENT_STATUSES.join("|")})(,(${EVENT_STATUSES.join("|")}))*$`),
+          },
+          page: { type: "number", integer: true, positive: true, convert: true, optional: true },
+          pageSize: { type: "number", integer: true, positive: true, max: 100, convert: true, optional: true },
+          sort: { type: "enum", values: ["startsAt", "-startsAt", "priceFrom", "-priceFrom", "name", "-name"], optional: true },
+          $$strict: true,
+        },
+        async handler(this: Self, ctx: AppContext<SearchParams>) {
+          const p = ctx.params;
+          const statuses = (p.status?.split(",") ?? DEFAULT_SEARCH_STATUSES) as EventStatus[];
+          const draftsAllowed = p.organizer
+            ? canSeeDrafts(ctx.meta.user, p.organizer)
+            : hasRole(ctx.meta.user ?? { sub: "", roles: [] }, "admin");
+          const allowed = statuses.filter((s) => PUBLIC_STATUSES.includes(s) || draftsAllowed);
+          if (allowed.length < statuses.length) {
+            throw new Errors.MoleculerClientError(
+              "drafts are visible to their organizer only: filter by your organizer",
+              403,
+              "FORBIDDEN",
+            );
+          }
+          const query: Record<string, unknown> = { status: { $in: statuses } };
+          if (p.q) query.search = { $regex: new RegExp(escapeRegExp(searchKey(p.q))) };
+          if (p.category) query.category = p.category;
+          if (p.city) query.cityKey = searchKey(p.city);
+          if (p.artist) query.artistIds = p.artist;
+          if (p.organizer) query["organizer.id"] = p.organizer;
+          const range: Record<string, number> = {};
+          try {
+            if (p.from !== undefined) range.$gte = instant(p.from, "from");
+            if (p.to !== undefined) range.$lte = instant(p.to, "to");
+          } catch (err) {
+            throw new Errors.MoleculerClientError((err as Error).message, 400, "VALIDATION", {
+              field: p.from !== undefined && range.$gte === undefined ? "from" : "to",
+            });
+          }
+          if (Object.keys(range).length) query.startsAt = range;
+          return this.queryList(ctx as AppContext, {
+            query,
+            page: p.page ?? 1,
+            pageSize: p.pageSize ?? 20,
+            sort: p.sort ?? "startsAt",
+          });
+        },
+      },
+    },
+    methods: {
+      /** Runs one event command as the caller; returns the log position it was written at. */
+      async command(
+        this: Self,
+        ctx: AppContext,
+        id: string,
+        command: DistributiveOmit<EventCommand, "actor" | "at">,
+        name: string,
+      ) {
+        const full = { ...command, actor: actorOf(ctx), at: Date.now() } as EventCommand;
+        const result = await this.execute(ctx as CommandContext, eventDecider, eventStream(id), full, name);
+        return result.commit?.pos;
+      },
+    },
+  };
+}
+
+function lifecycle(type: "PublishEvent" | "PauseEvent" | "FinishEvent", name: string) {
+  return {
+    auth: ["organizer", "admin"] as const,
+    params: { id: idParam, $$strict: true },
+    async handler(this: Self, ctx: AppContext<{ id: string }>) {
+      const pos = await this.command(ctx, ctx.params.id, { type, id: ctx.params.id }, name);
+      return this.readAfterWrite(ctx, ctx.params.id, pos as number | undefined);
+    },
+  };
+}

@@ -1,0 +1,306 @@
+import type { CommandBase } from "../../lib/domain/actor";
+import type { Currency } from "../../lib/domain/money";
+import type { ReadDoc } from "../../lib/eventlog/projection";
+import type { ArtistSnapshot } from "../artists/artists.types";
+import type { OrganizerSnapshot } from "../organizers/organizers.types";
+import type { VenueSnapshot } from "../venues/venues.types";
+
+/** The partners' category list (partner-streams.md): the wire contract, do not reorder or rename. */
+export const EVENT_CATEGORIES = [
+  "ballet",
+  "business",
+  "circus",
+  "concert",
+  "development",
+  "excursion",
+  "exhibition",
+  "festival",
+  "games",
+  "health",
+  "kids",
+  "movie",
+  "museum",
+  "musical",
+  "party",
+  "show",
+  "sport",
+  "standup",
+  "test",
+  "theater",
+  "workshop",
+  "other",
+] as const;
+export type EventCategory = (typeof EVENT_CATEGORIES)[number];
+
+export const EVENT_STATUSES = ["draft", "on_sale", "paused", "cancelled", "finished"] as const;
+export type EventStatus = (typeof EVENT_STATUSES)[number];
+
+/** General admission (a number of tickets) or reserved seating (the seat ids of the venue). */
+export type CategoryAllocation = { kind: "ga"; quota: number } | { kind: "seated"; seats: string[] };
+
+export type TicketCategory = {
+  id: string;
+  name: string;
+  /** Minor units (kopecks, cents). */
+  price: number;
+  currency: Currency;
+} & CategoryAllocation;
+
+export interface CatalogueEvent {
+  id: string;
+  organizerId: string;
+  organizer: OrganizerSnapshot;
+  venue: VenueSnapshot;
+  /** In billing order: the headliner first. */
+  artists: ArtistSnapshot[];
+  name: string;
+  description?: string;
+  category: EventCategory;
+  /** Epoch milliseconds. */
+  startsAt: number;
+  endsAt: number;
+  /** IANA zone the dates are shown in; the venue's unless the organizer chose another. */
+  timezone: string;
+  seriesId?: string;
+  mediaUrl?: string;
+  status: EventStatus;
+  cancelReason?: string;
+  categories: TicketCategory[];
+}
+
+export type EventState = CatalogueEvent | null;
+
+/** An artist the service could not find: the decider refuses the command with NOT_FOUND. */
+export interface MissingArtist {
+  id: string;
+  missing: true;
+}
+
+/** Tickets sold per category id, from the sales context; an absent id counts as none sold. */
+export type SoldCounts = Record<string, number>;
+
+/** A date-time: ISO 8601 with an offset ("2025-06-01T19:00:00+03:00") or epoch milliseconds. */
+export type DateTimeInput = string | number;
+
+export interface CreateEvent extends CommandBase {
+  type: "CreateEvent";
+  id: string;
+  organizerId: string;
+  /** Loaded by the service from the organizer's stream; null when it does not exist. */
+  organizer: OrganizerSnapshot | null;
+  venueId: string;
+  /** Loaded by the service from the venueId's stream; null when it does not exist. */
+  venue: VenueSnapshot | null;
+  artists: Array<ArtistSnapshot | MissingArtist>;
+  name: string;
+  description?: string;
+  category: EventCategory;
+  startsAt: DateTimeInput;
+  endsAt: DateTimeInput;
+  /** Defaults to the venue's time zone. */
+  timezone?: string;
+  seriesId?: string;
+  mediaUrl?: string;
+}
+
+/**
+ * Absent fields stay as they are; null clears an optional one. When the event moves to
+ * another venue, its time zone follows the venue's unless `timezone` is given too.
+ */
+export interface UpdateEvent extends CommandBase {
+  type: "UpdateEvent";
+  id: string;
+  name?: string;
+  description?: string | null;
+  category?: EventCategory;
+  startsAt?: DateTimeInput;
+  endsAt?: DateTimeInput;
+  timezone?: string;
+  /** Moves the event; the service loads `venue` from this venue's stream (null: not found). */
+  venueId?: string;
+  venue?: VenueSnapshot | null;
+  artists?: Array<ArtistSnapshot | MissingArtist>;
+  seriesId?: string | null;
+  mediaUrl?: string | null;
+}
+
+export type AddTicketCategory = CommandBase & {
+  type: "AddTicketCategory";
+  id: string;
+  categoryId: string;
+  name: string;
+  price: number;
+  currency: Currency;
+} & CategoryAllocation;
+
+/** `quota` applies to general admission, `seats` (the full new list) to seated categories. */
+export interface UpdateTicketCategory extends CommandBase {
+  type: "UpdateTicketCategory";
+  id: string;
+  categoryId: string;
+  name?: string;
+  price?: number;
+  quota?: number;
+  seats?: string[];
+  sold?: SoldCounts;
+}
+
+export interface RemoveTicketCategory extends CommandBase {
+  type: "RemoveTicketCategory";
+  id: string;
+  categoryId: string;
+  sold?: SoldCounts;
+}
+
+/** Starts sales, or resumes them after a pause. */
+export interface PublishEvent extends CommandBase {
+  type: "PublishEvent";
+  id: string;
+}
+
+export interface PauseEvent extends CommandBase {
+  type: "PauseEvent";
+  id: string;
+}
+
+export interface CancelEvent extends CommandBase {
+  type: "CancelEvent";
+  id: string;
+  reason: string;
+}
+
+export interface FinishEvent extends CommandBase {
+  type: "FinishEvent";
+  id: string;
+}
+
+export type EventCommand =
+  | CreateEvent
+  | UpdateEvent
+  | AddTicketCategory
+  | UpdateTicketCategory
+  | RemoveTicketCategory
+  | PublishEvent
+  | PauseEvent
+  | CancelEvent
+  | FinishEvent;
+
+export interface EventCreated {
+  type: "EventCreated";
+  data: Omit<CatalogueEvent, "status" | "cancelReason" | "categories">;
+}
+
+/** Carries the changed fields only; null means cleared. */
+export interface EventUpdated {
+  type: "EventUpdated";
+  data: {
+    id: string;
+    name?: string;
+    description?: string | null;
+    category?: EventCategory;
+    startsAt?: number;
+    endsAt?: number;
+    timezone?: string;
+    venue?: VenueSnapshot;
+    artists?: ArtistSnapshot[];
+    seriesId?: string | null;
+    mediaUrl?: string | null;
+  };
+}
+
+export interface TicketCategoryAdded {
+  type: "TicketCategoryAdded";
+  data: { id: string; category: TicketCategory };
+}
+
+/** Carries the changed fields only; `seats` is the category's whole new seat list. */
+export interface TicketCategoryUpdated {
+  type: "TicketCategoryUpdated";
+  data: { id: string; categoryId: string; name?: string; price?: number; quota?: number; seats?: string[] };
+}
+
+export interface TicketCategoryRemoved {
+  type: "TicketCategoryRemoved";
+  data: { id: string; categoryId: string };
+}
+
+export interface EventPublished {
+  type: "EventPublished";
+  data: { id: string };
+}
+
+export interface EventPaused {
+  type: "EventPaused";
+  data: { id: string };
+}
+
+export interface EventCancelled {
+  type: "EventCancelled";
+  data: { id: string; reason: string };
+}
+
+export interface EventFinished {
+  type: "EventFinished";
+  data: { id: string };
+}
+
+/** Everything appended to an `event-<id>` stream. */
+export type EventStreamEvent =
+  | EventCreated
+  | EventUpdated
+  | TicketCategoryAdded
+  | TicketCategoryUpdated
+  | TicketCategoryRemoved
+  | EventPublished
+  | EventPaused
+  | EventCancelled
+  | EventFinished;
+
+export interface EventCategoryDoc {
+  id: string;
+  name: string;
+  price: number;
+  currency: Currency;
+  kind: TicketCategory["kind"];
+  /** Tickets the category offers: the quota, or the number of seats. */
+  capacity: number;
+}
+
+export interface EventDoc extends ReadDoc {
+  id: string;
+  name: string;
+  description: string | null;
+  category: EventCategory;
+  status: EventStatus;
+  startsAt: number;
+  endsAt: number;
+  /** The dates in the event's time zone with its offset, e.g. 2025-06-01T19:00:00+03:00. */
+  startsAtIso: string;
+  endsAtIso: string;
+  timezone: string;
+  venue: { id: string; name: string; address: string; city: string; lat: number | null; lon: number | null };
+  organizer: OrganizerSnapshot;
+  artists: ArtistSnapshot[];
+  artistIds: string[];
+  seriesId: string | null;
+  mediaUrl: string | null;
+  categories: EventCategoryDoc[];
+  /** Tickets offered by all categories. */
+  capacity: number;
+  /** The lowest category price; null without categories. */
+  priceFrom: number | null;
+  currency: Currency | null;
+  /** searchKey of the venue's city, for an exact city filter. */
+  cityKey: string;
+  /** searchKey of the event's, the artists' and the venue's names, for a substring search. */
+  search: string;
+  cancelReason: string | null;
+  /** When sales first opened. */
+  publishedAt: number | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export function eventStream(id: string): string {
+  return `event-${id}`;
+}

@@ -1,0 +1,72 @@
+import type { Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import { actorOf, created, idParam, newId, optionalId } from "../../lib/app/actions";
+import type { AppContext } from "../../lib/app/context";
+import type { Runtime } from "../../lib/app/runtime";
+import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
+import { EventSourced, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
+import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
+import { organizerDecider } from "./organizers.decider";
+import { organizersProjection } from "./organizers.projection";
+import { LEGAL_TYPES, organizerStream, type CreateOrganizer, type UpdateOrganizer } from "./organizers.types";
+
+type Self = Service & EventSourcedMethods & ReadModelMethods;
+
+const legals = {
+  type: "object",
+  strict: true,
+  props: {
+    name: { type: "string", max: 300 },
+    type: { type: "enum", values: [...LEGAL_TYPES] },
+    inn: { type: "string", optional: true, max: 12 },
+    ogrn: { type: "string", optional: true, max: 15 },
+    address: { type: "string", optional: true, max: 500 },
+  },
+};
+
+type CreateParams = Omit<CreateOrganizer, "type" | "actor" | "at" | "id"> & { id?: string };
+type UpdateParams = Omit<UpdateOrganizer, "type" | "actor" | "at">;
+
+/** Organizers: who sells the tickets, with the legal details receipts and partners need. */
+export default function organizersService(
+  rt: Runtime,
+): ServiceSchema<ServiceSettingSchema, EventSourcedMethods & ReadModelMethods> {
+  return {
+    name: "organizers",
+    mixins: [
+      EventSourced(rt, CATALOGUE_LOG),
+      ReadModel(rt, {
+        projection: organizersProjection,
+        fields: ["_id", "id", "name", "legals", "createdAt", "updatedAt"],
+        sortable: ["name", "createdAt", "updatedAt"],
+      }),
+    ],
+    actions: {
+      create: {
+        auth: ["organizer", "admin"],
+        params: { id: optionalId, name: { type: "string", max: 200 }, legals: { ...legals, optional: true }, $$strict: true },
+        async handler(this: Self, ctx: AppContext<CreateParams>) {
+          const actor = actorOf(ctx);
+          // An organizer's account is tied to one organizer: its token names it.
+          const id = ctx.params.id ?? (actor.roles.includes("admin") ? newId(ctx, "organizer") : (actor.organizerId ?? ""));
+          const command: CreateOrganizer = { type: "CreateOrganizer", ...ctx.params, id, actor, at: Date.now() };
+          const result = await this.execute(ctx, organizerDecider, organizerStream(id), command, "create");
+          return created(ctx, `/api/organizers/${id}`, await this.readAfterWrite(ctx, id, result.commit?.pos));
+        },
+      },
+      update: {
+        auth: ["organizer", "admin"],
+        params: {
+          id: idParam,
+          name: { type: "string", max: 200, optional: true },
+          legals: { ...legals, optional: true, nullable: true },
+          $$strict: true,
+        },
+        async handler(this: Self, ctx: AppContext<UpdateParams>) {
+          const command: UpdateOrganizer = { type: "UpdateOrganizer", ...ctx.params, actor: actorOf(ctx), at: Date.now() };
+          const result = await this.execute(ctx, organizerDecider, organizerStream(ctx.params.id), command, "update");
+          return this.readAfterWrite(ctx, ctx.params.id, result.commit?.pos);
+        },
+      },
+    },
+  };
+}

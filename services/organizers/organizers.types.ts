@@ -1,0 +1,72 @@
+import type { CommandBase } from "../../lib/domain/actor";
+import type { ReadDoc } from "../../lib/eventlog/projection";
+
+export const LEGAL_TYPES = ["ru_ltd", "ru_lp", "en_ltd"] as const;
+/** ru_ltd: Russian legal entity; ru_lp: Russian sole entrepreneur; en_ltd: foreign company. */
+export type LegalType = (typeof LEGAL_TYPES)[number];
+
+export interface OrganizerLegals {
+  name: string;
+  type: LegalType;
+  inn?: string;
+  /** OGRN for ru_ltd, OGRNIP for ru_lp, a registration number of any form for en_ltd. */
+  ogrn?: string;
+  address?: string;
+}
+
+export interface Organizer {
+  id: string;
+  name: string;
+  legals?: OrganizerLegals;
+}
+
+/** null until the organizer is created. */
+export type OrganizerState = Organizer | null;
+
+/** What an event shows of its organizer, loaded by the service from the organizer's stream. */
+export interface OrganizerSnapshot {
+  id: string;
+  name: string;
+}
+
+export interface CreateOrganizer extends CommandBase {
+  type: "CreateOrganizer";
+  id: string;
+  name: string;
+  legals?: OrganizerLegals;
+}
+
+/** Absent fields stay as they are; `legals: null` removes the legal details. */
+export interface UpdateOrganizer extends CommandBase {
+  type: "UpdateOrganizer";
+  id: string;
+  name?: string;
+  legals?: OrganizerLegals | null;
+}
+
+export type OrganizerCommand = CreateOrganizer | UpdateOrganizer;
+
+export interface OrganizerCreated {
+  type: "OrganizerCreated";
+  data: Organizer;
+}
+
+/** Carries the changed fields only. */
+export interface OrganizerUpdated {
+  type: "OrganizerUpdated";
+  data: { id: string; name?: string; legals?: OrganizerLegals | null };
+}
+
+export type OrganizerEvent = OrganizerCreated | OrganizerUpdated;
+
+export interface OrganizerDoc extends ReadDoc {
+  id: string;
+  name: string;
+  legals: OrganizerLegals | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+export function organizerStream(id: string): string {
+  return `organizer-${id}`;
+}

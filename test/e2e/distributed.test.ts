@@ -1,0 +1,201 @@
+import { randomUUID } from "node:crypto";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadOrCreateDevIssuer } from "../../lib/auth/dev-issuer";
+import { createKafka } from "../../lib/kafka/kafka";
+import { apiClient, eventually } from "../support/api-client";
+import { freePort, startNode, stopNode, tail, type ClusterNode } from "../support/cluster";
+import { loadInfra, mongoUriFor } from "../support/infra";
+
+interface KafkaRecord {
+  key: string;
+  value: Record<string, unknown>;
+  headers: Record<string, string>;
+}
+
+/**
+ * The distributed mode as docker compose runs it: gateway, catalogue and Kafka relay as three
+ * Node processes over NATS, with the MongoDB wire protocol for storage and a real Kafka broker.
+ */
+describe("distributed mode: three processes over NATS, MongoDB protocol and Kafka", () => {
+  const infra = loadInfra();
+  const run = randomUUID().slice(0, 8);
+  const dataDir = mkdtempSync(join(tmpdir(), "cluster-"));
+  const topics = { organizers: `organizers-${run}`, events: `events-${run}` };
+  let nodes: ClusterNode[] = [];
+  let api: ReturnType<typeof apiClient>;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    const port = await freePort();
+    env = {
+      TRANSPORTER: infra.natsUrl,
+      NAMESPACE: `e2e-${run}`,
+      MONGO_URI: mongoUriFor(`e2e_${run}`),
+      KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+      KAFKA_TOPIC_ORGANIZERS: topics.organizers,
+      KAFKA_TOPIC_EVENTS: topics.events,
+      PARTNER_APPLICATION_ID: "ticketland-e2e",
+      DATA_DIR: dataDir,
+      AUTH_MODE: "dev",
+      DEV_ISSUER: "http://localhost:3000/dev-issuer",
+      PORT: String(port),
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "warn",
+      RUNNER_POLL_MS: "200",
+    };
+    // The processes share the development issuer's key through DATA_DIR: create it once first.
+    await loadOrCreateDevIssuer({ dataDir, issuer: env.DEV_ISSUER, audience: "ticketing-api" });
+    nodes = [
+      startNode("gateway", { ...env, SERVICES: "api,runners" }),
+      startNode("catalogue", { ...env, SERVICES: "organizers,artists,venues,events,runners" }),
+      startNode("relay", { ...env, SERVICES: "kafka-relay,runners" }),
+    ];
+    api = apiClient(`http://127.0.0.1:${port}/api`);
+    try {
+      await eventually(
+        () => api<{ status: string; nodes: unknown[] }>("GET", "/ready").catch(() => null),
+        (r) => r?.status === 200 && r.body.nodes.length === 3,
+        60_000,
+      );
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${nodes.map((n) => tail(n)).join("\n")}`);
+    }
+  }, 90_000);
+
+  afterAll(async () => {
+    await Promise.all(nodes.map((n) => stopNode(n)));
+  }, 30_000);
+
+  test("a catalogue built through the gateway is searchable and reaches the partner topics", async () => {
+    const issuer = await loadOrCreateDevIssuer({ dataDir, issuer: env.DEV_ISSUER, audience: "ticketing-api" });
+    const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
+    const organizer = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org-e2e" });
+
+    expect(
+      (
+        await api("POST", "/organizers", {
+          token: admin,
+          body: { id: "org-e2e", name: "E2E Live", legals: { name: "OOO E2E", type: "ru_ltd", inn: "7707083893" } },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (await api("POST", "/artists", { token: organizer, body: { id: "art-e2e", name: "Kino", yandexMusicId: "1000002" } }))
+        .status,
+    ).toBe(201);
+    expect(
+      (
+        await api("POST", "/venues", {
+          token: organizer,
+          body: {
+            id: "ven-e2e",
+            name: "Tinkoff Arena",
+            address: "Primorsky pr., 80",
+            city: "Saint Petersburg",
+            timezone: "Europe/Moscow",
+            capacity: 1000,
+          },
+        })
+      ).status,
+    ).toBe(201);
+    const created = await api("POST", "/events", {
+      token: organizer,
+      body: {
+        id: "evt-e2e",
+        venueId: "ven-e2e",
+        artistIds: ["art-e2e"],
+        name: "Kino Tribute",
+        category: "concert",
+        startsAt: "2031-03-01T20:00:00+03:00",
+        endsAt: "2031-03-01T23:00:00+03:00",
+        seriesId: "kino-tour",
+      },
+    });
+    expect(created.status).toBe(201);
+    expect(
+      (
+        await api("POST", "/events/evt-e2e/categories", {
+          token: organizer,
+          body: { categoryId: "floor", name: "Floor", price: 250000, currency: "RUB", kind: "ga", quota: 800 },
+        })
+      ).status,
+    ).toBe(201);
+    const published = await api("POST", "/events/evt-e2e/publish", { token: organizer });
+    expect(published.status).toBe(200);
+    expect(published.body.status).toBe("on_sale");
+
+    const search = await api<{ rows: Array<{ id: string; priceFrom: number }> }>("GET", "/events?city=saint%20petersburg&q=kino");
+    expect(search.body.rows).toEqual([expect.objectContaining({ id: "evt-e2e", priceFrom: 250000 })]);
+
+    const [organizers, events] = await Promise.all([readTopic(topics.organizers, 1), readTopic(topics.events, 1)]);
+    expect(organizers[0].key).toBe("org-e2e");
+    expect(organizers[0].value).toEqual({
+      id: "org-e2e",
+      name: "E2E Live",
+      legals: { name: "OOO E2E", type: "ru_ltd", inn: "7707083893" },
+    });
+    const event = events[0];
+    expect(event.key).toBe("evt-e2e");
+    expect(event.headers).toMatchObject({
+      "content-type": "application/json",
+      "schema-version": "1.0",
+      "application-id": "ticketland-e2e",
+    });
+    expect(event.value).toMatchObject({
+      id: "evt-e2e",
+      group_id: "kino-tour",
+      name: "Kino Tribute",
+      status: "active",
+      category: "concert",
+      start_at: Date.parse("2031-03-01T20:00:00+03:00"),
+      finish_at: Date.parse("2031-03-01T23:00:00+03:00"),
+      offset: "+03:00",
+      organizer: { id: "org-e2e", name: "E2E Live", legals: { name: "OOO E2E", type: "ru_ltd", inn: "7707083893" } },
+      venue: { id: "ven-e2e", name: "Tinkoff Arena", address: "Primorsky pr., 80", city_name: "Saint Petersburg" },
+    });
+    // Drafts never reach partners: the event's first message is its publication.
+    expect(events.every((e) => e.value.status !== "draft")).toBe(true);
+  }, 60_000);
+
+  async function readTopic(topic: string, atLeast: number): Promise<KafkaRecord[]> {
+    const kafka = createKafka({ brokers: infra.kafkaBrokers, clientId: "e2e-reader", ssl: false });
+    const consumer = kafka.consumer({ groupId: `e2e-${randomUUID()}`, maxWaitTimeInMs: 200 });
+    const records: KafkaRecord[] = [];
+    await consumer.connect();
+    try {
+      const admin = kafka.admin();
+      await admin.connect();
+      // The relay creates its topics before the first send; subscribing earlier would fail.
+      await eventually(
+        () => admin.listTopics(),
+        (topicsNow) => topicsNow.includes(topic),
+        20_000,
+      ).finally(() => admin.disconnect());
+      await consumer.subscribe({ topic, fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new Error(`no message on ${topic}\n${nodes.map((n) => tail(n)).join("\n")}`)),
+          20_000,
+        );
+        void consumer.run({
+          eachMessage: async ({ message }) => {
+            records.push({
+              key: message.key!.toString(),
+              value: JSON.parse(message.value!.toString()) as Record<string, unknown>,
+              headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+            });
+            if (records.length >= atLeast) {
+              clearTimeout(timer);
+              resolve();
+            }
+          },
+        });
+      });
+    } finally {
+      await consumer.disconnect();
+    }
+    return records;
+  }
+});
