@@ -12,6 +12,7 @@ async function main(): Promise<void> {
   ];
   if (app.apiUrl) {
     lines.push(`  REST API:    ${app.apiUrl}  (try ${app.apiUrl}/events and ${app.apiUrl}/ready)`);
+    if (!config.http.publicUrl.includes(`:${config.http.port}`)) lines.push(`  public URL:  ${config.http.publicUrl}/api`);
     if (config.auth.mode === "dev") lines.push("  tokens:      npm run -s token -- --role organizer   (or --role admin)");
   }
   console.log(lines.join("\n") + "\n");

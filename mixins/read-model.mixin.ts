@@ -5,7 +5,9 @@ import type { AppContext } from "../lib/app/context";
 import type { Runtime } from "../lib/app/runtime";
 import { ProjectionHost } from "../lib/eventlog/projection-host";
 import type { Projection, ReadDoc } from "../lib/eventlog/projection";
-import { APPENDED_EVENT, type AppendedPayload } from "./event-sourced.mixin";
+import type { Decider } from "../lib/eventlog/decider";
+import type { NewEvent } from "../lib/eventlog/types";
+import { APPENDED_EVENT, type AppendedPayload, type EventSourcedMethods } from "./event-sourced.mixin";
 import { SwitchingAdapter } from "./switching-adapter";
 
 export const SWITCHED_EVENT = "projections.switched";
@@ -177,4 +179,17 @@ export function ReadModel<D extends ReadDoc>(rt: Runtime, options: ReadModelOpti
     },
   };
   return schema;
+}
+
+/**
+ * Runs a command and answers with the resource as clients will read it: the usual reply of
+ * a create or update endpoint.
+ */
+export async function executeAndRead<C, E extends NewEvent, S>(
+  svc: EventSourcedMethods & ReadModelMethods,
+  ctx: AppContext,
+  write: { decider: Decider<C, E, S>; stream: string; command: C; name: string; id: string },
+): Promise<unknown> {
+  const result = await svc.execute(ctx, write.decider, write.stream, write.command, write.name);
+  return svc.readAfterWrite(ctx, write.id, result.commit?.pos);
 }

@@ -7,7 +7,7 @@ import { loadAggregate } from "../../lib/eventlog/decider";
 import type { RecordedEvent } from "../../lib/eventlog/types";
 import { PortError } from "../../lib/ports/http";
 import { EventSourced, systemContext, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
-import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
+import { executeAndRead, ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
 import { Subscription } from "../../mixins/subscription.mixin";
 import { artistDecider, musicIdToSync } from "./artists.decider";
 import { artistsProjection } from "./artists.projection";
@@ -76,8 +76,11 @@ export default function artistsService(rt: Runtime): ServiceSchema<ServiceSettin
         async handler(this: Self, ctx: AppContext<CreateParams>) {
           const id = ctx.params.id ?? newId(ctx, "artist");
           const command: CreateArtist = { type: "CreateArtist", ...ctx.params, id, actor: actorOf(ctx), at: Date.now() };
-          const result = await this.execute(ctx, artistDecider, artistStream(id), command, "create");
-          return created(ctx, `/api/artists/${id}`, await this.readAfterWrite(ctx, id, result.commit?.pos));
+          return created(
+            ctx,
+            `/api/artists/${id}`,
+            await executeAndRead(this, ctx, { decider: artistDecider, stream: artistStream(id), command, name: "create", id }),
+          );
         },
       },
       update: {
@@ -92,8 +95,13 @@ export default function artistsService(rt: Runtime): ServiceSchema<ServiceSettin
         },
         async handler(this: Self, ctx: AppContext<UpdateParams>) {
           const command: UpdateArtist = { type: "UpdateArtist", ...ctx.params, actor: actorOf(ctx), at: Date.now() };
-          const result = await this.execute(ctx, artistDecider, artistStream(ctx.params.id), command, "update");
-          return this.readAfterWrite(ctx, ctx.params.id, result.commit?.pos);
+          return executeAndRead(this, ctx, {
+            decider: artistDecider,
+            stream: artistStream(ctx.params.id),
+            command,
+            name: "update",
+            id: ctx.params.id,
+          });
         },
       },
     },

@@ -4,7 +4,7 @@ import type { AppContext } from "../../lib/app/context";
 import type { Runtime } from "../../lib/app/runtime";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
 import { EventSourced, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
-import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
+import { executeAndRead, ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
 import { organizerDecider } from "./organizers.decider";
 import { organizersProjection } from "./organizers.projection";
 import { LEGAL_TYPES, organizerStream, type CreateOrganizer, type UpdateOrganizer } from "./organizers.types";
@@ -49,8 +49,17 @@ export default function organizersService(
           // An organizer's account is tied to one organizer: its token names it.
           const id = ctx.params.id ?? (actor.roles.includes("admin") ? newId(ctx, "organizer") : (actor.organizerId ?? ""));
           const command: CreateOrganizer = { type: "CreateOrganizer", ...ctx.params, id, actor, at: Date.now() };
-          const result = await this.execute(ctx, organizerDecider, organizerStream(id), command, "create");
-          return created(ctx, `/api/organizers/${id}`, await this.readAfterWrite(ctx, id, result.commit?.pos));
+          return created(
+            ctx,
+            `/api/organizers/${id}`,
+            await executeAndRead(this, ctx, {
+              decider: organizerDecider,
+              stream: organizerStream(id),
+              command,
+              name: "create",
+              id,
+            }),
+          );
         },
       },
       update: {
@@ -63,8 +72,13 @@ export default function organizersService(
         },
         async handler(this: Self, ctx: AppContext<UpdateParams>) {
           const command: UpdateOrganizer = { type: "UpdateOrganizer", ...ctx.params, actor: actorOf(ctx), at: Date.now() };
-          const result = await this.execute(ctx, organizerDecider, organizerStream(ctx.params.id), command, "update");
-          return this.readAfterWrite(ctx, ctx.params.id, result.commit?.pos);
+          return executeAndRead(this, ctx, {
+            decider: organizerDecider,
+            stream: organizerStream(ctx.params.id),
+            command,
+            name: "update",
+            id: ctx.params.id,
+          });
         },
       },
     },

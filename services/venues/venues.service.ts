@@ -8,7 +8,7 @@ import type { RecordedEvent } from "../../lib/eventlog/types";
 import { PortError } from "../../lib/ports/http";
 import type { Doc } from "../../lib/store/types";
 import { EventSourced, systemContext, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
-import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
+import { executeAndRead, ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
 import { Subscription } from "../../mixins/subscription.mixin";
 import { addressToGeocode, venueDecider } from "./venues.decider";
 import { venuesProjection } from "./venues.projection";
@@ -113,8 +113,11 @@ export default function venuesService(rt: Runtime): ServiceSchema<ServiceSetting
         async handler(this: Self, ctx: AppContext<CreateParams>) {
           const id = ctx.params.id ?? newId(ctx, "venue");
           const command: CreateVenue = { type: "CreateVenue", ...ctx.params, id, actor: actorOf(ctx), at: Date.now() };
-          const result = await this.execute(ctx, venueDecider, venueStream(id), command, "create");
-          return created(ctx, `/api/venues/${id}`, await this.readAfterWrite(ctx, id, result.commit?.pos));
+          return created(
+            ctx,
+            `/api/venues/${id}`,
+            await executeAndRead(this, ctx, { decider: venueDecider, stream: venueStream(id), command, name: "create", id }),
+          );
         },
       },
       update: {
@@ -131,8 +134,13 @@ export default function venuesService(rt: Runtime): ServiceSchema<ServiceSetting
         },
         async handler(this: Self, ctx: AppContext<UpdateParams>) {
           const command: UpdateVenue = { type: "UpdateVenue", ...ctx.params, actor: actorOf(ctx), at: Date.now() };
-          const result = await this.execute(ctx, venueDecider, venueStream(ctx.params.id), command, "update");
-          return this.readAfterWrite(ctx, ctx.params.id, result.commit?.pos);
+          return executeAndRead(this, ctx, {
+            decider: venueDecider,
+            stream: venueStream(ctx.params.id),
+            command,
+            name: "update",
+            id: ctx.params.id,
+          });
         },
       },
     },
