@@ -30,7 +30,7 @@ export interface ReadModelMethods {
   /** A page of documents matching a query the service built (never one a client sent). */
   queryList(
     ctx: AppContext,
-    params: { query: Record<string, unknown>; page: number; pageSize: number; sort?: string },
+    params: { query: Record<string, unknown>; page: number; pageSize: number; sort?: string; fields?: string[] },
   ): Promise<unknown>;
   /** Documents (as clients see them) matching a query the service built. */
   queryFind<T>(ctx: AppContext, query: Record<string, unknown>, limit: number): Promise<T[]>;
@@ -49,6 +49,34 @@ const READ_YOUR_WRITES_MS = 3000;
 /** moleculer-db's internal methods, which its typings do not declare on the service. */
 function db(service: unknown): DbInternals {
   return service as DbInternals;
+}
+
+/**
+ * moleculer-db's own list/get parameters. Moleculer deep-merges our action definitions with
+ * moleculer-db's, so these names would come back as accepted parameters (a raw `query` from a
+ * client, `$where` included): they are refused by name instead.
+ */
+const NOT_FROM_CLIENTS = Object.fromEntries(
+  ["query", "search", "iSearch", "searchFields", "populate", "fields", "excludeFields", "mapping", "limit", "offset"].map(
+    (name) => [
+      name,
+      {
+        type: "forbidden",
+        messages: { forbidden: `'${name}' is not a parameter of this API (use select, sort, page, pageSize)` },
+      },
+    ],
+  ),
+);
+
+/** `?select=name,venue` picks what a reply carries, among the fields clients may see. */
+export function selectParam(allowed: string[]) {
+  const name = allowed.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+  return {
+    type: "string",
+    optional: true,
+    pattern: new RegExp(`^(${name})(,(${name}))*$`),
+    messages: { stringPattern: `'select' must be a comma-separated list of: ${allowed.join(", ")}` },
+  };
 }
 
 function sortValues(fields: string[]): string[] {
@@ -86,6 +114,8 @@ export function ReadModel<D extends ReadDoc>(rt: Runtime, options: ReadModelOpti
       // open door ($where on MongoDB). Clients get paging and whitelisted sorting only.
       list: {
         params: {
+          ...NOT_FROM_CLIENTS,
+          select: selectParam(options.fields),
           page: { type: "number", integer: true, positive: true, convert: true, optional: true },
           pageSize: {
             type: "number",
@@ -98,19 +128,25 @@ export function ReadModel<D extends ReadDoc>(rt: Runtime, options: ReadModelOpti
           sort: { type: "enum", values: sortValues(options.sortable), optional: true },
           $$strict: "remove",
         },
-        handler(this: Service, ctx: AppContext<{ page?: number; pageSize?: number; sort?: string }>) {
+        handler(this: Service, ctx: AppContext<{ page?: number; pageSize?: number; sort?: string; select?: string }>) {
           const params = {
             page: ctx.params.page ?? 1,
             pageSize: ctx.params.pageSize ?? options.pageSize ?? 20,
             sort: ctx.params.sort,
+            fields: ctx.params.select?.split(","),
           };
           return db(this)._list(ctx, db(this).sanitizeParams(ctx, params));
         },
       },
       get: {
-        params: { id: { type: "string", min: 1, max: 200 }, $$strict: "remove" },
-        handler(this: Service, ctx: AppContext<{ id: string }>) {
-          return db(this)._get(ctx, { id: ctx.params.id });
+        params: {
+          ...NOT_FROM_CLIENTS,
+          id: { type: "string", min: 1, max: 200 },
+          select: selectParam(options.fields),
+          $$strict: "remove",
+        },
+        handler(this: Service, ctx: AppContext<{ id: string; select?: string }>) {
+          return db(this)._get(ctx, { id: ctx.params.id, fields: ctx.params.select?.split(",") });
         },
       },
       find: { visibility: "public" },
@@ -154,8 +190,9 @@ export function ReadModel<D extends ReadDoc>(rt: Runtime, options: ReadModelOpti
         owner: rt.instanceId,
         logger: this.logger,
         tuning: rt.config.runners,
-        onSwitch: (collection) => {
-          void adapter.use(collection).then(() => broker.broadcast(SWITCHED_EVENT, { projection: projection.name }));
+        onSwitch: async (collection) => {
+          await adapter.use(collection);
+          await broker.broadcast(SWITCHED_EVENT, { projection: projection.name });
         },
       });
       await host.start();

@@ -30,8 +30,8 @@ export interface ProjectionHostOptions {
   owner: string;
   logger: RunnerLogger;
   tuning?: RunnerTuning;
-  /** Called on this node after it switched queries to a new generation. */
-  onSwitch?(collection: string): void;
+  /** Points this node's queries at a new generation; awaited before the old one is retired. */
+  onSwitch?(collection: string): void | Promise<void>;
   /** How long the old generation stays readable for nodes that have not switched yet. */
   retireAfterMs?: number;
 }
@@ -117,14 +117,15 @@ export class ProjectionHost {
     const previous = this.current?.generation;
     this.current = meta;
     const wanted = new Set([meta.generation, ...(meta.rebuilding ? [meta.rebuilding] : [])]);
+    for (const generation of wanted) if (!this.runners.has(generation)) await this.startRunner(generation);
+    // Queries move first; only then does the old generation stop, so nobody reads a retired one.
+    if (previous !== undefined && previous !== meta.generation) await this.options.onSwitch?.(this.collection);
     for (const [generation, runner] of this.runners) {
       if (!wanted.has(generation)) {
         this.runners.delete(generation);
         await runner.stop();
       }
     }
-    for (const generation of wanted) if (!this.runners.has(generation)) await this.startRunner(generation);
-    if (previous !== undefined && previous !== meta.generation) this.options.onSwitch?.(this.collection);
   }
 
   async status(): Promise<ProjectionStatus> {

@@ -9,7 +9,7 @@ import { searchKey } from "../../lib/domain/text";
 import { instant } from "../../lib/domain/time";
 import { loadAggregate } from "../../lib/eventlog/decider";
 import { EventSourced, type CommandContext, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
-import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
+import { selectParam, ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
 import { artistDecider, artistSnapshot } from "../artists/artists.decider";
 import { artistStream } from "../artists/artists.types";
 import { organizerDecider, organizerSnapshot } from "../organizers/organizers.decider";
@@ -34,6 +34,34 @@ interface EventMethods {
 }
 
 type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
+
+/** What clients see of an event. */
+const EVENT_FIELDS = [
+  "_id",
+  "id",
+  "name",
+  "description",
+  "category",
+  "status",
+  "startsAt",
+  "endsAt",
+  "startsAtIso",
+  "endsAtIso",
+  "timezone",
+  "venue",
+  "organizer",
+  "artists",
+  "seriesId",
+  "mediaUrl",
+  "categories",
+  "capacity",
+  "priceFrom",
+  "currency",
+  "cancelReason",
+  "publishedAt",
+  "createdAt",
+  "updatedAt",
+];
 
 /** Statuses anyone may see; drafts are their organizer's (and admins') business. */
 const PUBLIC_STATUSES: EventStatus[] = ["on_sale", "paused", "cancelled", "finished"];
@@ -82,6 +110,7 @@ interface SearchParams {
   page?: number;
   pageSize?: number;
   sort?: string;
+  select?: string;
 }
 
 /**
@@ -107,32 +136,7 @@ export default function eventsService(
       EventSourced(rt, CATALOGUE_LOG),
       ReadModel(rt, {
         projection: eventsProjection,
-        fields: [
-          "_id",
-          "id",
-          "name",
-          "description",
-          "category",
-          "status",
-          "startsAt",
-          "endsAt",
-          "startsAtIso",
-          "endsAtIso",
-          "timezone",
-          "venue",
-          "organizer",
-          "artists",
-          "seriesId",
-          "mediaUrl",
-          "categories",
-          "capacity",
-          "priceFrom",
-          "currency",
-          "cancelReason",
-          "publishedAt",
-          "createdAt",
-          "updatedAt",
-        ],
+        fields: EVENT_FIELDS,
         sortable: ["startsAt", "priceFrom", "name", "createdAt"],
       }),
     ],
@@ -268,8 +272,8 @@ export default function eventsService(
         },
       },
       get: {
-        params: { id: idParam, $$strict: "remove" },
-        async handler(this: Self, ctx: AppContext<{ id: string }>) {
+        params: { id: idParam, select: selectParam(EVENT_FIELDS), $$strict: "remove" },
+        async handler(this: Self, ctx: AppContext<{ id: string; select?: string }>) {
           const [doc] = await this.queryFind<EventDoc>(ctx, { _id: ctx.params.id }, 1);
           // A draft is not announced: to anyone else it does not exist.
           if (!doc || (doc.status === "draft" && !canSeeDrafts(ctx.meta.user, doc.organizer.id))) {
@@ -277,7 +281,9 @@ export default function eventsService(
               id: ctx.params.id,
             });
           }
-          return this.readAfterWrite(ctx, ctx.params.id, undefined);
+          if (!ctx.params.select) return doc;
+          const picked = new Set(ctx.params.select.split(","));
+          return Object.fromEntries(Object.entries(doc).filter(([k]) => picked.has(k)));
         },
       },
       search: {
@@ -297,6 +303,7 @@ export default function eventsService(
           page: { type: "number", integer: true, positive: true, convert: true, optional: true },
           pageSize: { type: "number", integer: true, positive: true, max: 100, convert: true, optional: true },
           sort: { type: "enum", values: ["startsAt", "-startsAt", "priceFrom", "-priceFrom", "name", "-name"], optional: true },
+          select: selectParam(EVENT_FIELDS),
           $$strict: true,
         },
         async handler(this: Self, ctx: AppContext<SearchParams>) {
@@ -334,6 +341,7 @@ export default function eventsService(
             page: p.page ?? 1,
             pageSize: p.pageSize ?? 20,
             sort: p.sort ?? "startsAt",
+            fields: p.select?.split(","),
           });
         },
       },

@@ -1,0 +1,88 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startApp, type App } from "../../lib/app/app";
+import { loadOrCreateDevIssuer } from "../../lib/auth/dev-issuer";
+import { projectionsCommand } from "../../lib/repl/projections.command";
+import { apiClient, eventually } from "../support/api-client";
+
+function quickStartEnv(): Record<string, string> {
+  return {
+    DATA_DIR: mkdtempSync(join(tmpdir(), "ops-")),
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "fatal",
+    DEV_ISSUER: "http://localhost:3000/dev-issuer",
+    RUNNER_POLL_MS: "50",
+  };
+}
+
+async function adminToken(env: Record<string, string>): Promise<string> {
+  const issuer = await loadOrCreateDevIssuer({ dataDir: env.DATA_DIR, issuer: env.DEV_ISSUER, audience: "ticketing-api" });
+  return issuer.mint({ sub: "ops", roles: ["admin"] });
+}
+
+describe("operating the cluster: readiness, the REPL, rebuilds", () => {
+  let app: App | null = null;
+  afterEach(async () => {
+    await app?.stop();
+    app = null;
+  });
+
+  test("a poison event halts its projections, and /api/ready and the REPL say where and why", async () => {
+    const env = quickStartEnv();
+    app = await startApp(env);
+    const api = apiClient(app.apiUrl!);
+    expect((await api("GET", "/ready")).status).toBe(200);
+
+    // A commit the projections cannot apply (as a bug or a bad migration would leave).
+    const { commit } = await app.runtime.store
+      .log("catalogue")
+      .append({ stream: "organizer-broken", expectedSeq: 0, events: [{ type: "OrganizerUpdated", data: null }] });
+    app.runtime.runners.wake("catalogue");
+
+    const ready = await eventually(
+      () => api<{ status: string; problems: string[] }>("GET", "/ready"),
+      (r) => r.status === 503,
+    );
+    expect(ready.body.status).toBe("not_ready");
+    expect(ready.body.problems).toEqual(
+      expect.arrayContaining([expect.stringMatching(new RegExp(`catalogue.organizers@g1 .* halted at ${commit.pos}`))]),
+    );
+
+    const table = await projectionsCommand(app.broker, {});
+    expect(table).toMatch(
+      new RegExp(`catalogue\\.organizers@g1\\s+halted\\s+${commit.pos - 1}\\s+${commit.pos}\\s+1\\s+halted at ${commit.pos}`),
+    );
+    // Other projections that do not read this event keep going.
+    expect(table).toMatch(/catalogue\.artists@g1\s+idle/);
+  });
+
+  test("a rebuild from the REPL fills a new generation and the queries switch to it", async () => {
+    const env = quickStartEnv();
+    app = await startApp(env);
+    const api = apiClient(app.apiUrl!);
+    const token = await adminToken(env);
+    for (const name of ["Alpha Live", "Beta Shows", "Gamma Events"]) {
+      expect((await api("POST", "/organizers", { token, body: { name } })).status).toBe(201);
+    }
+
+    const answer = await projectionsCommand(app.broker, { action: "rebuild", name: "catalogue.organizers" });
+    expect(answer).toMatch(/generation 2/);
+    await eventually(
+      () => projectionsCommand(app!.broker, {}),
+      (t) => /catalogue\.organizers@g2\s+idle/.test(t) && !/catalogue\.organizers@g1/.test(t),
+    );
+
+    // Queries read the new generation: emptying the old one changes nothing for clients.
+    await app.runtime.store.collection("organizers_g1").deleteMany({});
+    const list = await api<{ rows: Array<{ name: string }>; total: number }>("GET", "/organizers?sort=name&select=name");
+    expect(list.body.rows).toEqual([{ name: "Alpha Live" }, { name: "Beta Shows" }, { name: "Gamma Events" }]);
+    expect((await api("POST", "/organizers", { token, body: { name: "Delta" } })).status).toBe(201);
+    expect((await api<{ total: number }>("GET", "/organizers")).body.total).toBe(4);
+
+    expect(await projectionsCommand(app.broker, { action: "rebuild", name: "nothing" })).toMatch(/no node hosts nothing/);
+    expect((await api("GET", "/organizers?select=name,password")).status).toBe(422);
+    expect((await api("GET", "/organizers?fields=name")).status).toBe(422);
+  });
+});
