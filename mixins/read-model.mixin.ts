@@ -3,6 +3,7 @@ import type { DbServiceSettings } from "moleculer-db";
 import DbService from "moleculer-db";
 import type { AppContext } from "../lib/app/context";
 import type { Runtime } from "../lib/app/runtime";
+import type { DocCollection } from "../lib/store/types";
 import { ProjectionHost } from "../lib/eventlog/projection-host";
 import type { Projection, ReadDoc } from "../lib/eventlog/projection";
 import type { Decider } from "../lib/eventlog/decider";
@@ -34,6 +35,8 @@ export interface ReadModelMethods {
   ): Promise<unknown>;
   /** Documents (as clients see them) matching a query the service built. */
   queryFind<T>(ctx: AppContext, query: Record<string, unknown>, limit: number): Promise<T[]>;
+  /** The live generation's documents, whole (for the service's own lookups). */
+  liveDocs<T extends ReadDoc>(): DocCollection<T>;
 }
 
 interface DbInternals {
@@ -177,6 +180,10 @@ export function ReadModel<D extends ReadDoc>(rt: Runtime, options: ReadModelOpti
       },
       queryFind(this: DbInternals, ctx: AppContext, query: Record<string, unknown>, limit: number) {
         return this._find(ctx, { query, limit });
+      },
+      liveDocs() {
+        if (!host) throw new Error(`read model ${projection.name} is not started`);
+        return rt.store.collection(host.collection);
       },
     },
     async started(this: Service) {

@@ -4,6 +4,7 @@ import type { ServiceName } from "../lib/config/config";
 import apiService from "./api/api.service";
 import artistsService from "./artists/artists.service";
 import eventsService from "./events/events.service";
+import inventoryService from "./inventory/inventory.service";
 import kafkaRelayService from "./kafka-relay/kafka-relay.service";
 import organizersService from "./organizers/organizers.service";
 import runnersService from "./runners/runners.service";
@@ -19,6 +20,7 @@ export const SERVICE_FACTORIES: Record<ServiceName, ServiceFactory> = {
   artists: artistsService,
   venues: venuesService,
   events: eventsService,
+  inventory: inventoryService,
   "kafka-relay": kafkaRelayService,
   runners: runnersService,
 };

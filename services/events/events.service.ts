@@ -238,11 +238,8 @@ export default function eventsService(
           $$strict: true,
         },
         async handler(this: Self, ctx: AppContext<Record<string, unknown> & { id: string }>) {
-          // Sales do not exist yet in this build: nothing is sold, so nothing is locked.
-          const command = { ...ctx.params, type: "UpdateTicketCategory", sold: {} } as DistributiveOmit<
-            EventCommand,
-            "actor" | "at"
-          >;
+          const sold = await soldCounts(ctx, ctx.params.id);
+          const command = { ...ctx.params, type: "UpdateTicketCategory", sold } as DistributiveOmit<EventCommand, "actor" | "at">;
           const pos = await this.command(ctx, ctx.params.id, command, "updateCategory");
           return this.readAfterWrite(ctx, ctx.params.id, pos as number | undefined);
         },
@@ -251,10 +248,11 @@ export default function eventsService(
         auth: ["organizer", "admin"],
         params: { id: idParam, categoryId: idParam, $$strict: true },
         async handler(this: Self, ctx: AppContext<{ id: string; categoryId: string }>) {
+          const sold = await soldCounts(ctx, ctx.params.id);
           const pos = await this.command(
             ctx,
             ctx.params.id,
-            { ...ctx.params, type: "RemoveTicketCategory", sold: {} },
+            { ...ctx.params, type: "RemoveTicketCategory", sold },
             "removeCategory",
           );
           return this.readAfterWrite(ctx, ctx.params.id, pos as number | undefined);
@@ -281,9 +279,10 @@ export default function eventsService(
               id: ctx.params.id,
             });
           }
-          if (!ctx.params.select) return doc;
+          const full = { ...doc, availability: await availabilityOf(ctx, ctx.params.id) };
+          if (!ctx.params.select) return full;
           const picked = new Set(ctx.params.select.split(","));
-          return Object.fromEntries(Object.entries(doc).filter(([k]) => picked.has(k)));
+          return Object.fromEntries(Object.entries(full).filter(([k]) => picked.has(k)));
         },
       },
       search: {
@@ -361,6 +360,36 @@ export default function eventsService(
       },
     },
   };
+}
+
+/** Per category: what is still for sale. Null when the sales side cannot answer: the page still shows. */
+async function availabilityOf(
+  ctx: AppContext,
+  eventId: string,
+): Promise<Record<string, { available: number; capacity: number }> | null> {
+  const stock = await ctx
+    .call<{ categories: Record<string, { available: number; capacity: number }> } | null, { eventId: string }>(
+      "inventory.availability",
+      { eventId },
+    )
+    .catch(() => null);
+  if (!stock) return null;
+  return Object.fromEntries(
+    Object.entries(stock.categories).map(([id, c]) => [id, { available: c.available, capacity: c.capacity }]),
+  );
+}
+
+/** Tickets sold per category, from the sales side's write model; without it, no change may be checked. */
+async function soldCounts(ctx: AppContext, eventId: string): Promise<Record<string, number>> {
+  try {
+    return await ctx.call<Record<string, number>, { eventId: string }>("inventory.soldCounts", { eventId });
+  } catch (err) {
+    throw new Errors.MoleculerRetryableError(
+      `cannot check sold tickets right now: ${(err as Error).message}`,
+      503,
+      "SALES_UNAVAILABLE",
+    );
+  }
 }
 
 function lifecycle(type: "PublishEvent" | "PauseEvent" | "FinishEvent", name: string) {

@@ -1,0 +1,272 @@
+import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import { SYSTEM, type AppContext } from "../../lib/app/context";
+import { toMoleculerError } from "../../lib/app/errors";
+import type { Runtime } from "../../lib/app/runtime";
+import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
+import { loadAggregate } from "../../lib/eventlog/decider";
+import { BusyError, Mailbox } from "../../lib/eventlog/mailbox";
+import type { RecordedEvent } from "../../lib/eventlog/types";
+import { APPENDED_EVENT } from "../../mixins/event-sourced.mixin";
+import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
+import { Subscription } from "../../mixins/subscription.mixin";
+import { eventDecider } from "../events/events.decider";
+import { eventStream } from "../events/events.types";
+import { availability, inventoryDecider } from "./inventory.decider";
+import { eventStockId, stockProjection, type EventStockDoc, type HoldDoc } from "./inventory.projection";
+import {
+  SALES_LOG,
+  inventoryStream,
+  type HoldLine,
+  type InventoryCommand,
+  type InventoryEvent,
+  type InventoryState,
+  type Request,
+  type SyncedCategory,
+} from "./inventory.types";
+
+type InventoryMailbox = Mailbox<InventoryCommand, InventoryEvent, InventoryState>;
+type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
+type Command = DistributiveOmit<InventoryCommand, "actor" | "at">;
+
+/** Every command of one event goes to the node that owns its mailbox. */
+const SHARDED = { strategy: "Shard", strategyOptions: { shardKey: "eventId" }, visibility: "public" as const };
+const SWEEP_MS = 1000;
+
+const line = {
+  type: "object",
+  strict: true,
+  props: {
+    categoryId: "string",
+    quantity: { type: "number", integer: true, positive: true },
+    seats: { type: "array", items: "string", optional: true },
+  },
+};
+
+export interface HoldResult {
+  holdId: string;
+  eventId: string;
+  lines: HoldLine[];
+  expiresAt: number;
+}
+
+/**
+ * What can be sold for each event, with holds that expire. Commands of one event are decided
+ * on one node, in memory, in group commits (the flash-sale path): see lib/eventlog/mailbox.ts.
+ */
+export default function inventoryService(rt: Runtime): ServiceSchema<ServiceSettingSchema, ReadModelMethods> {
+  const mailboxes = new Map<string, InventoryMailbox>();
+  let sweeper: NodeJS.Timeout | null = null;
+  let announced = 0;
+
+  const mailbox = (eventId: string): InventoryMailbox => {
+    let box = mailboxes.get(eventId);
+    if (!box) mailboxes.set(eventId, (box = new Mailbox(rt.store.log(SALES_LOG), inventoryDecider, inventoryStream(eventId))));
+    return box;
+  };
+
+  async function submit(svc: Service, ctx: AppContext, eventId: string, command: Command): Promise<InventoryEvent[]> {
+    try {
+      const full = { ...command, actor: ctx.meta.user ?? SYSTEM, at: Date.now() } as InventoryCommand;
+      const { events, commit } = await mailbox(eventId).submit(full, {
+        actor: ctx.meta.user?.sub ?? "system",
+        correlationId: ctx.requestID ?? undefined,
+      });
+      // One wake-up per commit, however many callers shared it.
+      if (commit && commit.pos > announced) {
+        announced = commit.pos;
+        rt.runners.wake(SALES_LOG);
+        await svc.broker.broadcast(APPENDED_EVENT, { log: SALES_LOG, pos: commit.pos });
+      }
+      return events;
+    } catch (err) {
+      if (err instanceof BusyError) {
+        throw new Errors.MoleculerRetryableError("tickets for this event are in high demand: retry in a moment", 503, "BUSY", {
+          retryAfterSec: 1,
+        });
+      }
+      throw toMoleculerError(err);
+    }
+  }
+
+  return {
+    name: "inventory",
+    mixins: [
+      ReadModel(rt, { projection: stockProjection, fields: ["eventId", "open", "categories", "updatedAt"], sortable: [] }),
+      Subscription(rt, {
+        name: "sales.catalogue-sync",
+        log: CATALOGUE_LOG,
+        types: [
+          "TicketCategoryAdded",
+          "TicketCategoryUpdated",
+          "TicketCategoryRemoved",
+          "EventPublished",
+          "EventPaused",
+          "EventCancelled",
+          "EventFinished",
+        ],
+        async handle(this: Service, event: RecordedEvent) {
+          await syncFromCatalogue(rt, this, event);
+        },
+      }),
+    ],
+    actions: {
+      // The read model is internal: clients see availability on the event page.
+      list: { visibility: "public" },
+      get: { visibility: "public" },
+      hold: {
+        ...SHARDED,
+        params: {
+          eventId: "string",
+          holdId: "string",
+          orderId: "string",
+          customerKey: "string",
+          requests: { type: "array", min: 1, max: 100, items: "object" },
+          expiresAt: { type: "number", integer: true, positive: true },
+        },
+        async handler(
+          this: Service,
+          ctx: AppContext<{
+            eventId: string;
+            holdId: string;
+            orderId: string;
+            customerKey: string;
+            requests: Request[];
+            expiresAt: number;
+          }>,
+        ): Promise<HoldResult> {
+          const { eventId, ...rest } = ctx.params;
+          await submit(this, ctx, eventId, { type: "PlaceHold", ...rest });
+          // A repeated hold produces no event: answer from the state either way.
+          const state = await mailbox(eventId).current();
+          const hold = state.holds.get(ctx.params.holdId);
+          const sale = state.sales.get(ctx.params.holdId);
+          if (!hold && !sale) throw new Errors.MoleculerClientError("the hold is gone", 409, "HOLD_EXPIRED");
+          return {
+            holdId: ctx.params.holdId,
+            eventId,
+            lines: hold?.lines ?? sale!.lines,
+            expiresAt: hold?.expiresAt ?? ctx.params.expiresAt,
+          };
+        },
+      },
+      release: {
+        ...SHARDED,
+        params: {
+          eventId: "string",
+          holdId: "string",
+          reason: { type: "enum", values: ["cancelled", "payment_failed", "expired"] },
+        },
+        async handler(
+          this: Service,
+          ctx: AppContext<{ eventId: string; holdId: string; reason: "cancelled" | "payment_failed" | "expired" }>,
+        ) {
+          const events = await submit(this, ctx, ctx.params.eventId, {
+            type: "ReleaseHold",
+            holdId: ctx.params.holdId,
+            reason: ctx.params.reason,
+          });
+          return { released: events.length > 0 };
+        },
+      },
+      confirm: {
+        ...SHARDED,
+        params: {
+          eventId: "string",
+          holdId: "string",
+          orderId: "string",
+          customerKey: "string",
+          lines: { type: "array", items: line },
+        },
+        async handler(
+          this: Service,
+          ctx: AppContext<{ eventId: string; holdId: string; orderId: string; customerKey: string; lines: HoldLine[] }>,
+        ) {
+          const { eventId, ...rest } = ctx.params;
+          await submit(this, ctx, eventId, { type: "ConfirmHold", ...rest });
+          return { sold: true, holdId: ctx.params.holdId };
+        },
+      },
+      returnTickets: {
+        ...SHARDED,
+        params: { eventId: "string", saleId: "string", returnId: "string", lines: { type: "array", min: 1, items: line } },
+        async handler(this: Service, ctx: AppContext<{ eventId: string; saleId: string; returnId: string; lines: HoldLine[] }>) {
+          const { eventId, ...rest } = ctx.params;
+          await submit(this, ctx, eventId, { type: "ReturnTickets", ...rest });
+          return { returned: true };
+        },
+      },
+      expire: {
+        ...SHARDED,
+        params: { eventId: "string" },
+        async handler(this: Service, ctx: AppContext<{ eventId: string }>) {
+          return { released: (await submit(this, ctx, ctx.params.eventId, { type: "ExpireHolds" })).length };
+        },
+      },
+      sync: {
+        ...SHARDED,
+        params: { eventId: "string", open: "boolean", categories: { type: "array", items: "object" } },
+        async handler(this: Service, ctx: AppContext<{ eventId: string; open: boolean; categories: SyncedCategory[] }>) {
+          await submit(this, ctx, ctx.params.eventId, { type: "SyncInventory", ...ctx.params });
+          return { synced: true };
+        },
+      },
+      /** Tickets sold per category, from the write side: the catalogue locks prices with it. */
+      soldCounts: {
+        ...SHARDED,
+        params: { eventId: "string" },
+        async handler(ctx: AppContext<{ eventId: string }>) {
+          const state = await mailbox(ctx.params.eventId).current();
+          return Object.fromEntries(availability(state).map((a) => [a.categoryId, a.sold]));
+        },
+      },
+      /** Availability for the event page, from the read model. */
+      availability: {
+        visibility: "public",
+        params: { eventId: "string" },
+        async handler(this: Service & ReadModelMethods, ctx: AppContext<{ eventId: string }>) {
+          const doc = (await this.liveDocs<EventStockDoc>().get(eventStockId(ctx.params.eventId))) ?? null;
+          return doc ? { open: doc.open, categories: doc.categories } : null;
+        },
+      },
+    },
+    started(this: Service) {
+      // Expiry is durable: due holds are found in the read model, whatever process placed them.
+      sweeper = setInterval(
+        () => void sweep(this as Service & ReadModelMethods).catch((err) => this.logger.warn("hold sweep failed:", String(err))),
+        SWEEP_MS,
+      );
+      sweeper.unref();
+    },
+    stopped() {
+      if (sweeper) clearInterval(sweeper);
+    },
+  };
+}
+
+async function sweep(svc: Service & ReadModelMethods): Promise<void> {
+  const due = await svc.liveDocs<HoldDoc>().find({ kind: "hold", expiresAt: { $lte: Date.now() } }, { limit: 500 });
+  for (const eventId of new Set(due.map((h) => h.eventId))) {
+    await svc.broker.call("inventory.expire", { eventId }, { meta: { user: SYSTEM } });
+  }
+}
+
+/** Keeps each event's stock in line with its ticket categories and whether it is on sale. */
+async function syncFromCatalogue(rt: Runtime, svc: Service, recorded: RecordedEvent): Promise<void> {
+  const eventId = (recorded.data as { id: string }).id;
+  const event = await loadAggregate(rt.store.log(CATALOGUE_LOG), eventDecider, eventStream(eventId));
+  if (!event) return;
+  const categories: SyncedCategory[] = event.categories.map((c) => ({
+    id: c.id,
+    name: c.name,
+    price: c.price,
+    currency: c.currency,
+    kind: c.kind,
+    capacity: c.kind === "ga" ? c.quota : c.seats.length,
+    ...(c.kind === "seated" ? { seats: c.seats } : {}),
+  }));
+  await svc.broker.call(
+    "inventory.sync",
+    { eventId, open: event.status === "on_sale", categories },
+    { meta: { user: SYSTEM, commandId: recorded.id } },
+  );
+}
