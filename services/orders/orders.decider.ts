@@ -1,0 +1,169 @@
+import { DomainError, type Decider } from "../../lib/eventlog/decider";
+import { forbidden, isAdmin, type Actor } from "../../lib/domain/actor";
+import type {
+  CancelOrder,
+  IssueTickets,
+  Order,
+  OrderCommand,
+  OrderEvent,
+  OrderState,
+  PlaceOrder,
+  RefundTickets,
+  Ticket,
+} from "./orders.types";
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const PHONE = /^\+[1-9]\d{7,14}$/;
+
+function invalid(field: string, message: string): DomainError {
+  return new DomainError("VALIDATION", message, 400, { field });
+}
+
+function existing(state: OrderState, id: string): Order {
+  if (!state) throw new DomainError("NOT_FOUND", `order ${id} does not exist`, 404, { id });
+  return state;
+}
+
+/** The buyer, the event's organizer and admins may act on an order; nobody else. */
+function mayTouch(actor: Actor, order: Order, what: string): void {
+  if (isAdmin(actor) || actor.sub === order.userId) return;
+  if (actor.roles.includes("organizer") && actor.organizerId === order.organizerId) return;
+  throw forbidden(`only the buyer or the event's organizer may ${what} order ${order.id}`);
+}
+
+function mayRefund(actor: Actor, order: Order): void {
+  if (isAdmin(actor)) return;
+  if (actor.roles.includes("organizer") && actor.organizerId === order.organizerId) return;
+  throw forbidden(`only the event's organizer may refund order ${order.id}`);
+}
+
+function placeOrder(command: PlaceOrder, state: OrderState): OrderEvent[] {
+  if (state) return [];
+  if (!EMAIL.test(command.customer.email)) throw invalid("customer.email", "customer.email must be an e-mail address");
+  if (!PHONE.test(command.customer.phone))
+    throw invalid("customer.phone", "customer.phone must have a country code, e.g. +79001234567");
+  if (command.lines.length === 0) throw invalid("items", "an order needs at least one ticket");
+  for (const line of command.lines) {
+    if (!Number.isInteger(line.unitPrice) || line.unitPrice < 0)
+      throw invalid("price", `price of ${line.categoryId} must be whole minor units`);
+    if (!Number.isInteger(line.quantity) || line.quantity < 1) throw invalid("quantity", "quantity must be a positive integer");
+  }
+  if (command.expiresAt <= command.at) throw invalid("expiresAt", "an order must expire in the future");
+  const amount = command.lines.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
+  const { type: _type, actor, at, ...rest } = command;
+  return [{ type: "OrderPlaced", data: { ...rest, userId: actor.sub, amount, createdAt: at } }];
+}
+
+function issueTickets(command: IssueTickets, order: Order): OrderEvent[] {
+  if (order.status === "paid" && order.payment?.id === command.paymentId) return [];
+  if (order.status !== "awaiting_payment" && order.status !== "expired") {
+    throw new DomainError("ORDER_CLOSED", `order ${order.id} is ${order.status}: the payment must be cancelled`, 409);
+  }
+  if (order.payment && order.payment.id !== command.paymentId) {
+    throw new DomainError("PAYMENT_MISMATCH", `payment ${command.paymentId} is not the payment of order ${order.id}`, 409);
+  }
+  if (command.paidAmount !== order.amount || command.paidCurrency !== order.currency) {
+    throw new DomainError(
+      "PAYMENT_MISMATCH",
+      `paid ${command.paidAmount} ${command.paidCurrency}, the order is ${order.amount} ${order.currency}`,
+      409,
+    );
+  }
+  const expected = order.lines.reduce((n, l) => n + l.quantity, 0);
+  if (command.tickets.length !== expected)
+    throw new Error(`order ${order.id}: ${command.tickets.length} tickets for ${expected} places`);
+  const tickets: Ticket[] = command.tickets.map((t) => ({ ...t, status: "active" }));
+  return [{ type: "TicketsIssued", data: { id: order.id, paymentId: command.paymentId, tickets } }];
+}
+
+function cancelOrder(command: CancelOrder, order: Order): OrderEvent[] {
+  if (order.status === "cancelled" || order.status === "expired") return [];
+  if (order.status !== "awaiting_payment")
+    throw new DomainError("ORDER_PAID", `order ${order.id} is paid: refund it instead`, 409);
+  if (command.reason === "customer") mayTouch(command.actor, order, "cancel");
+  return [{ type: "OrderCancelled", data: { id: order.id, reason: command.reason } }];
+}
+
+function refundTickets(command: RefundTickets, order: Order): OrderEvent[] {
+  if (order.refundIds.includes(command.refundId)) return [];
+  mayRefund(command.actor, order);
+  if (order.status !== "paid" && order.status !== "partially_refunded") {
+    throw new DomainError("NOT_REFUNDABLE", `order ${order.id} is ${order.status}`, 409);
+  }
+  const active = order.tickets.filter((t) => t.status === "active");
+  const ids = command.ticketIds ?? active.map((t) => t.id);
+  if (ids.length === 0) throw new DomainError("NOT_REFUNDABLE", `order ${order.id} has no active tickets`, 409);
+  for (const id of ids) {
+    const ticket = order.tickets.find((t) => t.id === id);
+    if (!ticket) throw invalid("ticketIds", `ticket ${id} is not in order ${order.id}`);
+    if (ticket.status !== "active")
+      throw new DomainError("TICKET_NOT_ACTIVE", `ticket ${id} is ${ticket.status}`, 409, { ticketId: id });
+  }
+  const amount = order.tickets.filter((t) => ids.includes(t.id)).reduce((sum, t) => sum + t.price, 0);
+  return [{ type: "TicketsRefunded", data: { id: order.id, refundId: command.refundId, ticketIds: [...new Set(ids)], amount } }];
+}
+
+/**
+ * One order from placement to payment, expiry, cancellation and refunds. Amounts come from the
+ * order's own priced lines; tickets are issued only for the exact amount the provider confirmed.
+ */
+export const orderDecider: Decider<OrderCommand, OrderEvent, OrderState> = {
+  initialState: () => null,
+  decide: (command, state) => {
+    if (command.type === "PlaceOrder") return placeOrder(command, state);
+    const order = existing(state, command.id);
+    switch (command.type) {
+      case "AttachPayment":
+        if (order.payment?.id === command.paymentId) return [];
+        if (order.payment)
+          throw new DomainError("PAYMENT_MISMATCH", `order ${order.id} already has payment ${order.payment.id}`, 409);
+        if (order.status !== "awaiting_payment")
+          throw new DomainError("ORDER_CLOSED", `order ${order.id} is ${order.status}`, 409);
+        return [
+          {
+            type: "PaymentAttached",
+            data: { id: order.id, paymentId: command.paymentId, confirmationUrl: command.confirmationUrl },
+          },
+        ];
+      case "IssueTickets":
+        return issueTickets(command, order);
+      case "ExpireOrder":
+        if (order.status !== "awaiting_payment") return [];
+        if (command.at < order.expiresAt)
+          throw new DomainError("ORDER_NOT_DUE", `order ${order.id} expires at ${new Date(order.expiresAt).toISOString()}`, 409);
+        return [{ type: "OrderExpired", data: { id: order.id } }];
+      case "CancelOrder":
+        return cancelOrder(command, order);
+      case "RefundTickets":
+        return refundTickets(command, order);
+    }
+  },
+  evolve: (state, event) => {
+    if (event.type === "OrderPlaced") {
+      return { ...event.data, status: "awaiting_payment", payment: null, tickets: [], refundedAmount: 0, refundIds: [] };
+    }
+    const order = state!;
+    switch (event.type) {
+      case "PaymentAttached":
+        return { ...order, payment: { id: event.data.paymentId, confirmationUrl: event.data.confirmationUrl } };
+      case "TicketsIssued":
+        return { ...order, status: "paid", tickets: event.data.tickets };
+      case "OrderExpired":
+        return { ...order, status: "expired" };
+      case "OrderCancelled":
+        return { ...order, status: "cancelled" };
+      case "TicketsRefunded": {
+        const tickets = order.tickets.map((t): Ticket =>
+          event.data.ticketIds.includes(t.id) ? { ...t, status: "refunded" } : t,
+        );
+        return {
+          ...order,
+          tickets,
+          status: tickets.some((t) => t.status === "active" || t.status === "used") ? "partially_refunded" : "refunded",
+          refundedAmount: order.refundedAmount + event.data.amount,
+          refundIds: [...order.refundIds, event.data.refundId],
+        };
+      }
+    }
+  },
+};

@@ -1,0 +1,121 @@
+import type { CommandBase } from "../../lib/domain/actor";
+import type { HoldLine } from "../inventory/inventory.types";
+
+export function orderStream(id: string): string {
+  return `order-${id}`;
+}
+
+export const ORDER_STATUSES = ["awaiting_payment", "paid", "expired", "cancelled", "partially_refunded", "refunded"] as const;
+export type OrderStatus = (typeof ORDER_STATUSES)[number];
+
+export interface Customer {
+  email: string;
+  /** With the country code: +79001234567. */
+  phone: string;
+  firstName?: string;
+  lastName?: string;
+}
+
+/** One priced line of an order: what the buyer asked for in one category. */
+export interface OrderLine extends HoldLine {
+  categoryName: string;
+  /** Price of one ticket, in minor units. */
+  unitPrice: number;
+}
+
+export interface Ticket {
+  id: string;
+  /** Unguessable: random, never derived from ids (the service generates it). */
+  barcode: string;
+  series: string;
+  number: string;
+  categoryId: string;
+  categoryName: string;
+  row?: string;
+  seat?: string;
+  price: number;
+  currency: string;
+  status: "active" | "used" | "refunded" | "cancelled";
+}
+
+export interface Order {
+  id: string;
+  number: string;
+  eventId: string;
+  organizerId: string;
+  customer: Customer;
+  /** Who placed it (the token's subject), for "my orders". */
+  userId: string;
+  lines: OrderLine[];
+  amount: number;
+  currency: string;
+  status: OrderStatus;
+  expiresAt: number;
+  payment: { id: string; confirmationUrl: string } | null;
+  tickets: Ticket[];
+  refundedAmount: number;
+  /** Refunds already applied, so a repeated refund changes nothing. */
+  refundIds: string[];
+  createdAt: number;
+}
+
+export type OrderState = Order | null;
+
+export interface PlaceOrder extends CommandBase {
+  type: "PlaceOrder";
+  id: string;
+  number: string;
+  eventId: string;
+  organizerId: string;
+  customer: Customer;
+  lines: OrderLine[];
+  currency: string;
+  expiresAt: number;
+}
+
+export interface AttachPayment extends CommandBase {
+  type: "AttachPayment";
+  id: string;
+  paymentId: string;
+  confirmationUrl: string;
+}
+
+/** The payment is authorised and the tickets are ours: issue them. */
+export interface IssueTickets extends CommandBase {
+  type: "IssueTickets";
+  id: string;
+  paymentId: string;
+  /** Paid amount as the provider reported it, in minor units: must equal the order's. */
+  paidAmount: number;
+  paidCurrency: string;
+  tickets: Omit<Ticket, "status">[];
+}
+
+export interface ExpireOrder extends CommandBase {
+  type: "ExpireOrder";
+  id: string;
+}
+
+export interface CancelOrder extends CommandBase {
+  type: "CancelOrder";
+  id: string;
+  reason: "customer" | "payment_failed" | "hold_lost" | "event_cancelled";
+}
+
+export interface RefundTickets extends CommandBase {
+  type: "RefundTickets";
+  id: string;
+  refundId: string;
+  /** Omitted: every active ticket. */
+  ticketIds?: string[];
+}
+
+export type OrderCommand = PlaceOrder | AttachPayment | IssueTickets | ExpireOrder | CancelOrder | RefundTickets;
+
+export type OrderEvent =
+  | { type: "OrderPlaced"; data: Omit<Order, "status" | "payment" | "tickets" | "refundedAmount" | "refundIds"> }
+  | { type: "PaymentAttached"; data: { id: string; paymentId: string; confirmationUrl: string } }
+  | { type: "TicketsIssued"; data: { id: string; paymentId: string; tickets: Ticket[] } }
+  | { type: "OrderExpired"; data: { id: string } }
+  | { type: "OrderCancelled"; data: { id: string; reason: CancelOrder["reason"] } }
+  | { type: "TicketsRefunded"; data: { id: string; refundId: string; ticketIds: string[]; amount: number } };
