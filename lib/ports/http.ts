@@ -46,7 +46,11 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
 
 export interface JsonRequest {
   url: URL;
+  /** Default GET. Retrying anything else is only safe when the service deduplicates it (an idempotency key). */
+  method?: "GET" | "POST";
   headers?: Record<string, string>;
+  /** Sent as is; set `content-type` in `headers`. */
+  body?: string;
   /** Each attempt, body included, is abandoned after this long. */
   attemptTimeoutMs: number;
   /** Extra attempts after a 5xx answer, a timeout or a network error; never after 4xx. */
@@ -78,7 +82,7 @@ export class HttpTransportError extends Error {
 }
 
 /**
- * GETs a JSON resource. Any HTTP answer is returned (the last one when 5xx persists), so each
+ * Sends a request for a JSON answer. Any HTTP answer is returned (the last one when 5xx persists), so each
  * client maps statuses to its own errors; only the absence of an answer throws.
  */
 export async function fetchJson(request: JsonRequest): Promise<JsonResponse> {
@@ -99,7 +103,9 @@ async function attemptOnce(request: JsonRequest): Promise<JsonResponse> {
   const signal = request.deadline ? AbortSignal.any([attemptTimeout, request.deadline]) : attemptTimeout;
   try {
     const response = await fetch(request.url, {
+      method: request.method ?? "GET",
       headers: { accept: "application/json", ...request.headers },
+      body: request.body,
       signal,
     });
     const body = await response.text();
