@@ -6,6 +6,7 @@ import artistsService from "./artists/artists.service";
 import eventsService from "./events/events.service";
 import inventoryService from "./inventory/inventory.service";
 import kafkaRelayService from "./kafka-relay/kafka-relay.service";
+import ordersService from "./orders/orders.service";
 import organizersService from "./organizers/organizers.service";
 import runnersService from "./runners/runners.service";
 import venuesService from "./venues/venues.service";
@@ -21,6 +22,7 @@ export const SERVICE_FACTORIES: Record<ServiceName, ServiceFactory> = {
   venues: venuesService,
   events: eventsService,
   inventory: inventoryService,
+  orders: ordersService,
   "kafka-relay": kafkaRelayService,
   runners: runnersService,
 };

@@ -31,7 +31,7 @@ export const optionalId = { ...idParam, optional: true };
  * the same request (same Idempotency-Key, or a Moleculer retry) names the same resource, so
  * it is recognised instead of creating a twin. Without a key the command id is random.
  */
-export function newId(ctx: AppContext, kind: string): string {
+export function newId(ctx: Pick<AppContext, "meta">, kind: string): string {
   if (!ctx.meta.commandId) return randomUUID();
   const hex = createHash("sha256").update(`${ctx.meta.commandId}\n${kind}`).digest("hex");
   // Shaped as a version-4 UUID so it looks like every other id.

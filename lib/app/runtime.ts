@@ -8,6 +8,9 @@ import { YandexGeocoderClient } from "../ports/geocoder/yandex-geocoder.client";
 import type { MusicCatalog } from "../ports/music/music.port";
 import { startMusicSimulator } from "../ports/music/music.simulator";
 import { YandexMusicClient } from "../ports/music/yandex-music.client";
+import { YookassaClient } from "../ports/yookassa/yookassa.client";
+import type { PaymentGateway } from "../ports/yookassa/yookassa.port";
+import { startYookassaSimulator, type YookassaSimulator } from "../ports/yookassa/yookassa.simulator";
 import { EmbeddedStore } from "../store/embedded/embedded-store";
 import { MongoStore } from "../store/mongo/mongo-store";
 import type { Store } from "../store/types";
@@ -31,6 +34,9 @@ export interface Runtime {
   verifier: TokenVerifier;
   geocoder: Geocoder;
   music: MusicCatalog;
+  payments: PaymentGateway;
+  /** The in-process YooKassa simulator when PAYMENT_PROVIDER=simulator (a person pays on its page). */
+  paymentSimulator: YookassaSimulator | null;
   runners: RunnerRegistry;
   /** Unique per process: lease owner and log prefix. */
   instanceId: string;
@@ -54,12 +60,15 @@ export async function createRuntime(config: AppConfig, logger: Logger, instanceI
     const verifier = await createVerifier(config, logger);
     const geocoder = await createGeocoder(config, logger, closers);
     const music = await createMusic(config, logger, closers);
+    const { gateway: payments, simulator: paymentSimulator } = await createPayments(config, logger, closers);
     return {
       config,
       store,
       verifier,
       geocoder,
       music,
+      payments,
+      paymentSimulator,
       runners: new RunnerRegistry(),
       instanceId,
       close: async () => {
@@ -96,6 +105,19 @@ async function createGeocoder(config: AppConfig, logger: Logger, closers: Array<
   closers.push(() => simulator.close());
   logger.info(`geocoder: built-in simulator at ${simulator.url}`);
   return new YandexGeocoderClient({ apiKey: key, baseUrl: simulator.url, timeoutMs });
+}
+
+async function createPayments(
+  config: AppConfig,
+  logger: Logger,
+  closers: Array<() => Promise<void>>,
+): Promise<{ gateway: PaymentGateway; simulator: YookassaSimulator | null }> {
+  const { provider, shopId, secretKey, url } = config.payments;
+  if (provider === "yookassa") return { gateway: new YookassaClient({ shopId, secretKey, baseUrl: url }), simulator: null };
+  const simulator = await startYookassaSimulator({ shopId, secretKey, captureWindowMs: 60 * 60_000 });
+  closers.push(() => simulator.close());
+  logger.info(`payments: built-in YooKassa simulator at ${simulator.url} (pay on its checkout page)`);
+  return { gateway: new YookassaClient({ shopId, secretKey, baseUrl: simulator.apiUrl, retries: 2, backoffMs: 50 }), simulator };
 }
 
 async function createMusic(config: AppConfig, logger: Logger, closers: Array<() => Promise<void>>): Promise<MusicCatalog> {

@@ -3,7 +3,7 @@ import { ConfigError, EnvReader, type Env } from "./env";
 export { ConfigError };
 
 /** Every service this code base can run; SERVICES picks a subset per process. */
-export const SERVICE_NAMES = ["api", "organizers", "artists", "venues", "events", "inventory", "kafka-relay", "runners"] as const;
+export const SERVICE_NAMES = ["api", "organizers", "artists", "venues", "events", "inventory", "orders", "kafka-relay", "runners"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
@@ -39,7 +39,30 @@ export interface AppConfig {
   geocoder: { provider: "yandex" | "simulator"; apiKey?: string; url?: string; timeoutMs: number };
   music: { provider: "yandex" | "simulator"; token?: string; url?: string; timeoutMs: number };
   runners: { pollMs: number; leaseMs: number; batchSize: number };
+  sales: { holdTtlMs: number };
+  payments: {
+    /** "simulator" runs the built-in YooKassa simulator in-process (quick start, demos, tests). */
+    provider: "yookassa" | "simulator";
+    shopId: string;
+    secretKey: string;
+    url?: string;
+    /** Source addresses (IPs or CIDR ranges) webhooks are accepted from. */
+    webhookAllowlist: string[];
+    /** Proxies whose X-Forwarded-For is believed. */
+    trustedProxies: string[];
+  };
 }
+
+/** YooKassa's published notification sources (external-apis.md). */
+export const YOOKASSA_WEBHOOK_SOURCES = [
+  "185.71.76.0/27",
+  "185.71.77.0/27",
+  "77.75.153.0/25",
+  "77.75.154.128/25",
+  "77.75.156.11",
+  "77.75.156.35",
+  "2a02:5180::/32",
+];
 
 /**
  * Reads the whole configuration once, at start. Anything wrong throws a ConfigError naming
@@ -106,11 +129,27 @@ export function loadConfig(env: Env = process.env): AppConfig {
       url: e.url("MUSIC_URL", ["http", "https"]),
       timeoutMs: e.int("MUSIC_TIMEOUT_MS", 3000, { min: 100 }),
     },
+    sales: { holdTtlMs: e.int("HOLD_TTL_SECONDS", 900, { min: 1, max: 86_400 }) * 1000 },
+    payments: loadPayments(e),
     runners: {
       pollMs: e.int("RUNNER_POLL_MS", 1000, { min: 10 }),
       leaseMs: e.int("RUNNER_LEASE_MS", 15_000, { min: 100 }),
       batchSize: e.int("RUNNER_BATCH_SIZE", 500, { min: 1, max: 10_000 }),
     },
+  };
+}
+
+function loadPayments(e: EnvReader): AppConfig["payments"] {
+  const provider = e.oneOf("PAYMENT_PROVIDER", ["yookassa", "simulator"] as const, "simulator");
+  const real = provider === "yookassa";
+  return {
+    provider,
+    shopId: real ? e.required("YOOKASSA_SHOP_ID", "when PAYMENT_PROVIDER=yookassa") : "simulator-shop",
+    secretKey: real ? e.required("YOOKASSA_SECRET_KEY", "when PAYMENT_PROVIDER=yookassa") : "simulator-secret",
+    url: e.url("YOOKASSA_URL", ["http", "https"]),
+    // The simulator calls from this machine; the real service from its published ranges.
+    webhookAllowlist: e.list("YOOKASSA_WEBHOOK_ALLOWLIST", real ? YOOKASSA_WEBHOOK_SOURCES : ["127.0.0.1", "::1"]),
+    trustedProxies: e.list("TRUSTED_PROXIES"),
   };
 }
 

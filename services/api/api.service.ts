@@ -40,6 +40,13 @@ export const ROUTES: Record<string, string> = {
   "POST events/:id/pause": "events.pause",
   "POST events/:id/cancel": "events.cancel",
   "POST events/:id/finish": "events.finish",
+
+  "POST orders": "orders.create",
+  "GET orders/:id": "orders.get",
+  "POST orders/:id/cancel": "orders.cancel",
+  "GET me/orders": "orders.mine",
+
+  "POST payments/yookassa/webhook": "orders.yookassaWebhook",
 };
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
@@ -96,6 +103,11 @@ export default function apiService(rt: Runtime): ServiceSchema {
           }
         }
         ctx.meta.commandId = commandIdOf(req, user);
+        // Who is calling, for the source checks of provider webhooks.
+        const meta = ctx.meta as AppContext["meta"] & { clientIp?: string; forwardedFor?: string };
+        meta.clientIp = req.socket.remoteAddress;
+        const forwarded = req.headers["x-forwarded-for"];
+        meta.forwardedFor = Array.isArray(forwarded) ? forwarded.join(",") : forwarded;
         return user;
       },
       reformatError(this: Service, err: Errors.MoleculerError) {

@@ -110,6 +110,8 @@ export interface YookassaSimulator {
   /** The bank refuses: pending → canceled by `payment_network`. */
   decline(paymentId: string, reason?: DeclineReason): Payment;
   setFault(fault: YookassaFault | null): void;
+  /** Where webhooks go from now on (the receiver's port may only be known after it started). */
+  setWebhookUrl(url: string): void;
   /** Sends held (`reorder`) webhooks now and waits until every delivery in flight has finished. */
   flushWebhooks(): Promise<void>;
   close(): Promise<void>;
@@ -173,7 +175,7 @@ class Simulator implements YookassaSimulator {
   private publicBase = "";
   private readonly captureWindowMs: number;
 
-  constructor(private readonly options: YookassaSimulatorOptions) {
+  constructor(private options: YookassaSimulatorOptions) {
     this.captureWindowMs = timerRange(options.captureWindowMs ?? 7 * DAY_MS, "captureWindowMs");
     if (options.confirmationWindowMs !== undefined) timerRange(options.confirmationWindowMs, "confirmationWindowMs");
   }
@@ -240,6 +242,10 @@ class Simulator implements YookassaSimulator {
     }
     // Whatever was held for reordering is not lost by leaving the mode.
     if (this.webhookMode !== "reorder" && this.held.length > 0) this.releaseHeld();
+  }
+
+  setWebhookUrl(url: string): void {
+    this.options = { ...this.options, webhookUrl: url };
   }
 
   async flushWebhooks(): Promise<void> {

@@ -1,0 +1,508 @@
+import { randomBytes, randomUUID } from "node:crypto";
+import { BlockList, isIPv6 } from "node:net";
+import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import { newId } from "../../lib/app/actions";
+import { SYSTEM, type AppContext } from "../../lib/app/context";
+import type { Runtime } from "../../lib/app/runtime";
+import { hasRole } from "../../lib/auth/principal";
+import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
+import { DomainError, loadAggregate, type Decider } from "../../lib/eventlog/decider";
+import type { RecordedEvent } from "../../lib/eventlog/types";
+import { parseNotification } from "../../lib/ports/yookassa/yookassa.parse";
+import { amountToMinor, YookassaError, type Payment } from "../../lib/ports/yookassa/yookassa.port";
+import { EventSourced, systemContext, type CommandContext, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
+import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
+import { Subscription } from "../../mixins/subscription.mixin";
+import { eventDecider } from "../events/events.decider";
+import { eventStream } from "../events/events.types";
+import type { HoldResult } from "../inventory/inventory.service";
+import { SALES_LOG, type Request } from "../inventory/inventory.types";
+import { orderDecider } from "./orders.decider";
+import { ordersProjection, type OrderDoc } from "./orders.projection";
+import { orderStream, type Customer, type Order, type OrderCommand, type OrderLine, type Ticket } from "./orders.types";
+
+type Self = Service & EventSourcedMethods & ReadModelMethods;
+type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
+
+/** A payment notification as recorded: only a pointer; the payment itself is always fetched. */
+type NotificationEvent = { type: "PaymentNotified"; data: { paymentId: string; event: string } };
+const notifications: Decider<{ paymentId: string; event: string }, NotificationEvent, null> = {
+  initialState: () => null,
+  decide: (command) => [{ type: "PaymentNotified", data: command }],
+  evolve: () => null,
+};
+
+const ORDER_FIELDS = [
+  "id",
+  "number",
+  "eventId",
+  "organizerId",
+  "customer",
+  "lines",
+  "amount",
+  "currency",
+  "status",
+  "expiresAt",
+  "payment",
+  "tickets",
+  "refundedAmount",
+  "createdAt",
+  "updatedAt",
+];
+const SWEEP_MS = 2000;
+
+interface CreateParams {
+  eventId: string;
+  items?: Array<{ categoryId: string; quantity: number }>;
+  seats?: Array<{ categoryId: string; seatId: string }>;
+  customer: Customer;
+}
+
+/** Orders: hold, pay (two-stage YooKassa), issue tickets and capture, expire, cancel. */
+export default function ordersService(rt: Runtime): ServiceSchema<ServiceSettingSchema, EventSourcedMethods & ReadModelMethods> {
+  const log = () => rt.store.log(SALES_LOG);
+  const webhookSource = sourceCheck(rt.config.payments.webhookAllowlist, rt.config.payments.trustedProxies);
+  let sweeper: NodeJS.Timeout | null = null;
+
+  async function run(
+    svc: Self,
+    ctx: CommandContext,
+    id: string,
+    command: DistributiveOmit<OrderCommand, "actor" | "at">,
+    name: string,
+  ) {
+    const full = { ...command, actor: ctx.meta.user ?? SYSTEM, at: Date.now() } as OrderCommand;
+    return svc.execute(ctx, orderDecider, orderStream(id), full, name);
+  }
+
+  return {
+    name: "orders",
+    mixins: [
+      EventSourced(rt, SALES_LOG),
+      ReadModel(rt, { projection: ordersProjection, fields: ORDER_FIELDS, sortable: ["createdAt"] }),
+      Subscription<Self>(rt, {
+        name: "sales.payments",
+        log: SALES_LOG,
+        types: ["PaymentNotified"],
+        async handle(event) {
+          await settlePayment(rt, this, event, run);
+        },
+      }),
+    ],
+    actions: {
+      list: { visibility: "public" },
+      create: {
+        auth: "user",
+        params: {
+          eventId: { type: "string", max: 64 },
+          items: {
+            type: "array",
+            optional: true,
+            max: 20,
+            items: {
+              type: "object",
+              strict: true,
+              props: {
+                categoryId: { type: "string", max: 64 },
+                quantity: { type: "number", integer: true, positive: true, max: 100 },
+              },
+            },
+          },
+          seats: {
+            type: "array",
+            optional: true,
+            max: 100,
+            items: {
+              type: "object",
+              strict: true,
+              props: { categoryId: { type: "string", max: 64 }, seatId: { type: "string", max: 100 } },
+            },
+          },
+          customer: {
+            type: "object",
+            strict: true,
+            props: {
+              email: { type: "email" },
+              phone: { type: "string", max: 20 },
+              firstName: { type: "string", max: 100, optional: true },
+              lastName: { type: "string", max: 100, optional: true },
+            },
+          },
+          $$strict: true,
+        },
+        async handler(this: Self, ctx: AppContext<CreateParams>) {
+          const user = ctx.meta.user!;
+          const id = newId(ctx, "order");
+          const existing = await loadAggregate(log(), orderDecider, orderStream(id));
+          if (existing) return reply(existing);
+
+          const { eventId } = ctx.params;
+          const event = await loadAggregate(rt.store.log(CATALOGUE_LOG), eventDecider, eventStream(eventId));
+          if (!event || event.status === "draft")
+            throw new Errors.MoleculerClientError(`event ${eventId} does not exist`, 404, "NOT_FOUND");
+          if (event.status !== "on_sale")
+            throw new Errors.MoleculerClientError(`sales for event ${eventId} are ${event.status}`, 409, "SALES_CLOSED");
+          const requests: Request[] = [...(ctx.params.items ?? []), ...(ctx.params.seats ?? [])];
+          if (requests.length === 0)
+            throw new Errors.MoleculerClientError("an order needs items or seats", 422, "VALIDATION", { field: "items" });
+
+          const expiresAt = Date.now() + rt.config.sales.holdTtlMs;
+          const hold = await ctx.call<HoldResult, Record<string, unknown>>("inventory.hold", {
+            eventId,
+            holdId: id,
+            orderId: id,
+            customerKey: `user:${user.sub}`,
+            requests,
+            expiresAt,
+          });
+          const lines: OrderLine[] = hold.lines.map((l) => {
+            const category = event.categories.find((c) => c.id === l.categoryId)!;
+            return { ...l, categoryName: category.name, unitPrice: category.price };
+          });
+          const currency = event.categories[0].currency;
+          const number = `TL-${id.replace(/-/g, "").slice(0, 10).toUpperCase()}`;
+          try {
+            await run(
+              this,
+              ctx,
+              id,
+              {
+                type: "PlaceOrder",
+                id,
+                number,
+                eventId,
+                organizerId: event.organizerId,
+                customer: ctx.params.customer,
+                lines,
+                currency,
+                expiresAt: hold.expiresAt,
+              },
+              "place",
+            );
+          } catch (err) {
+            await ctx.call("inventory.release", { eventId, holdId: id, reason: "cancelled" }).catch(() => undefined);
+            throw err;
+          }
+          const order = (await loadAggregate(log(), orderDecider, orderStream(id)))!;
+          let payment: Payment;
+          try {
+            payment = await rt.payments.createPayment({
+              amountMinor: order.amount,
+              currency,
+              description: `Order ${number}: ${event.name}`.slice(0, 128),
+              returnUrl: `${rt.config.http.publicUrl}/orders/${id}`,
+              metadata: { orderId: id },
+              idempotenceKey: `pay-${id}`,
+              customer: { email: order.customer.email, phone: order.customer.phone },
+            });
+          } catch (err) {
+            this.logger.warn(`order ${id}: payment could not be created: ${(err as Error).message}`);
+            await ctx.call("inventory.release", { eventId, holdId: id, reason: "payment_failed" }).catch(() => undefined);
+            await run(this, ctx, id, { type: "CancelOrder", id, reason: "payment_failed" }, "cancel").catch(() => undefined);
+            throw new Errors.MoleculerRetryableError(
+              "the payment provider is not answering: try again in a moment",
+              503,
+              "PAYMENT_UNAVAILABLE",
+            );
+          }
+          await run(
+            this,
+            ctx,
+            id,
+            { type: "AttachPayment", id, paymentId: payment.id, confirmationUrl: payment.confirmation?.confirmation_url ?? "" },
+            "attach",
+          );
+          ctx.meta.$statusCode = 201;
+          ctx.meta.$responseHeaders = { Location: `/api/orders/${id}` };
+          return reply((await loadAggregate(log(), orderDecider, orderStream(id)))!);
+        },
+      },
+      get: {
+        auth: "user",
+        params: { id: { type: "string", max: 64 }, $$strict: "remove" },
+        async handler(this: Self, ctx: AppContext<{ id: string }>) {
+          const order = await loadAggregate(log(), orderDecider, orderStream(ctx.params.id));
+          const user = ctx.meta.user!;
+          const allowed =
+            order &&
+            (order.userId === user.sub ||
+              hasRole(user, "admin") ||
+              (hasRole(user, "organizer") && user.organizerId === order.organizerId));
+          // Someone else's order does not exist, as far as this caller can tell.
+          if (!order || !allowed)
+            throw new Errors.MoleculerClientError(`order ${ctx.params.id} does not exist`, 404, "NOT_FOUND");
+          return view(order);
+        },
+      },
+      mine: {
+        auth: "user",
+        params: {
+          page: { type: "number", integer: true, positive: true, convert: true, optional: true },
+          pageSize: { type: "number", integer: true, positive: true, max: 100, convert: true, optional: true },
+          $$strict: "remove",
+        },
+        handler(this: Self, ctx: AppContext<{ page?: number; pageSize?: number }>) {
+          return this.queryList(ctx as AppContext, {
+            query: { userId: ctx.meta.user!.sub },
+            page: ctx.params.page ?? 1,
+            pageSize: ctx.params.pageSize ?? 20,
+            sort: "-createdAt",
+          });
+        },
+      },
+      cancel: {
+        auth: "user",
+        params: { id: { type: "string", max: 64 }, $$strict: true },
+        async handler(this: Self, ctx: AppContext<{ id: string }>) {
+          const before = await loadAggregate(log(), orderDecider, orderStream(ctx.params.id));
+          if (!before) throw new Errors.MoleculerClientError(`order ${ctx.params.id} does not exist`, 404, "NOT_FOUND");
+          await run(this, ctx, ctx.params.id, { type: "CancelOrder", id: ctx.params.id, reason: "customer" }, "cancel");
+          await ctx.call("inventory.release", { eventId: before.eventId, holdId: before.id, reason: "cancelled" });
+          if (before.payment)
+            await rt.payments.cancelPayment(before.payment.id, { idempotenceKey: `cancel-${before.id}` }).catch(() => undefined);
+          return view((await loadAggregate(log(), orderDecider, orderStream(ctx.params.id)))!);
+        },
+      },
+      /** YooKassa notifications: trusted only by source address, and even then only as a hint to look the payment up. */
+      yookassaWebhook: {
+        params: { $$strict: false },
+        async handler(
+          this: Self,
+          ctx: AppContext<Record<string, unknown>> & { meta: { clientIp?: string; forwardedFor?: string } },
+        ) {
+          const { source, allowed } = webhookSource(ctx.meta.clientIp, ctx.meta.forwardedFor);
+          if (!allowed) {
+            this.logger.warn(`payment webhook refused from ${source ?? "an unknown address"}`);
+            throw new Errors.MoleculerClientError(
+              "notifications are accepted from the payment provider only",
+              403,
+              "FORBIDDEN_SOURCE",
+            );
+          }
+          let paymentId: string;
+          let event: string;
+          try {
+            const notification = parseNotification(ctx.params);
+            paymentId = notification.object.id;
+            event = notification.event;
+          } catch (err) {
+            throw new Errors.MoleculerClientError(
+              `not a YooKassa notification: ${(err as Error).message}`,
+              400,
+              "BAD_NOTIFICATION",
+            );
+          }
+          // Repeated deliveries of the same notification are recorded once.
+          const record: CommandContext = {
+            meta: { user: SYSTEM, commandId: `yookassa:${event}:${paymentId}` },
+            requestID: ctx.requestID,
+          };
+          await this.execute(record, notifications, `payment-${paymentId}`, { paymentId, event }, "notified");
+          return { ok: true };
+        },
+      },
+    },
+    started(this: Service) {
+      const svc = this as Self;
+      sweeper = setInterval(
+        () => void expireDue(svc, run).catch((err) => svc.logger.warn("order expiry sweep failed:", String(err))),
+        SWEEP_MS,
+      );
+      sweeper.unref();
+    },
+    stopped() {
+      if (sweeper) clearInterval(sweeper);
+    },
+  };
+}
+
+type Run = (
+  svc: Self,
+  ctx: CommandContext,
+  id: string,
+  command: DistributiveOmit<OrderCommand, "actor" | "at">,
+  name: string,
+) => Promise<unknown>;
+
+function view(order: Order): Partial<Order> {
+  const { refundIds: _r, userId: _u, ...rest } = order;
+  return rest;
+}
+
+function reply(order: Order) {
+  return {
+    ...view(order),
+    payment: order.payment ? { id: order.payment.id, confirmationUrl: order.payment.confirmationUrl } : null,
+  };
+}
+
+/** Tickets with barcodes nobody can guess: 128 random bits, unrelated to any id. */
+function issueTickets(order: Order): Omit<Ticket, "status">[] {
+  let n = 0;
+  return order.lines.flatMap((line) =>
+    Array.from({ length: line.quantity }, (_, i) => {
+      const seat = line.seats?.[i]?.split(":");
+      n++;
+      return {
+        id: randomUUID(),
+        barcode: randomBytes(16).toString("hex").toUpperCase(),
+        series: order.number,
+        number: String(n).padStart(3, "0"),
+        categoryId: line.categoryId,
+        categoryName: line.categoryName,
+        ...(seat ? { row: `${seat[0]}-${seat[1]}`, seat: seat[2] } : {}),
+        price: line.unitPrice,
+        currency: order.currency,
+      };
+    }),
+  );
+}
+
+/**
+ * Acts on what the provider says about a payment (fetched, never taken from the webhook):
+ * authorised → confirm the tickets, issue them, then capture; otherwise cancel the
+ * authorisation so the buyer is never charged for tickets they did not get.
+ */
+async function settlePayment(rt: Runtime, svc: Self, recorded: RecordedEvent, run: Run): Promise<void> {
+  const { paymentId } = recorded.data as { paymentId: string };
+  let payment: Payment;
+  try {
+    payment = await rt.payments.getPayment(paymentId);
+  } catch (err) {
+    if (err instanceof YookassaError && err.code === "YOOKASSA_NOT_FOUND") {
+      svc.logger.warn(`payment ${paymentId}: the provider does not know it; notification ignored`);
+      return;
+    }
+    throw err;
+  }
+  const ctx = systemContext(recorded);
+  const cancelAuthorisation = () => rt.payments.cancelPayment(payment.id, { idempotenceKey: `cancel-${payment.id}` });
+  const orderId = payment.metadata?.orderId;
+  const order = orderId ? await loadAggregate(rt.store.log(SALES_LOG), orderDecider, orderStream(orderId)) : null;
+  if (!order || order.payment?.id !== payment.id) {
+    svc.logger.warn(`payment ${payment.id} belongs to no order of ours`);
+    if (payment.status === "waiting_for_capture") await cancelAuthorisation();
+    return;
+  }
+  const release = (reason: "payment_failed" | "cancelled") =>
+    svc.broker.call("inventory.release", { eventId: order.eventId, holdId: order.id, reason }, { meta: { user: SYSTEM } });
+
+  if (payment.status === "canceled") {
+    if (order.status === "awaiting_payment") {
+      await run(svc, ctx, order.id, { type: "CancelOrder", id: order.id, reason: "payment_failed" }, "payment-canceled");
+      await release("payment_failed");
+    }
+    return;
+  }
+  if (payment.status !== "waiting_for_capture") return;
+  if (order.status === "paid") {
+    await rt.payments.capturePayment(payment.id, { idempotenceKey: `capture-${order.id}` });
+    return;
+  }
+  if (order.status !== "awaiting_payment" && order.status !== "expired") {
+    await cancelAuthorisation();
+    return;
+  }
+  if (amountToMinor(payment.amount) !== order.amount || payment.amount.currency !== order.currency) {
+    svc.logger.error(
+      `payment ${payment.id}: amount ${payment.amount.value} ${payment.amount.currency} does not match order ${order.id}; cancelled`,
+    );
+    await cancelAuthorisation();
+    return;
+  }
+  try {
+    await svc.broker.call(
+      "inventory.confirm",
+      {
+        eventId: order.eventId,
+        holdId: order.id,
+        orderId: order.id,
+        customerKey: `user:${order.userId}`,
+        lines: order.lines.map(({ categoryId, quantity, seats }) => ({ categoryId, quantity, ...(seats ? { seats } : {}) })),
+      },
+      { meta: { user: SYSTEM } },
+    );
+  } catch (err) {
+    if ((err as { type?: string }).type !== "HOLD_LOST") throw err;
+    await cancelAuthorisation();
+    await run(svc, ctx, order.id, { type: "CancelOrder", id: order.id, reason: "hold_lost" }, "hold-lost").catch((e) => {
+      if (!(e instanceof DomainError) && (e as { type?: string }).type !== "ORDER_PAID") throw e;
+    });
+    return;
+  }
+  await run(
+    svc,
+    ctx,
+    order.id,
+    {
+      type: "IssueTickets",
+      id: order.id,
+      paymentId: payment.id,
+      paidAmount: amountToMinor(payment.amount),
+      paidCurrency: payment.amount.currency,
+      tickets: issueTickets(order),
+    },
+    "issue",
+  );
+  await rt.payments.capturePayment(payment.id, { idempotenceKey: `capture-${order.id}` });
+}
+
+/**
+ * Orders past their deadline: expire them and give the tickets back. The payment is left
+ * alone: if the buyer still pays, settlePayment sells the tickets when they are free and
+ * cancels the authorisation when they are not.
+ */
+async function expireDue(svc: Self, run: Run): Promise<void> {
+  const due = await svc
+    .liveDocs<OrderDoc>()
+    .find({ status: "awaiting_payment", expiresAt: { $lte: Date.now() } }, { limit: 200 });
+  for (const order of due) {
+    const ctx: CommandContext = { meta: { user: SYSTEM, commandId: `expire-${order.id}` }, requestID: null };
+    await run(svc, ctx, order.id, { type: "ExpireOrder", id: order.id }, "expire");
+    await svc.broker.call(
+      "inventory.release",
+      { eventId: order.eventId, holdId: order.id, reason: "expired" },
+      { meta: { user: SYSTEM } },
+    );
+  }
+}
+
+function blockList(entries: string[]): BlockList {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [address, prefix] = entry.split("/");
+    const type = isIPv6(address) ? "ipv6" : "ipv4";
+    if (prefix) list.addSubnet(address, Number(prefix), type);
+    else list.addAddress(address, type);
+  }
+  return list;
+}
+
+function allowed(list: BlockList, address: string): boolean {
+  const plain = address.replace(/^::ffff:/, "");
+  return list.check(plain, isIPv6(plain) ? "ipv6" : "ipv4");
+}
+
+/**
+ * Whether a request comes from an allowed source. The source is the socket's peer or, when
+ * that peer is one of our proxies, the nearest address in X-Forwarded-For that is not a proxy
+ * of ours: a client cannot forge it by sending the header itself.
+ */
+export function sourceCheck(allowlist: string[], trustedProxies: string[]) {
+  const allowedSources = blockList(allowlist);
+  const proxies = blockList(trustedProxies);
+  return (peer: string | undefined, forwardedFor: string | undefined): { source: string | undefined; allowed: boolean } => {
+    const source = clientAddress(peer, forwardedFor, proxies);
+    return { source, allowed: !!source && allowed(allowedSources, source) };
+  };
+}
+
+function clientAddress(peer: string | undefined, forwardedFor: string | undefined, proxies: BlockList): string | undefined {
+  if (!peer || !allowed(proxies, peer) || !forwardedFor) return peer?.replace(/^::ffff:/, "");
+  const hops = forwardedFor
+    .split(",")
+    .map((h) => h.trim())
+    .filter(Boolean);
+  for (let i = hops.length - 1; i >= 0; i--) if (!allowed(proxies, hops[i])) return hops[i];
+  return hops[0];
+}

@@ -1,0 +1,239 @@
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startApp, type App } from "../../lib/app/app";
+import { loadOrCreateDevIssuer, type DevIssuer } from "../../lib/auth/dev-issuer";
+import { apiClient, eventually, type ApiResponse } from "../support/api-client";
+
+interface OrderReply {
+  id: string;
+  status: string;
+  amount: number;
+  currency: string;
+  expiresAt: number;
+  payment: { id: string; confirmationUrl: string } | null;
+  tickets: Array<{ id: string; barcode: string; categoryId: string; seat?: string; status: string }>;
+}
+
+type Availability = Record<string, { available: number; capacity: number }>;
+
+/**
+ * Buying tickets in the quick start, with the built-in YooKassa simulator calling our webhook
+ * over HTTP the way YooKassa does.
+ */
+describe("orders and two-stage payments", () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "orders-"));
+  const env = {
+    DATA_DIR: dataDir,
+    PORT: "0",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "warn",
+    DEV_ISSUER: "http://localhost:3000/dev-issuer",
+    RUNNER_POLL_MS: "50",
+    HOLD_TTL_SECONDS: "3",
+  };
+  let app: App;
+  let api: ReturnType<typeof apiClient>;
+  let issuer: DevIssuer;
+  let ann: string;
+  let bob: string;
+  const customer = { email: "ann@example.com", phone: "+79001234567", firstName: "Ann" };
+
+  const sim = () => app.runtime.paymentSimulator!;
+  const order = (id: string, token = ann) => api<OrderReply>("GET", `/orders/${id}`, { token });
+  const availability = async () => (await api<{ availability: Availability }>("GET", "/events/gig")).body.availability;
+  const buy = (
+    body: Record<string, unknown>,
+    token = ann,
+  ): Promise<ApiResponse<OrderReply & { type?: string; data?: unknown }>> =>
+    api("POST", "/orders", { token, body: { eventId: "gig", customer, ...body } });
+
+  beforeAll(async () => {
+    app = await startApp(env);
+    api = apiClient(app.apiUrl!);
+    issuer = await loadOrCreateDevIssuer({ dataDir, issuer: env.DEV_ISSUER, audience: "ticketing-api" });
+    const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
+    const olga = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
+    ann = await issuer.mint({ sub: "ann", roles: ["customer"] });
+    bob = await issuer.mint({ sub: "bob", roles: ["customer"] });
+    await api("POST", "/organizers", { token: admin, body: { id: "org", name: "Org" } });
+    await api("POST", "/venues", {
+      token: olga,
+      body: {
+        id: "club",
+        name: "Club",
+        address: "Arbat 1",
+        city: "Moscow",
+        timezone: "Europe/Moscow",
+        layout: {
+          sections: [
+            {
+              id: "B",
+              name: "Balcony",
+              rows: [
+                { id: "1", seats: ["1", "2"] },
+                { id: "2", seats: ["1", "2"] },
+              ],
+            },
+          ],
+        },
+      },
+    });
+    await api("POST", "/events", {
+      token: olga,
+      body: {
+        id: "gig",
+        venueId: "club",
+        name: "Gig",
+        category: "concert",
+        startsAt: "2031-06-01T19:00:00+03:00",
+        endsAt: "2031-06-01T22:00:00+03:00",
+      },
+    });
+    await api("POST", "/events/gig/categories", {
+      token: olga,
+      body: { categoryId: "floor", name: "Floor", price: 150000, currency: "RUB", kind: "ga", quota: 2 },
+    });
+    await api("POST", "/events/gig/categories", {
+      token: olga,
+      body: { categoryId: "balcony", name: "Balcony", price: 250000, currency: "RUB", kind: "seated", seats: ["B:1:1", "B:1:2"] },
+    });
+    expect((await api("POST", "/events/gig/publish", { token: olga })).status).toBe(200);
+    await eventually(availability, (a) => a?.balcony?.available === 2);
+  });
+  afterAll(async () => app?.stop());
+
+  test("pay on the provider's page: tickets are issued once, then the payment is captured", async () => {
+    sim().setFault({ webhook: "duplicate" });
+    const placed = await buy({ seats: [{ categoryId: "balcony", seatId: "B:1:1" }] });
+    expect(placed.status).toBe(201);
+    expect(placed.body).toMatchObject({ status: "awaiting_payment", amount: 250000, currency: "RUB", tickets: [] });
+    expect(placed.body.payment!.confirmationUrl).toMatch(/\/checkout\//);
+    expect(await eventually(availability, (a) => a.balcony.available === 1)).toMatchObject({ balcony: { available: 1 } });
+
+    // The checkout page is a real page a person can use.
+    const page = await fetch(placed.body.payment!.confirmationUrl);
+    expect(await page.text()).toMatch(/<form[^>]+pay/i);
+
+    sim().pay(placed.body.payment!.id);
+    const paid = await eventually(
+      () => order(placed.body.id),
+      (r) => r.body.status === "paid",
+    );
+    expect(paid.body.tickets).toHaveLength(1);
+    expect(paid.body.tickets[0]).toMatchObject({
+      categoryId: "balcony",
+      seat: "1",
+      status: "active",
+      barcode: expect.stringMatching(/^[0-9A-F]{32}$/),
+    });
+    await eventually(
+      async () => sim().payments.get(placed.body.payment!.id)?.status,
+      (s) => s === "succeeded",
+    );
+    sim().setFault(null);
+    // Duplicated notifications changed nothing: one issue, one capture.
+    expect((await order(placed.body.id)).body.tickets).toHaveLength(1);
+    expect(sim().requests.filter((r) => r.path.endsWith("/capture")).length).toBeGreaterThanOrEqual(1);
+    expect(
+      new Set(
+        sim()
+          .requests.filter((r) => r.path.endsWith("/capture"))
+          .map((r) => r.idempotenceKey),
+      ).size,
+    ).toBe(1);
+
+    expect((await order(placed.body.id, bob)).status).toBe(404);
+    const mine = await api<{ rows: Array<{ id: string }> }>("GET", "/me/orders", { token: ann });
+    await eventually(
+      () => api<{ rows: Array<{ id: string }> }>("GET", "/me/orders", { token: ann }),
+      (r) => r.body.rows.some((o) => o.id === placed.body.id),
+    );
+    expect(mine.status).toBe(200);
+  });
+
+  test("a seat is not sold twice: the second buyer hears SEAT_TAKEN with what is left", async () => {
+    const taken = await buy({ seats: [{ categoryId: "balcony", seatId: "B:1:1" }] }, bob);
+    expect(taken.status).toBe(409);
+    expect(taken.body).toMatchObject({ type: "SEAT_TAKEN", data: { seats: ["B:1:1"], available: 1 } });
+  });
+
+  test("a declined payment cancels the order and puts the seat back on sale; nothing is captured", async () => {
+    const placed = await buy({ seats: [{ categoryId: "balcony", seatId: "B:1:2" }] });
+    sim().decline(placed.body.payment!.id);
+    const cancelled = await eventually(
+      () => order(placed.body.id),
+      (r) => r.body.status === "cancelled",
+    );
+    expect(cancelled.body.tickets).toEqual([]);
+    await eventually(availability, (a) => a.balcony.available === 1);
+    expect(sim().payments.get(placed.body.payment!.id)?.status).toBe("canceled");
+  });
+
+  test("a forged notification is only a hint: the provider's own answer decides", async () => {
+    const placed = await buy({ seats: [{ categoryId: "balcony", seatId: "B:1:2" }] });
+    const forged = await api("POST", "/payments/yookassa/webhook", {
+      body: {
+        type: "notification",
+        event: "payment.waiting_for_capture",
+        object: { ...sim().payments.get(placed.body.payment!.id), status: "waiting_for_capture", paid: true },
+      },
+    });
+    expect(forged.status).toBe(200);
+    const unknown = await api("POST", "/payments/yookassa/webhook", {
+      body: {
+        type: "notification",
+        event: "payment.waiting_for_capture",
+        object: { ...sim().payments.get(placed.body.payment!.id), id: "no-such-payment", status: "waiting_for_capture" },
+      },
+    });
+    expect(unknown.status).toBe(200);
+    expect((await api("POST", "/payments/yookassa/webhook", { body: { hello: "world" } })).status).toBe(400);
+    await new Promise((r) => setTimeout(r, 500));
+    expect((await order(placed.body.id)).body).toMatchObject({ status: "awaiting_payment", tickets: [] });
+    expect(sim().payments.get(placed.body.payment!.id)?.status).toBe("pending");
+    await api("POST", `/orders/${placed.body.id}/cancel`, { token: ann });
+    await eventually(availability, (a) => a.balcony.available === 1);
+  });
+
+  test("a payment after the hold expired still succeeds while its seat is free", async () => {
+    const placed = await buy({ seats: [{ categoryId: "balcony", seatId: "B:1:2" }] });
+    await eventually(
+      () => order(placed.body.id),
+      (r) => r.body.status === "expired",
+      15_000,
+    );
+    await eventually(availability, (a) => a.balcony.available === 1);
+    sim().pay(placed.body.payment!.id);
+    const paid = await eventually(
+      () => order(placed.body.id),
+      (r) => r.body.status === "paid",
+    );
+    expect(paid.body.tickets).toHaveLength(1);
+    await eventually(
+      async () => sim().payments.get(placed.body.payment!.id)?.status,
+      (s) => s === "succeeded",
+    );
+    await eventually(availability, (a) => a.balcony.available === 0);
+  });
+
+  test("a payment after its tickets went to someone else is cancelled, never captured", async () => {
+    const late = await buy({ items: [{ categoryId: "floor", quantity: 2 }] });
+    await eventually(
+      () => order(late.body.id),
+      (r) => r.body.status === "expired",
+      15_000,
+    );
+    const other = await buy({ items: [{ categoryId: "floor", quantity: 2 }] }, bob);
+    expect(other.status).toBe(201);
+    sim().pay(late.body.payment!.id);
+    await eventually(
+      async () => sim().payments.get(late.body.payment!.id)?.status,
+      (s) => s === "canceled",
+    );
+    // The order stays expired: it never got its tickets, and its late payment was withdrawn.
+    expect((await order(late.body.id)).body).toMatchObject({ status: "expired", tickets: [] });
+    expect(sim().requests.some((r) => r.path.endsWith(`${late.body.payment!.id}/capture`))).toBe(false);
+    expect((await order(other.body.id, bob)).body.status).toBe("awaiting_payment");
+  });
+});
