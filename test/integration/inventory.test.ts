@@ -1,26 +1,15 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { startApp, type App } from "../../lib/app/app";
-import { loadOrCreateDevIssuer } from "../../lib/auth/dev-issuer";
 import { SYSTEM } from "../../lib/app/context";
 import { projectionsCommand } from "../../lib/repl/projections.command";
+import { devIssuerOf, quickStartEnv } from "../support/quickstart";
 import { apiClient, eventually } from "../support/api-client";
 
 type Availability = Record<string, { available: number; capacity: number }>;
 
 /** The sales side's stock, in the quick start: holds under contention, expiry, rebuilds. */
 describe("inventory: holds under contention, durable expiry", () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "inventory-"));
-  const env = {
-    DATA_DIR: dataDir,
-    PORT: "0",
-    HOST: "127.0.0.1",
-    LOG_LEVEL: "warn",
-    DEV_ISSUER: "http://localhost:3000/dev-issuer",
-    RUNNER_POLL_MS: "50",
-  };
+  const env = quickStartEnv("inventory");
   let app: App;
   let api: ReturnType<typeof apiClient>;
   const wonHolds: string[] = [];
@@ -43,7 +32,7 @@ describe("inventory: holds under contention, durable expiry", () => {
   beforeAll(async () => {
     app = await startApp(env);
     api = apiClient(app.apiUrl!);
-    const issuer = await loadOrCreateDevIssuer({ dataDir, issuer: env.DEV_ISSUER, audience: "ticketing-api" });
+    const issuer = await devIssuerOf(env);
     const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
     const organizer = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
     await api("POST", "/organizers", { token: admin, body: { id: "org", name: "Org" } });

@@ -1,25 +1,10 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { startApp, type App } from "../../lib/app/app";
-import { loadOrCreateDevIssuer } from "../../lib/auth/dev-issuer";
 import { projectionsCommand } from "../../lib/repl/projections.command";
+import { devIssuerOf, quickStartEnv } from "../support/quickstart";
 import { apiClient, eventually } from "../support/api-client";
 
-function quickStartEnv(): Record<string, string> {
-  return {
-    DATA_DIR: mkdtempSync(join(tmpdir(), "ops-")),
-    PORT: "0",
-    HOST: "127.0.0.1",
-    LOG_LEVEL: "fatal",
-    DEV_ISSUER: "http://localhost:3000/dev-issuer",
-    RUNNER_POLL_MS: "50",
-  };
-}
-
-async function adminToken(env: Record<string, string>): Promise<string> {
-  const issuer = await loadOrCreateDevIssuer({ dataDir: env.DATA_DIR, issuer: env.DEV_ISSUER, audience: "ticketing-api" });
-  return issuer.mint({ sub: "ops", roles: ["admin"] });
+async function adminToken(env: ReturnType<typeof quickStartEnv>): Promise<string> {
+  return (await devIssuerOf(env)).mint({ sub: "ops", roles: ["admin"] });
 }
 
 describe("operating the cluster: readiness, the REPL, rebuilds", () => {
@@ -30,7 +15,7 @@ describe("operating the cluster: readiness, the REPL, rebuilds", () => {
   });
 
   test("a poison event halts its projections, and /api/ready and the REPL say where and why", async () => {
-    const env = quickStartEnv();
+    const env = quickStartEnv("ops", { LOG_LEVEL: "fatal" });
     app = await startApp(env);
     const api = apiClient(app.apiUrl!);
     expect((await api("GET", "/ready")).status).toBe(200);
@@ -59,7 +44,7 @@ describe("operating the cluster: readiness, the REPL, rebuilds", () => {
   });
 
   test("a rebuild from the REPL fills a new generation and the queries switch to it", async () => {
-    const env = quickStartEnv();
+    const env = quickStartEnv("ops", { LOG_LEVEL: "fatal" });
     app = await startApp(env);
     const api = apiClient(app.apiUrl!);
     const token = await adminToken(env);

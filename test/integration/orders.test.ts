@@ -1,8 +1,6 @@
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { startApp, type App } from "../../lib/app/app";
-import { loadOrCreateDevIssuer, type DevIssuer } from "../../lib/auth/dev-issuer";
+import type { DevIssuer } from "../../lib/auth/dev-issuer";
+import { devIssuerOf, quickStartEnv } from "../support/quickstart";
 import { apiClient, eventually, type ApiResponse } from "../support/api-client";
 
 interface OrderReply {
@@ -22,16 +20,7 @@ type Availability = Record<string, { available: number; capacity: number }>;
  * over HTTP the way YooKassa does.
  */
 describe("orders and two-stage payments", () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "orders-"));
-  const env = {
-    DATA_DIR: dataDir,
-    PORT: "0",
-    HOST: "127.0.0.1",
-    LOG_LEVEL: "warn",
-    DEV_ISSUER: "http://localhost:3000/dev-issuer",
-    RUNNER_POLL_MS: "50",
-    HOLD_TTL_SECONDS: "3",
-  };
+  const env = quickStartEnv("orders", { HOLD_TTL_SECONDS: "3" });
   let app: App;
   let api: ReturnType<typeof apiClient>;
   let issuer: DevIssuer;
@@ -51,7 +40,7 @@ describe("orders and two-stage payments", () => {
   beforeAll(async () => {
     app = await startApp(env);
     api = apiClient(app.apiUrl!);
-    issuer = await loadOrCreateDevIssuer({ dataDir, issuer: env.DEV_ISSUER, audience: "ticketing-api" });
+    issuer = await devIssuerOf(env);
     const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
     const olga = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
     ann = await issuer.mint({ sub: "ann", roles: ["customer"] });

@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateKeyPair, importJWK, SignJWT, type JWK } from "jose";
 import { startApp, type App } from "../../lib/app/app";
-import { loadOrCreateDevIssuer, type DevIssuer } from "../../lib/auth/dev-issuer";
+import type { DevIssuer } from "../../lib/auth/dev-issuer";
+import { devIssuerOf, quickStartEnv } from "../support/quickstart";
 import { apiClient, eventually } from "../support/api-client";
 
 /**
@@ -11,15 +11,8 @@ import { apiClient, eventually } from "../support/api-client";
  * development issuer, the REST API over a real socket.
  */
 describe("quick start: catalogue through the REST API", () => {
-  const dataDir = mkdtempSync(join(tmpdir(), "quickstart-"));
-  const env = {
-    DATA_DIR: dataDir,
-    PORT: "0",
-    HOST: "127.0.0.1",
-    LOG_LEVEL: "warn",
-    DEV_ISSUER: "http://localhost:3000/dev-issuer",
-    RUNNER_POLL_MS: "100",
-  };
+  const env = quickStartEnv("quickstart");
+  const dataDir = env.DATA_DIR;
   let app: App;
   let issuer: DevIssuer;
   let api: ReturnType<typeof apiClient>;
@@ -30,7 +23,7 @@ describe("quick start: catalogue through the REST API", () => {
   beforeAll(async () => {
     app = await startApp(env);
     api = apiClient(app.apiUrl!);
-    issuer = await loadOrCreateDevIssuer({ dataDir, issuer: env.DEV_ISSUER, audience: "ticketing-api" });
+    issuer = await devIssuerOf(env);
     admin = await issuer.mint({ roles: ["admin"] });
     org1 = await issuer.mint({ sub: "alice", roles: ["organizer"], organizerId: "org-1" });
     org2 = await issuer.mint({ sub: "bob", roles: ["organizer"], organizerId: "org-2" });
