@@ -9,6 +9,7 @@ import kafkaRelayService from "./kafka-relay/kafka-relay.service";
 import ordersService from "./orders/orders.service";
 import organizersService from "./organizers/organizers.service";
 import runnersService from "./runners/runners.service";
+import ticketsService from "./tickets/tickets.service";
 import venuesService from "./venues/venues.service";
 
 // Each factory types `this` with its own mixins' methods; the broker takes any schema.
@@ -23,6 +24,7 @@ export const SERVICE_FACTORIES: Record<ServiceName, ServiceFactory> = {
   events: eventsService,
   inventory: inventoryService,
   orders: ordersService,
+  tickets: ticketsService,
   "kafka-relay": kafkaRelayService,
   runners: runnersService,
 };

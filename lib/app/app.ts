@@ -45,7 +45,8 @@ export async function startApp(env: Env = process.env): Promise<App> {
   };
   const apiUrl = gatewayUrl(broker, config);
   // The simulator calls back the way YooKassa would: to this gateway's webhook route.
-  if (apiUrl && runtime.paymentSimulator) runtime.paymentSimulator.setWebhookUrl(`${apiUrl.replace("localhost", "127.0.0.1")}/payments/yookassa/webhook`);
+  if (apiUrl && runtime.paymentSimulator)
+    runtime.paymentSimulator.setWebhookUrl(`${apiUrl.replace("localhost", "127.0.0.1")}/payments/yookassa/webhook`);
   return { broker, runtime, config, apiUrl, stop };
 }
 

@@ -3,7 +3,18 @@ import { ConfigError, EnvReader, type Env } from "./env";
 export { ConfigError };
 
 /** Every service this code base can run; SERVICES picks a subset per process. */
-export const SERVICE_NAMES = ["api", "organizers", "artists", "venues", "events", "inventory", "orders", "kafka-relay", "runners"] as const;
+export const SERVICE_NAMES = [
+  "api",
+  "organizers",
+  "artists",
+  "venues",
+  "events",
+  "inventory",
+  "orders",
+  "tickets",
+  "kafka-relay",
+  "runners",
+] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace";

@@ -45,6 +45,10 @@ export const ROUTES: Record<string, string> = {
   "GET orders/:id": "orders.get",
   "POST orders/:id/cancel": "orders.cancel",
   "GET me/orders": "orders.mine",
+  "POST orders/:id/refunds": "orders.refund",
+  "GET orders/:id/tickets": "tickets.ofOrder",
+  "GET me/tickets": "tickets.mine",
+  "POST checkin": "tickets.checkin",
 
   "POST payments/yookassa/webhook": "orders.yookassaWebhook",
 };

@@ -2,6 +2,7 @@ import { DomainError, type Decider } from "../../lib/eventlog/decider";
 import { forbidden, isAdmin, type Actor } from "../../lib/domain/actor";
 import type {
   CancelOrder,
+  CheckInTicket,
   IssueTickets,
   Order,
   OrderCommand,
@@ -73,7 +74,13 @@ function issueTickets(command: IssueTickets, order: Order): OrderEvent[] {
   if (command.tickets.length !== expected)
     throw new Error(`order ${order.id}: ${command.tickets.length} tickets for ${expected} places`);
   const tickets: Ticket[] = command.tickets.map((t) => ({ ...t, status: "active" }));
-  return [{ type: "TicketsIssued", data: { id: order.id, paymentId: command.paymentId, tickets } }];
+  const { eventId, organizerId, userId, customer } = order;
+  return [
+    {
+      type: "TicketsIssued",
+      data: { id: order.id, paymentId: command.paymentId, eventId, organizerId, userId, customer, tickets },
+    },
+  ];
 }
 
 function cancelOrder(command: CancelOrder, order: Order): OrderEvent[] {
@@ -100,7 +107,36 @@ function refundTickets(command: RefundTickets, order: Order): OrderEvent[] {
       throw new DomainError("TICKET_NOT_ACTIVE", `ticket ${id} is ${ticket.status}`, 409, { ticketId: id });
   }
   const amount = order.tickets.filter((t) => ids.includes(t.id)).reduce((sum, t) => sum + t.price, 0);
-  return [{ type: "TicketsRefunded", data: { id: order.id, refundId: command.refundId, ticketIds: [...new Set(ids)], amount } }];
+  return [
+    {
+      type: "TicketsRefunded",
+      data: {
+        id: order.id,
+        refundId: command.refundId,
+        ticketIds: [...new Set(ids)],
+        amount,
+        eventId: order.eventId,
+        paymentId: order.payment!.id,
+        currency: order.currency,
+      },
+    },
+  ];
+}
+
+/** Admits a ticket once: a second scan says when it was first used. */
+function checkIn(command: CheckInTicket, order: Order): OrderEvent[] {
+  const ticket = order.tickets.find((t) => t.id === command.ticketId);
+  if (!ticket) throw new DomainError("TICKET_NOT_FOUND", `no ticket ${command.ticketId} in order ${order.id}`, 404);
+  if (ticket.status === "used") {
+    throw new DomainError("TICKET_ALREADY_USED", `ticket already used at ${new Date(ticket.usedAt!).toISOString()}`, 409, {
+      ticketId: ticket.id,
+      usedAt: ticket.usedAt,
+    });
+  }
+  if (ticket.status !== "active") {
+    throw new DomainError("TICKET_NOT_VALID", `ticket is ${ticket.status}`, 409, { ticketId: ticket.id, status: ticket.status });
+  }
+  return [{ type: "TicketCheckedIn", data: { id: order.id, ticketId: ticket.id, at: command.at } }];
 }
 
 /**
@@ -136,6 +172,8 @@ export const orderDecider: Decider<OrderCommand, OrderEvent, OrderState> = {
         return cancelOrder(command, order);
       case "RefundTickets":
         return refundTickets(command, order);
+      case "CheckInTicket":
+        return checkIn(command, order);
     }
   },
   evolve: (state, event) => {
@@ -152,6 +190,13 @@ export const orderDecider: Decider<OrderCommand, OrderEvent, OrderState> = {
         return { ...order, status: "expired" };
       case "OrderCancelled":
         return { ...order, status: "cancelled" };
+      case "TicketCheckedIn":
+        return {
+          ...order,
+          tickets: order.tickets.map((t): Ticket =>
+            t.id === event.data.ticketId ? { ...t, status: "used", usedAt: event.data.at } : t,
+          ),
+        };
       case "TicketsRefunded": {
         const tickets = order.tickets.map((t): Ticket =>
           event.data.ticketIds.includes(t.id) ? { ...t, status: "refunded" } : t,

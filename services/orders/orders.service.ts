@@ -81,6 +81,22 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
       EventSourced(rt, SALES_LOG),
       ReadModel(rt, { projection: ordersProjection, fields: ORDER_FIELDS, sortable: ["createdAt"] }),
       Subscription<Self>(rt, {
+        name: "sales.refunds",
+        log: SALES_LOG,
+        types: ["TicketsRefunded"],
+        async handle(event) {
+          await settleRefund(rt, this, event);
+        },
+      }),
+      Subscription<Self>(rt, {
+        name: "sales.event-cancellations",
+        log: CATALOGUE_LOG,
+        types: ["EventCancelled"],
+        async handle(event) {
+          await refundCancelledEvent(this, event, run);
+        },
+      }),
+      Subscription<Self>(rt, {
         name: "sales.payments",
         log: SALES_LOG,
         types: ["PaymentNotified"],
@@ -250,6 +266,28 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
           });
         },
       },
+      refund: {
+        auth: ["organizer", "admin"],
+        params: {
+          id: { type: "string", max: 64 },
+          ticketIds: { type: "array", optional: true, min: 1, max: 100, items: "string" },
+          $$strict: true,
+        },
+        async handler(this: Self, ctx: AppContext<{ id: string; ticketIds?: string[] }>) {
+          const refundId = newId(ctx, "refund");
+          await run(
+            this,
+            ctx,
+            ctx.params.id,
+            { type: "RefundTickets", id: ctx.params.id, refundId, ticketIds: ctx.params.ticketIds },
+            "refund",
+          );
+          const order = (await loadAggregate(log(), orderDecider, orderStream(ctx.params.id)))!;
+          ctx.meta.$statusCode = 202;
+          // The money goes back and the tickets go on sale again in the background (sales.refunds).
+          return { refundId, status: "accepted", order: view(order) };
+        },
+      },
       cancel: {
         auth: "user",
         params: { id: { type: "string", max: 64 }, $$strict: true },
@@ -350,7 +388,7 @@ function issueTickets(order: Order): Omit<Ticket, "status">[] {
         number: String(n).padStart(3, "0"),
         categoryId: line.categoryId,
         categoryName: line.categoryName,
-        ...(seat ? { row: `${seat[0]}-${seat[1]}`, seat: seat[2] } : {}),
+        ...(seat ? { row: `${seat[0]}-${seat[1]}`, seat: seat[2], seatId: line.seats![i] } : {}),
         price: line.unitPrice,
         currency: order.currency,
       };
@@ -445,6 +483,69 @@ async function settlePayment(rt: Runtime, svc: Self, recorded: RecordedEvent, ru
     "issue",
   );
   await rt.payments.capturePayment(payment.id, { idempotenceKey: `capture-${order.id}` });
+}
+
+/**
+ * A refund recorded on an order: return the money (the idempotence key is the refund id, so
+ * a retry never refunds twice) and put the tickets back on sale.
+ */
+async function settleRefund(rt: Runtime, svc: Self, recorded: RecordedEvent): Promise<void> {
+  const data = recorded.data as {
+    id: string;
+    refundId: string;
+    ticketIds: string[];
+    amount: number;
+    eventId: string;
+    paymentId: string;
+    currency: string;
+  };
+  if (data.amount > 0) {
+    await rt.payments.createRefund({
+      paymentId: data.paymentId,
+      amountMinor: data.amount,
+      currency: data.currency,
+      idempotenceKey: `refund-${data.refundId}`,
+      description: `Refund of order ${data.id}`,
+    });
+  }
+  const order = (await loadAggregate(rt.store.log(SALES_LOG), orderDecider, orderStream(data.id)))!;
+  const lines = new Map<string, { categoryId: string; quantity: number; seats?: string[] }>();
+  for (const ticket of order.tickets.filter((t) => data.ticketIds.includes(t.id))) {
+    let line = lines.get(ticket.categoryId);
+    if (!line) lines.set(ticket.categoryId, (line = { categoryId: ticket.categoryId, quantity: 0 }));
+    line.quantity++;
+    if (ticket.seatId) line.seats = [...(line.seats ?? []), ticket.seatId];
+  }
+  await svc.broker.call(
+    "inventory.returnTickets",
+    { eventId: data.eventId, saleId: data.id, returnId: data.refundId, lines: [...lines.values()] },
+    { meta: { user: SYSTEM } },
+  );
+}
+
+/** An event was cancelled: every paid order is refunded in full, every unpaid one cancelled. */
+async function refundCancelledEvent(svc: Self, recorded: RecordedEvent, run: Run): Promise<void> {
+  const eventId = (recorded.data as { id: string }).id;
+  const orders = await svc
+    .liveDocs<OrderDoc>()
+    .find({ eventId, status: { $in: ["paid", "partially_refunded", "awaiting_payment"] } });
+  for (const order of orders) {
+    const ctx: CommandContext = { meta: { user: SYSTEM, commandId: `${recorded.id}:${order.id}` }, requestID: null };
+    if (order.status === "awaiting_payment") {
+      await run(svc, ctx, order.id, { type: "CancelOrder", id: order.id, reason: "event_cancelled" }, "cancel");
+      await svc.broker.call("inventory.release", { eventId, holdId: order.id, reason: "cancelled" }, { meta: { user: SYSTEM } });
+    } else {
+      await run(
+        svc,
+        ctx,
+        order.id,
+        { type: "RefundTickets", id: order.id, refundId: `cancelled-${recorded.id}-${order.id}` },
+        "refund",
+      ).catch((err: { type?: string }) => {
+        if (err.type !== "NOT_REFUNDABLE") throw err;
+      });
+    }
+  }
 }
 
 /**

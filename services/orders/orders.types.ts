@@ -33,9 +33,13 @@ export interface Ticket {
   categoryName: string;
   row?: string;
   seat?: string;
+  /** The venue's seat id (section:row:seat) for seated tickets. */
+  seatId?: string;
   price: number;
   currency: string;
   status: "active" | "used" | "refunded" | "cancelled";
+  /** When it was scanned at the door. */
+  usedAt?: number;
 }
 
 export interface Order {
@@ -110,12 +114,42 @@ export interface RefundTickets extends CommandBase {
   ticketIds?: string[];
 }
 
-export type OrderCommand = PlaceOrder | AttachPayment | IssueTickets | ExpireOrder | CancelOrder | RefundTickets;
+/** A ticket scanned at the door. */
+export interface CheckInTicket extends CommandBase {
+  type: "CheckInTicket";
+  id: string;
+  ticketId: string;
+}
+
+export type OrderCommand = PlaceOrder | AttachPayment | IssueTickets | ExpireOrder | CancelOrder | RefundTickets | CheckInTicket;
 
 export type OrderEvent =
   | { type: "OrderPlaced"; data: Omit<Order, "status" | "payment" | "tickets" | "refundedAmount" | "refundIds"> }
   | { type: "PaymentAttached"; data: { id: string; paymentId: string; confirmationUrl: string } }
-  | { type: "TicketsIssued"; data: { id: string; paymentId: string; tickets: Ticket[] } }
+  | {
+      type: "TicketsIssued";
+      data: {
+        id: string;
+        paymentId: string;
+        eventId: string;
+        organizerId: string;
+        userId: string;
+        customer: Customer;
+        tickets: Ticket[];
+      };
+    }
+  | { type: "TicketCheckedIn"; data: { id: string; ticketId: string; at: number } }
   | { type: "OrderExpired"; data: { id: string } }
   | { type: "OrderCancelled"; data: { id: string; reason: CancelOrder["reason"] } }
-  | { type: "TicketsRefunded"; data: { id: string; refundId: string; ticketIds: string[]; amount: number } };
+  | {
+      type: "TicketsRefunded";
+      data: {
+        id: string;
+        refundId: string;
+        ticketIds: string[];
+        amount: number;
+        eventId: string;
+        paymentId: string;
+        currency: string;
+      };
+    };

@@ -49,7 +49,7 @@ describe("distributed mode: three processes over NATS, MongoDB protocol and Kafk
     await loadOrCreateDevIssuer({ dataDir, issuer: env.DEV_ISSUER, audience: "ticketing-api" });
     nodes = [
       startNode("gateway", { ...env, SERVICES: "api,runners" }),
-      startNode("catalogue", { ...env, SERVICES: "organizers,artists,venues,events,inventory,orders,runners" }),
+      startNode("catalogue", { ...env, SERVICES: "organizers,artists,venues,events,inventory,orders,tickets,runners" }),
       startNode("relay", { ...env, SERVICES: "kafka-relay,runners" }),
     ];
     api = apiClient(`http://127.0.0.1:${port}/api`);

@@ -26,6 +26,8 @@ describe("orders and two-stage payments", () => {
   let issuer: DevIssuer;
   let ann: string;
   let bob: string;
+  let olga: string;
+  let checker: string;
   const customer = { email: "ann@example.com", phone: "+79001234567", firstName: "Ann" };
 
   const sim = () => app.runtime.paymentSimulator!;
@@ -42,7 +44,8 @@ describe("orders and two-stage payments", () => {
     api = apiClient(app.apiUrl!);
     issuer = await devIssuerOf(env);
     const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
-    const olga = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
+    olga = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
+    checker = await issuer.mint({ sub: "door", roles: ["checker"], organizerId: "org" });
     ann = await issuer.mint({ sub: "ann", roles: ["customer"] });
     bob = await issuer.mint({ sub: "bob", roles: ["customer"] });
     await api("POST", "/organizers", { token: admin, body: { id: "org", name: "Org" } });
@@ -62,6 +65,7 @@ describe("orders and two-stage payments", () => {
               rows: [
                 { id: "1", seats: ["1", "2"] },
                 { id: "2", seats: ["1", "2"] },
+                { id: "3", seats: ["1", "2"] },
               ],
             },
           ],
@@ -86,6 +90,10 @@ describe("orders and two-stage payments", () => {
     await api("POST", "/events/gig/categories", {
       token: olga,
       body: { categoryId: "balcony", name: "Balcony", price: 250000, currency: "RUB", kind: "seated", seats: ["B:1:1", "B:1:2"] },
+    });
+    await api("POST", "/events/gig/categories", {
+      token: olga,
+      body: { categoryId: "standing", name: "Standing", price: 120000, currency: "RUB", kind: "ga", quota: 2 },
     });
     expect((await api("POST", "/events/gig/publish", { token: olga })).status).toBe(200);
     await eventually(availability, (a) => a?.balcony?.available === 2);
@@ -224,5 +232,57 @@ describe("orders and two-stage payments", () => {
     expect((await order(late.body.id)).body).toMatchObject({ status: "expired", tickets: [] });
     expect(sim().requests.some((r) => r.path.endsWith(`${late.body.payment!.id}/capture`))).toBe(false);
     expect((await order(other.body.id, bob)).body.status).toBe("awaiting_payment");
+  });
+
+  test("tickets: listed for their holder, admitted once at the door, refunded and then refused", async () => {
+    const placed = await buy({ items: [{ categoryId: "standing", quantity: 2 }] });
+    sim().pay(placed.body.payment!.id);
+    const paid = await eventually(
+      () => order(placed.body.id),
+      (r) => r.body.status === "paid",
+    );
+    const [first, second] = paid.body.tickets;
+    expect(first.barcode).not.toBe(second.barcode);
+
+    const mine = await eventually(
+      () => api<{ rows: Array<{ id: string; holder: { email: string } }> }>("GET", "/me/tickets", { token: ann }),
+      (r) => r.body.rows.some((t) => t.id === first.id),
+    );
+    expect(mine.body.rows.find((t) => t.id === first.id)?.holder.email).toBe("ann@example.com");
+    expect((await api<unknown[]>("GET", `/orders/${placed.body.id}/tickets`, { token: ann })).body).toHaveLength(2);
+    expect((await api("GET", `/orders/${placed.body.id}/tickets`, { token: bob })).status).toBe(404);
+
+    // Five scanners read the same ticket at once: exactly one lets the holder in.
+    const scans = await Promise.all(
+      Array.from({ length: 5 }, () => api("POST", "/checkin", { token: checker, body: { barcode: first.barcode } })),
+    );
+    expect(scans.filter((r) => r.status === 200)).toHaveLength(1);
+    const again = scans.filter((r) => r.status !== 200);
+    expect(again.every((r) => r.status === 409 && r.body.type === "TICKET_ALREADY_USED")).toBe(true);
+    expect((again[0].body.data as { usedAt: number }).usedAt).toEqual(expect.any(Number));
+    expect((await api("POST", "/checkin", { token: ann, body: { barcode: second.barcode } })).status).toBe(403);
+    expect((await api("POST", "/checkin", { token: checker, body: { barcode: "not-a-barcode" } })).status).toBe(422);
+    const otherDoor = await issuer.mint({ sub: "door2", roles: ["checker"], organizerId: "someone-else" });
+    expect((await api("POST", "/checkin", { token: otherDoor, body: { barcode: second.barcode } })).status).toBe(404);
+
+    // The organizer refunds the unused ticket: money back, the place back on sale, the barcode dead.
+    expect(
+      (await api("POST", `/orders/${placed.body.id}/refunds`, { token: ann, body: { ticketIds: [second.id] } })).status,
+    ).toBe(403);
+    const refund = await api("POST", `/orders/${placed.body.id}/refunds`, { token: olga, body: { ticketIds: [second.id] } });
+    expect(refund.status).toBe(202);
+    await eventually(
+      () => order(placed.body.id),
+      (r) => r.body.status === "partially_refunded",
+    );
+    await eventually(
+      async () => [...sim().refunds.values()].filter((r) => r.payment_id === placed.body.payment!.id).length,
+      (n) => n === 1,
+    );
+    expect([...sim().refunds.values()].find((r) => r.payment_id === placed.body.payment!.id)?.amount.value).toBe("1200.00");
+    await eventually(availability, (a) => a.standing.available === 1);
+    const refused = await api("POST", "/checkin", { token: checker, body: { barcode: second.barcode } });
+    expect(refused.status).toBe(409);
+    expect(refused.body.type).toBe("TICKET_NOT_VALID");
   });
 });

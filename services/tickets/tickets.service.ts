@@ -1,0 +1,117 @@
+import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import type { AppContext } from "../../lib/app/context";
+import type { Runtime } from "../../lib/app/runtime";
+import { hasRole, type Principal } from "../../lib/auth/principal";
+import { loadAggregate } from "../../lib/eventlog/decider";
+import { EventSourced, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
+import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
+import { SALES_LOG } from "../inventory/inventory.types";
+import { orderDecider } from "../orders/orders.decider";
+import { orderStream, type CheckInTicket } from "../orders/orders.types";
+import { ticketsProjection, type TicketDoc } from "./tickets.projection";
+
+type Self = Service & EventSourcedMethods & ReadModelMethods;
+
+const TICKET_FIELDS = [
+  "id",
+  "barcode",
+  "series",
+  "number",
+  "orderId",
+  "eventId",
+  "categoryId",
+  "categoryName",
+  "row",
+  "seat",
+  "price",
+  "currency",
+  "status",
+  "usedAt",
+  "holder",
+  "issuedAt",
+];
+const page = {
+  page: { type: "number", integer: true, positive: true, convert: true, optional: true },
+  pageSize: { type: "number", integer: true, positive: true, max: 100, convert: true, optional: true },
+};
+
+function mayManage(user: Principal, organizerId: string): boolean {
+  return hasRole(user, "admin") || (hasRole(user, "organizer") && user.organizerId === organizerId);
+}
+
+/** Tickets: the holder's list, an order's tickets, and the door (check-in by barcode). */
+export default function ticketsService(rt: Runtime): ServiceSchema<ServiceSettingSchema, EventSourcedMethods & ReadModelMethods> {
+  return {
+    name: "tickets",
+    mixins: [
+      EventSourced(rt, SALES_LOG),
+      ReadModel(rt, { projection: ticketsProjection, fields: TICKET_FIELDS, sortable: ["issuedAt"] }),
+    ],
+    actions: {
+      list: { visibility: "public" },
+      get: { visibility: "public" },
+      mine: {
+        auth: "user",
+        params: { ...page, $$strict: "remove" },
+        handler(this: Self, ctx: AppContext<{ page?: number; pageSize?: number }>) {
+          return this.queryList(ctx as AppContext, {
+            query: { userId: ctx.meta.user!.sub },
+            page: ctx.params.page ?? 1,
+            pageSize: ctx.params.pageSize ?? 20,
+            sort: "-issuedAt",
+          });
+        },
+      },
+      ofOrder: {
+        auth: "user",
+        params: { id: { type: "string", max: 64 }, $$strict: "remove" },
+        async handler(this: Self, ctx: AppContext<{ id: string }>) {
+          const order = await loadAggregate(rt.store.log(SALES_LOG), orderDecider, orderStream(ctx.params.id));
+          const user = ctx.meta.user!;
+          if (!order || (order.userId !== user.sub && !mayManage(user, order.organizerId))) {
+            throw new Errors.MoleculerClientError(`order ${ctx.params.id} does not exist`, 404, "NOT_FOUND");
+          }
+          return order.tickets;
+        },
+      },
+      checkin: {
+        auth: ["checker", "admin"],
+        params: {
+          barcode: {
+            type: "string",
+            pattern: /^[0-9A-F]{32}$/i,
+            messages: { stringPattern: "'barcode' must be a ticket barcode (32 hexadecimal characters)" },
+          },
+          $$strict: true,
+        },
+        async handler(this: Self, ctx: AppContext<{ barcode: string }>) {
+          const [ticket] = await this.liveDocs<TicketDoc>().find({ barcode: ctx.params.barcode.toUpperCase() }, { limit: 1 });
+          const user = ctx.meta.user!;
+          // A checker works for one organizer (when its token names one): other events' tickets are unknown to it.
+          if (!ticket || (!hasRole(user, "admin") && user.organizerId && user.organizerId !== ticket.organizerId)) {
+            throw new Errors.MoleculerClientError("unknown ticket", 404, "TICKET_NOT_FOUND");
+          }
+          const command: CheckInTicket = {
+            type: "CheckInTicket",
+            id: ticket.orderId,
+            ticketId: ticket.id,
+            actor: user,
+            at: Date.now(),
+          };
+          await this.execute(ctx, orderDecider, orderStream(ticket.orderId), command, `checkin:${ticket.id}`);
+          const order = (await loadAggregate(rt.store.log(SALES_LOG), orderDecider, orderStream(ticket.orderId)))!;
+          const admitted = order.tickets.find((t) => t.id === ticket.id)!;
+          return {
+            ticketId: admitted.id,
+            status: admitted.status,
+            usedAt: admitted.usedAt,
+            eventId: ticket.eventId,
+            category: admitted.categoryName,
+            row: admitted.row,
+            seat: admitted.seat,
+          };
+        },
+      },
+    },
+  };
+}
