@@ -1,4 +1,4 @@
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { BlockList, isIPv6 } from "node:net";
 import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { newId } from "../../lib/app/actions";
@@ -523,7 +523,11 @@ async function settleRefund(rt: Runtime, svc: Self, recorded: RecordedEvent): Pr
   );
 }
 
-/** An event was cancelled: every paid order is refunded in full, every unpaid one cancelled. */
+/**
+ * An event was cancelled: every paid order is refunded in full, every unpaid one cancelled.
+ * The refund id is short and derived from the cancellation and the order, so the provider's
+ * idempotence key stays within its 64 characters and a replay refunds nothing twice.
+ */
 async function refundCancelledEvent(svc: Self, recorded: RecordedEvent, run: Run): Promise<void> {
   const eventId = (recorded.data as { id: string }).id;
   const orders = await svc
@@ -539,7 +543,11 @@ async function refundCancelledEvent(svc: Self, recorded: RecordedEvent, run: Run
         svc,
         ctx,
         order.id,
-        { type: "RefundTickets", id: order.id, refundId: `cancelled-${recorded.id}-${order.id}` },
+        {
+          type: "RefundTickets",
+          id: order.id,
+          refundId: `cx-${createHash("sha256").update(`${recorded.id}:${order.id}`).digest("hex").slice(0, 32)}`,
+        },
         "refund",
       ).catch((err: { type?: string }) => {
         if (err.type !== "NOT_REFUNDABLE") throw err;

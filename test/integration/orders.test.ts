@@ -285,4 +285,39 @@ describe("orders and two-stage payments", () => {
     expect(refused.status).toBe(409);
     expect(refused.body.type).toBe("TICKET_NOT_VALID");
   });
+
+  test("cancelling the event refunds every paid order and cancels the unpaid ones", async () => {
+    const unpaid = await buy({ items: [{ categoryId: "standing", quantity: 1 }] }, bob);
+    expect(unpaid.status).toBe(201);
+    expect((await api("POST", "/events/gig/cancel", { token: olga, body: { reason: "the band fell ill" } })).status).toBe(200);
+    // No ticket of the event stays valid (a ticket already used at the door is not refunded).
+    const orders = await eventually(
+      () =>
+        api<{ rows: Array<{ id: string; status: string; tickets: Array<{ status: string }> }> }>(
+          "GET",
+          "/me/orders?pageSize=100",
+          { token: ann },
+        ),
+      (r) => r.body.rows.every((o) => o.status !== "paid" && o.tickets.every((t) => t.status !== "active")),
+      15_000,
+    );
+    const refunded = orders.body.rows.filter((o) => o.status === "refunded");
+    // The two seat orders paid earlier; the standing order keeps its used ticket and its earlier refund.
+    expect(refunded).toHaveLength(2);
+    for (const o of refunded) {
+      const detail = await order(o.id);
+      const payment = sim().payments.get(detail.body.payment!.id)!;
+      // Every captured kopeck went back.
+      await eventually(
+        async () => sim().payments.get(payment.id)?.refunded_amount?.value,
+        (v) => v === payment.amount.value,
+      );
+    }
+    // Unpaid: cancelled by the cancellation, or already expired (the test's holds last 3 s).
+    const unpaidNow = await eventually(
+      () => order(unpaid.body.id, bob),
+      (r) => ["cancelled", "expired"].includes(r.body.status),
+    );
+    expect(unpaidNow.body.tickets).toEqual([]);
+  });
 });
