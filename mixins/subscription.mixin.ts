@@ -14,6 +14,35 @@ export interface SubscriptionOptions<S> {
   types: readonly string[];
   /** Reacts to one event. Must be idempotent by event id: after a crash the batch comes again. */
   handle(this: S, event: RecordedEvent): Promise<void>;
+  /**
+   * Events with the same key are handled in order; different keys run side by side (up to
+   * `concurrency`). Without it, everything runs one at a time in log order.
+   */
+  partitionBy?(event: RecordedEvent): string;
+  concurrency?: number;
+}
+
+/** Runs each key's events in order, different keys concurrently, and resolves when all are done. */
+async function inPartitions(
+  events: RecordedEvent[],
+  key: (e: RecordedEvent) => string,
+  limit: number,
+  run: (e: RecordedEvent) => Promise<void>,
+): Promise<void> {
+  const queues = new Map<string, RecordedEvent[]>();
+  for (const event of events) {
+    const k = key(event);
+    const queue = queues.get(k);
+    if (queue) queue.push(event);
+    else queues.set(k, [event]);
+  }
+  const pending = [...queues.values()];
+  const worker = async () => {
+    for (let queue = pending.shift(); queue; queue = pending.shift()) {
+      for (const event of queue) await run(event);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, pending.length) }, worker));
 }
 
 /**
@@ -42,9 +71,13 @@ export function Subscription<S extends Service>(rt: Runtime, options: Subscripti
         owner: rt.instanceId,
         logger: this.logger,
         handle: async (commits) => {
-          for (const commit of commits) {
-            for (const event of eventsOf(commit)) if (types.has(event.type)) await options.handle.call(service, event);
+          const events = commits.flatMap((commit) => eventsOf(commit)).filter((event) => types.has(event.type));
+          const run = (event: RecordedEvent) => options.handle.call(service, event);
+          if (!options.partitionBy) {
+            for (const event of events) await run(event);
+            return;
           }
+          await inPartitions(events, options.partitionBy, options.concurrency ?? 16, run);
         },
       });
       const r = runner;

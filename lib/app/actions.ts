@@ -13,7 +13,7 @@ export function actorOf(ctx: AppContext): Actor {
 /** Marks the reply as a creation: 201 with the new resource's location. */
 export function created<T>(ctx: AppContext, location: string, body: T): T {
   ctx.meta.$statusCode = 201;
-  ctx.meta.$responseHeaders = { ...ctx.meta.$responseHeaders, Location: location };
+  ctx.meta.$location = location;
   return body;
 }
 

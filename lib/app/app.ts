@@ -44,9 +44,10 @@ export async function startApp(env: Env = process.env): Promise<App> {
     await runtime.close();
   };
   const apiUrl = gatewayUrl(broker, config);
-  // The simulator calls back the way YooKassa would: to this gateway's webhook route.
-  if (apiUrl && runtime.paymentSimulator)
-    runtime.paymentSimulator.setWebhookUrl(`${apiUrl.replace("localhost", "127.0.0.1")}/payments/yookassa/webhook`);
+  // The simulator calls back the way YooKassa would: to this process's gateway, or (in a
+  // cluster, where the gateway is another process) to the public URL.
+  const apiBase = apiUrl ?? `${config.http.publicUrl}/api`;
+  runtime.paymentSimulator?.setWebhookUrl(`${apiBase.replace("localhost", "127.0.0.1")}/payments/yookassa/webhook`);
   return { broker, runtime, config, apiUrl, stop };
 }
 

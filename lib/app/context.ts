@@ -9,6 +9,8 @@ export interface RequestMeta {
   /** Set by the gateway on replies that create something. */
   $statusCode?: number;
   $responseHeaders?: Record<string, string>;
+  /** moleculer-web's Location header for 201 replies. */
+  $location?: string;
 }
 
 export type AppContext<P = Record<string, unknown>> = Context<P, RequestMeta>;

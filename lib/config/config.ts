@@ -40,7 +40,7 @@ export interface AppConfig {
   transporter?: string;
   logLevel: LogLevel;
   logFormat: "short" | "json";
-  http: { port: number; host: string; corsOrigins: string[]; publicUrl: string };
+  http: { port: number; host: string; corsOrigins: string[]; publicUrl: string; rateLimitPerMinute: number };
   store: { kind: "embedded"; dataDir: string; fsync: boolean } | { kind: "mongo"; uri: string };
   auth:
     | { mode: "oidc"; issuer: string; audience: string; jwksUri?: string; clientId?: string; algorithms: string[] }
@@ -114,7 +114,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
     transporter,
     logLevel: e.oneOf<LogLevel>("LOG_LEVEL", ["fatal", "error", "warn", "info", "debug", "trace"], "info"),
     logFormat: e.oneOf("LOG_FORMAT", ["short", "json"] as const, "short"),
-    http: { port, host, corsOrigins: e.list("CORS_ORIGINS"), publicUrl },
+    http: {
+      port,
+      host,
+      corsOrigins: e.list("CORS_ORIGINS"),
+      publicUrl,
+      rateLimitPerMinute: e.int("RATE_LIMIT_PER_MINUTE", 1200, { min: 0 }),
+    },
     store: mongoUri ? { kind: "mongo", uri: mongoUri } : { kind: "embedded", dataDir, fsync: e.bool("EMBEDDED_FSYNC", false) },
     auth:
       authMode === "oidc"

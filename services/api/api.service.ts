@@ -78,8 +78,18 @@ export default function apiService(rt: Runtime): ServiceSchema {
             maxAge: 600,
           }
         : undefined,
-      // A coarse per-address guard; fairness during on-sales belongs to the inventory queue.
-      rateLimit: { window: 60_000, limit: 1200, headers: true, key: (req: IncomingMessage) => req.socket.remoteAddress ?? "?" },
+      // A coarse per-address guard (0 turns it off); fairness during on-sales belongs to the
+      // inventory's queue.
+      ...(http.rateLimitPerMinute > 0
+        ? {
+            rateLimit: {
+              window: 60_000,
+              limit: http.rateLimitPerMinute,
+              headers: true,
+              key: (req: IncomingMessage) => req.socket.remoteAddress ?? "?",
+            },
+          }
+        : {}),
       routes: [
         {
           path: "/api",

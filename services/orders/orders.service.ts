@@ -75,6 +75,92 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
     return svc.execute(ctx, orderDecider, orderStream(id), full, name);
   }
 
+  /** Holds the tickets and records the order; the first half of placing one. */
+  async function placeOrder(svc: Self, ctx: AppContext<CreateParams>, id: string): Promise<Order> {
+    const user = ctx.meta.user!;
+    const { eventId } = ctx.params;
+    const event = await loadAggregate(rt.store.log(CATALOGUE_LOG), eventDecider, eventStream(eventId));
+    if (!event || event.status === "draft")
+      throw new Errors.MoleculerClientError(`event ${eventId} does not exist`, 404, "NOT_FOUND");
+    if (event.status !== "on_sale")
+      throw new Errors.MoleculerClientError(`sales for event ${eventId} are ${event.status}`, 409, "SALES_CLOSED");
+    const requests: Request[] = [...(ctx.params.items ?? []), ...(ctx.params.seats ?? [])];
+    if (requests.length === 0)
+      throw new Errors.MoleculerClientError("an order needs items or seats", 422, "VALIDATION", { field: "items" });
+    const hold = await ctx.call<HoldResult, Record<string, unknown>>("inventory.hold", {
+      eventId,
+      holdId: id,
+      orderId: id,
+      customerKey: `user:${user.sub}`,
+      requests,
+      expiresAt: Date.now() + rt.config.sales.holdTtlMs,
+    });
+    const lines: OrderLine[] = hold.lines.map((l) => {
+      const category = event.categories.find((c) => c.id === l.categoryId)!;
+      return { ...l, categoryName: category.name, unitPrice: category.price };
+    });
+    const number = `TL-${id.replace(/-/g, "").slice(0, 10).toUpperCase()}`;
+    const command = {
+      type: "PlaceOrder" as const,
+      id,
+      number,
+      eventId,
+      organizerId: event.organizerId,
+      customer: ctx.params.customer,
+      lines,
+      currency: event.categories[0].currency,
+      expiresAt: hold.expiresAt,
+    };
+    try {
+      await run(svc, ctx, id, command, "place");
+    } catch (err) {
+      await ctx.call("inventory.release", { eventId, holdId: id, reason: "cancelled" }).catch(() => undefined);
+      throw err;
+    }
+    return (await loadAggregate(log(), orderDecider, orderStream(id)))!;
+  }
+
+  /** Creates the two-stage payment (its idempotence key makes a retry safe) and attaches it. */
+  async function attachPayment(svc: Self, ctx: AppContext, order: Order): Promise<void> {
+    let payment: Payment;
+    try {
+      payment = await rt.payments.createPayment({
+        amountMinor: order.amount,
+        currency: order.currency,
+        description: `Order ${order.number}`,
+        returnUrl: `${rt.config.http.publicUrl}/orders/${order.id}`,
+        metadata: { orderId: order.id },
+        idempotenceKey: `pay-${order.id}`,
+        customer: { email: order.customer.email, phone: order.customer.phone },
+      });
+    } catch (err) {
+      svc.logger.warn(`order ${order.id}: payment could not be created: ${(err as Error).message}`);
+      await ctx
+        .call("inventory.release", { eventId: order.eventId, holdId: order.id, reason: "payment_failed" })
+        .catch(() => undefined);
+      await run(svc, ctx, order.id, { type: "CancelOrder", id: order.id, reason: "payment_failed" }, "cancel").catch(
+        () => undefined,
+      );
+      throw new Errors.MoleculerRetryableError(
+        "the payment provider is not answering: try again in a moment",
+        503,
+        "PAYMENT_UNAVAILABLE",
+      );
+    }
+    await run(
+      svc,
+      ctx,
+      order.id,
+      {
+        type: "AttachPayment",
+        id: order.id,
+        paymentId: payment.id,
+        confirmationUrl: payment.confirmation?.confirmation_url ?? "",
+      },
+      "attach",
+    );
+  }
+
   return {
     name: "orders",
     mixins: [
@@ -84,6 +170,8 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         name: "sales.refunds",
         log: SALES_LOG,
         types: ["TicketsRefunded"],
+        partitionBy: (event) => (event.data as { id: string }).id,
+        concurrency: 16,
         async handle(event) {
           await settleRefund(rt, this, event);
         },
@@ -100,6 +188,9 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         name: "sales.payments",
         log: SALES_LOG,
         types: ["PaymentNotified"],
+        // Payments of different orders are independent: settle them side by side.
+        partitionBy: (event) => (event.data as { paymentId: string }).paymentId,
+        concurrency: 32,
         async handle(event) {
           await settlePayment(rt, this, event, run);
         },
@@ -147,89 +238,14 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
           $$strict: true,
         },
         async handler(this: Self, ctx: AppContext<CreateParams>) {
-          const user = ctx.meta.user!;
           const id = newId(ctx, "order");
-          const existing = await loadAggregate(log(), orderDecider, orderStream(id));
-          if (existing) return reply(existing);
-
-          const { eventId } = ctx.params;
-          const event = await loadAggregate(rt.store.log(CATALOGUE_LOG), eventDecider, eventStream(eventId));
-          if (!event || event.status === "draft")
-            throw new Errors.MoleculerClientError(`event ${eventId} does not exist`, 404, "NOT_FOUND");
-          if (event.status !== "on_sale")
-            throw new Errors.MoleculerClientError(`sales for event ${eventId} are ${event.status}`, 409, "SALES_CLOSED");
-          const requests: Request[] = [...(ctx.params.items ?? []), ...(ctx.params.seats ?? [])];
-          if (requests.length === 0)
-            throw new Errors.MoleculerClientError("an order needs items or seats", 422, "VALIDATION", { field: "items" });
-
-          const expiresAt = Date.now() + rt.config.sales.holdTtlMs;
-          const hold = await ctx.call<HoldResult, Record<string, unknown>>("inventory.hold", {
-            eventId,
-            holdId: id,
-            orderId: id,
-            customerKey: `user:${user.sub}`,
-            requests,
-            expiresAt,
-          });
-          const lines: OrderLine[] = hold.lines.map((l) => {
-            const category = event.categories.find((c) => c.id === l.categoryId)!;
-            return { ...l, categoryName: category.name, unitPrice: category.price };
-          });
-          const currency = event.categories[0].currency;
-          const number = `TL-${id.replace(/-/g, "").slice(0, 10).toUpperCase()}`;
-          try {
-            await run(
-              this,
-              ctx,
-              id,
-              {
-                type: "PlaceOrder",
-                id,
-                number,
-                eventId,
-                organizerId: event.organizerId,
-                customer: ctx.params.customer,
-                lines,
-                currency,
-                expiresAt: hold.expiresAt,
-              },
-              "place",
-            );
-          } catch (err) {
-            await ctx.call("inventory.release", { eventId, holdId: id, reason: "cancelled" }).catch(() => undefined);
-            throw err;
-          }
-          const order = (await loadAggregate(log(), orderDecider, orderStream(id)))!;
-          let payment: Payment;
-          try {
-            payment = await rt.payments.createPayment({
-              amountMinor: order.amount,
-              currency,
-              description: `Order ${number}: ${event.name}`.slice(0, 128),
-              returnUrl: `${rt.config.http.publicUrl}/orders/${id}`,
-              metadata: { orderId: id },
-              idempotenceKey: `pay-${id}`,
-              customer: { email: order.customer.email, phone: order.customer.phone },
-            });
-          } catch (err) {
-            this.logger.warn(`order ${id}: payment could not be created: ${(err as Error).message}`);
-            await ctx.call("inventory.release", { eventId, holdId: id, reason: "payment_failed" }).catch(() => undefined);
-            await run(this, ctx, id, { type: "CancelOrder", id, reason: "payment_failed" }, "cancel").catch(() => undefined);
-            throw new Errors.MoleculerRetryableError(
-              "the payment provider is not answering: try again in a moment",
-              503,
-              "PAYMENT_UNAVAILABLE",
-            );
-          }
-          await run(
-            this,
-            ctx,
-            id,
-            { type: "AttachPayment", id, paymentId: payment.id, confirmationUrl: payment.confirmation?.confirmation_url ?? "" },
-            "attach",
-          );
+          // A retry of this request (same Idempotency-Key, or Moleculer after a timeout) finds the
+          // order and finishes what the first attempt may not have: the payment.
+          const order = (await loadAggregate(log(), orderDecider, orderStream(id))) ?? (await placeOrder(this, ctx, id));
+          if (!order.payment && order.status === "awaiting_payment")
+            await attachPayment(this, ctx as unknown as AppContext, order);
           ctx.meta.$statusCode = 201;
-          ctx.meta.$responseHeaders = { Location: `/api/orders/${id}` };
+          ctx.meta.$location = `/api/orders/${id}`;
           return reply((await loadAggregate(log(), orderDecider, orderStream(id)))!);
         },
       },

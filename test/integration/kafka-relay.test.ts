@@ -82,7 +82,7 @@ describe("Kafka relay against the real broker", () => {
     const first = relay("first");
     await first.start();
     await appendMany(store, 100, 100);
-    for (let i = 0; i < 200 && ((await checkpoints.get("relay-test"))?.pos ?? 0) < 60; i++)
+    for (let i = 0; i < 800 && ((await checkpoints.get("relay-test"))?.pos ?? 0) < 60; i++)
       await new Promise((r) => setTimeout(r, 25));
     await first.stop();
     const stoppedAt = (await checkpoints.get("relay-test"))!.pos;
@@ -91,7 +91,7 @@ describe("Kafka relay against the real broker", () => {
     await appendMany(store, 200, 100);
     const second = relay("second");
     await second.start();
-    for (let i = 0; i < 400 && ((await checkpoints.get("relay-test"))?.pos ?? 0) < 300; i++)
+    for (let i = 0; i < 1600 && ((await checkpoints.get("relay-test"))?.pos ?? 0) < 300; i++)
       await new Promise((r) => setTimeout(r, 25));
     await second.stop();
     expect((await checkpoints.get("relay-test"))?.pos).toBe(300);

@@ -88,7 +88,7 @@ describe.each(BACKENDS)("runner guarantees: %s", (kind) => {
 
     // And a rebuild through the host lands on the same documents in a new generation.
     await host.rebuild();
-    for (let i = 0; i < 100 && host.collection !== generationCollection(projection, 2); i++)
+    for (let i = 0; i < 400 && host.collection !== generationCollection(projection, 2); i++)
       await new Promise((r) => setTimeout(r, 50));
     expect(host.collection).toBe(generationCollection(projection, 2));
     expect(sorted(await t.store.collection<CounterDoc>(host.collection).find({}))).toEqual(expected);
@@ -141,7 +141,7 @@ describe.each(BACKENDS)("runner guarantees: %s", (kind) => {
 
     release();
     // A wakes up with stale documents and a stale checkpoint position: both writes are fenced.
-    for (let i = 0; i < 50 && (await a.status()).state !== "standby"; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 500 && (await a.status()).state !== "standby"; i++) await new Promise((r) => setTimeout(r, 20));
     expect((await a.status()).state).toBe("standby");
     const checkpoint = await checkpoints.get(checkpointName(projection, 1));
     expect(checkpoint?.pos).toBe(COMMITS);
