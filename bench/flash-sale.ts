@@ -1,0 +1,219 @@
+/**
+ * Flash-sale benchmark: buyers over real HTTP against a stack this script starts, paying on
+ * the YooKassa simulator's checkout page. Prints one JSON object.
+ *
+ *   npm run bench:flash-sale -- --mode embedded|distributed --tickets 500 --buyers 2000 [--json file]
+ *
+ * embedded: the quick start in this process. distributed: gateway, catalogue and sales as
+ * three processes over NATS and the MongoDB protocol (the test servers: npm run infra:up).
+ */
+import { randomUUID } from "node:crypto";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startApp, type App } from "../lib/app/app";
+import { loadOrCreateDevIssuer } from "../lib/auth/dev-issuer";
+import { fold } from "../lib/eventlog/decider";
+import { MongoStore } from "../lib/store/mongo/mongo-store";
+import type { Store } from "../lib/store/types";
+import { availability, inventoryDecider } from "../services/inventory/inventory.decider";
+import type { OrderDoc } from "../services/orders/orders.projection";
+import { apiClient } from "../test/support/api-client";
+import { freePort, startNode, stopNode, type ClusterNode } from "../test/support/cluster";
+
+function percentile(sorted: number[], p: number): number {
+  return sorted.length ? Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(1)) : 0;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      mode: { type: "string", default: "embedded" },
+      tickets: { type: "string", default: "500" },
+      buyers: { type: "string", default: "2000" },
+      json: { type: "string" },
+    },
+  });
+  const mode = values.mode;
+  if (mode !== "embedded" && mode !== "distributed") throw new Error("--mode must be embedded or distributed");
+  const tickets = Number(values.tickets);
+  const buyers = Number(values.buyers);
+  const seats = Math.floor(tickets * 0.4);
+  const ga = tickets - seats;
+  const dataDir = mkdtempSync(join(tmpdir(), "bench-sale-"));
+  const base = {
+    DATA_DIR: dataDir,
+    DEV_ISSUER: "http://localhost:3000/dev-issuer",
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "error",
+    RUNNER_POLL_MS: "100",
+    RATE_LIMIT_PER_MINUTE: "0",
+  };
+
+  let app: App | null = null;
+  let nodes: ClusterNode[] = [];
+  let store: Store;
+  let apiUrl: string;
+  if (mode === "embedded") {
+    app = await startApp({ ...base, PORT: "0" });
+    apiUrl = app.apiUrl!;
+    store = app.runtime.store;
+  } else {
+    const { loadInfra, mongoUriFor } = await import("../test/support/infra");
+    const infra = loadInfra(["nats", "mongo"]);
+    const port = await freePort();
+    const db = `bench_${randomUUID().slice(0, 8)}`;
+    const env = {
+      ...base,
+      TRANSPORTER: infra.natsUrl,
+      NAMESPACE: db,
+      MONGO_URI: mongoUriFor(db),
+      AUTH_MODE: "dev",
+      PORT: String(port),
+      PUBLIC_URL: `http://127.0.0.1:${port}`,
+    };
+    await loadOrCreateDevIssuer({ dataDir, issuer: base.DEV_ISSUER, audience: "ticketing-api" });
+    nodes = [
+      startNode("gateway", { ...env, SERVICES: "api,runners" }),
+      startNode("catalogue", { ...env, PORT: "0", SERVICES: "organizers,artists,venues,events,runners" }),
+      startNode("sales", { ...env, PORT: "0", SERVICES: "inventory,orders,tickets,runners" }),
+    ];
+    apiUrl = `http://127.0.0.1:${port}/api`;
+    store = await MongoStore.open({ uri: mongoUriFor(db) });
+    for (let i = 0; i < 300; i++) {
+      const ready = await fetch(`${apiUrl}/ready`).catch(() => null);
+      if (ready?.ok && ((await ready.json()) as { nodes: unknown[] }).nodes.length === 3) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+  const api = apiClient(apiUrl);
+  const issuer = await loadOrCreateDevIssuer({ dataDir, issuer: base.DEV_ISSUER, audience: "ticketing-api" });
+  const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
+  const olga = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
+  const seatIds = Array.from({ length: seats }, (_, i) => `H:${Math.floor(i / 50) + 1}:${(i % 50) + 1}`);
+  const rows = Array.from({ length: Math.ceil(tickets / 50) }, (_, r) => ({
+    id: String(r + 1),
+    seats: Array.from({ length: 50 }, (_, s) => String(s + 1)),
+  }));
+  await api("POST", "/organizers", { token: admin, body: { id: "org", name: "Org" } });
+  await api("POST", "/venues", {
+    token: olga,
+    body: {
+      id: "v",
+      name: "Arena",
+      address: "Prospekt 1",
+      city: "Moscow",
+      timezone: "Europe/Moscow",
+      layout: { sections: [{ id: "H", name: "Hall", rows }] },
+    },
+  });
+  await api("POST", "/events", {
+    token: olga,
+    body: {
+      id: "e",
+      venueId: "v",
+      name: "Bench",
+      category: "concert",
+      startsAt: "2031-09-01T19:00:00+03:00",
+      endsAt: "2031-09-01T22:00:00+03:00",
+    },
+  });
+  await api("POST", "/events/e/categories", {
+    token: olga,
+    body: { categoryId: "ga", name: "GA", price: 300000, currency: "RUB", kind: "ga", quota: ga },
+  });
+  if (seats)
+    await api("POST", "/events/e/categories", {
+      token: olga,
+      body: { categoryId: "seats", name: "Seats", price: 500000, currency: "RUB", kind: "seated", seats: seatIds },
+    });
+  await api("POST", "/events/e/publish", { token: olga });
+  for (let i = 0; i < 200; i++) {
+    const ev = await api<{ availability: Record<string, { available: number }> | null }>("GET", "/events/e");
+    if (ev.body.availability?.ga?.available === ga) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+
+  const tokens = await Promise.all(Array.from({ length: buyers }, (_, i) => issuer.mint({ sub: `b${i}`, roles: ["customer"] })));
+  const reserveMs: number[] = [];
+  const failures: Record<string, number> = {};
+  const placed: Array<{ id: string; payment: { confirmationUrl: string } }> = [];
+  const start = performance.now();
+  let lastReservation = start;
+  await Promise.all(
+    tokens.map(async (token, i) => {
+      // Two buyers in five want a seat; they spread over the whole hall.
+      const seat = i % 5 < 2 && seats ? seatIds[(Math.floor(i / 5) * 2 + (i % 5)) % seats] : null;
+      const body = {
+        eventId: "e",
+        customer: { email: `b${i}@example.com`, phone: `+7900${String(i).padStart(7, "0")}` },
+        ...(seat ? { seats: [{ categoryId: "seats", seatId: seat }] } : { items: [{ categoryId: "ga", quantity: 1 }] }),
+      };
+      const t0 = performance.now();
+      const res = await api<{ id: string; type?: string; payment: { confirmationUrl: string } }>("POST", "/orders", {
+        token,
+        body,
+      }).catch((err: Error) => ({
+        status: 0,
+        body: { id: "", type: err.message, payment: { confirmationUrl: "" } },
+        headers: new Headers(),
+      }));
+      const t1 = performance.now();
+      reserveMs.push(t1 - t0);
+      if (res.status === 201) {
+        placed.push(res.body);
+        lastReservation = Math.max(lastReservation, t1);
+      } else {
+        const key = `${res.status} ${res.body?.type ?? ""}`.trim();
+        failures[key] = (failures[key] ?? 0) + 1;
+      }
+    }),
+  );
+  const reservedAt = performance.now();
+  await Promise.all(placed.map((o) => fetch(`${o.payment.confirmationUrl}/pay`, { method: "POST", redirect: "manual" })));
+  const orders = store.collection<OrderDoc>("orders_g1");
+  let paid = 0;
+  for (let i = 0; i < 1200 && paid < placed.length; i++) {
+    paid = await orders.count({ status: "paid" });
+    if (paid < placed.length) await new Promise((r) => setTimeout(r, 50));
+  }
+  const confirmedAt = performance.now();
+
+  const log = store.log("sales");
+  const stock = fold(inventoryDecider, inventoryDecider.initialState(), await log.readStream("inventory-e"));
+  const sold = availability(stock).reduce((n, c) => n + c.sold, 0);
+  const paidDocs = await orders.find({ status: "paid" });
+  const soldSeats = paidDocs.flatMap((o) => o.tickets.map((t) => t.seatId).filter(Boolean));
+  reserveMs.sort((a, b) => a - b);
+  const result = {
+    mode,
+    tickets,
+    buyers,
+    sold,
+    oversold: Math.max(0, sold - tickets),
+    doubleSold: soldSeats.length - new Set(soldSeats).size,
+    reservations: placed.length,
+    confirmedOrders: paid,
+    reservationsPerSec: Math.round((placed.length / (lastReservation - start)) * 1000),
+    confirmedOrdersPerSec: Math.round((paid / (confirmedAt - reservedAt)) * 1000),
+    p50ReserveMs: percentile(reserveMs, 50),
+    p99ReserveMs: percentile(reserveMs, 99),
+    elapsedMs: Math.round(confirmedAt - start),
+    failures,
+  };
+  console.log(JSON.stringify(result));
+  if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2));
+
+  if (app) await app.stop();
+  else {
+    await Promise.all(nodes.map((n) => stopNode(n)));
+    await (store as MongoStore).connection.dropDatabase();
+    await store.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
