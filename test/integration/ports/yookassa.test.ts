@@ -533,6 +533,8 @@ describe("webhook delivery", () => {
     receiver.failNext = 1;
     sim.pay(payment.id);
     await webhook(payment.id, "payment.waiting_for_capture");
+    // The receiver has it; the simulator records the attempt when the response comes back.
+    await sim.flushWebhooks();
     const attempts = sim.deliveries.filter((delivery) => delivery.objectId === payment.id);
     expect(attempts.map((delivery) => [delivery.attempt, delivery.status])).toEqual([
       [1, 500],
