@@ -4,6 +4,7 @@ import DbService from "moleculer-db";
 import type { AppContext } from "../lib/app/context";
 import type { Runtime } from "../lib/app/runtime";
 import type { DocCollection } from "../lib/store/types";
+import { escapeRegExp } from "../lib/domain/text";
 import { ProjectionHost } from "../lib/eventlog/projection-host";
 import type { Projection, ReadDoc } from "../lib/eventlog/projection";
 import type { Decider } from "../lib/eventlog/decider";
@@ -73,7 +74,7 @@ const NOT_FROM_CLIENTS = Object.fromEntries(
 
 /** `?select=name,venue` picks what a reply carries, among the fields clients may see. */
 export function selectParam(allowed: string[]) {
-  const name = allowed.map((f) => f.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+  const name = allowed.map(escapeRegExp).join("|");
   return {
     type: "string",
     optional: true,

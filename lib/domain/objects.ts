@@ -18,3 +18,6 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 export function compact<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
 }
+
+/** Omit over each member of a union (plain Omit would merge the members into one). */
+export type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;

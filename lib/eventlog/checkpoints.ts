@@ -47,10 +47,6 @@ export class Checkpoints {
     return this.docs.get(name);
   }
 
-  list(): Promise<CheckpointDoc[]> {
-    return this.docs.find({}, { sort: { _id: 1 } });
-  }
-
   /** Takes or renews the lease; returns the checkpoint when this owner now holds it. */
   async acquire(name: string, owner: string, leaseMs: number): Promise<CheckpointDoc | null> {
     const now = this.now();

@@ -1,11 +1,13 @@
 import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { actorOf, created, idParam, newId, optionalId } from "../../lib/app/actions";
 import type { AppContext } from "../../lib/app/context";
+import { notFound } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
+import type { DistributiveOmit } from "../../lib/domain/objects";
 import { hasRole, type Principal } from "../../lib/auth/principal";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
 import { CURRENCIES } from "../../lib/domain/money";
-import { searchKey } from "../../lib/domain/text";
+import { escapeRegExp, searchKey } from "../../lib/domain/text";
 import { instant } from "../../lib/domain/time";
 import { loadAggregate } from "../../lib/eventlog/decider";
 import { EventSourced, type CommandContext, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
@@ -32,8 +34,6 @@ type Self = Service & EventSourcedMethods & ReadModelMethods & EventMethods;
 interface EventMethods {
   command(ctx: AppContext, id: string, command: DistributiveOmit<EventCommand, "actor" | "at">, name: string): Promise<unknown>;
 }
-
-type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
 
 /** What clients see of an event. */
 const EVENT_FIELDS = [
@@ -92,10 +92,6 @@ function optional<T extends Record<string, object>>(rules: T): T {
 
 function canSeeDrafts(user: Principal | null | undefined, organizerId: string): boolean {
   return !!user && (hasRole(user, "admin") || (hasRole(user, "organizer") && user.organizerId === organizerId));
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 interface SearchParams {
@@ -275,9 +271,7 @@ export default function eventsService(
           const [doc] = await this.queryFind<EventDoc>(ctx, { _id: ctx.params.id }, 1);
           // A draft is not announced: to anyone else it does not exist.
           if (!doc || (doc.status === "draft" && !canSeeDrafts(ctx.meta.user, doc.organizer.id))) {
-            throw new Errors.MoleculerClientError(`event ${ctx.params.id} does not exist`, 404, "NOT_FOUND", {
-              id: ctx.params.id,
-            });
+            throw notFound("event", ctx.params.id);
           }
           const full = { ...doc, availability: await availabilityOf(ctx, ctx.params.id) };
           if (!ctx.params.select) return full;

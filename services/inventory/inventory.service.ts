@@ -2,6 +2,7 @@ import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } f
 import { SYSTEM, type AppContext } from "../../lib/app/context";
 import { toMoleculerError } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
+import type { DistributiveOmit } from "../../lib/domain/objects";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
 import { loadAggregate } from "../../lib/eventlog/decider";
 import { BusyError, Mailbox } from "../../lib/eventlog/mailbox";
@@ -25,7 +26,6 @@ import {
 } from "./inventory.types";
 
 type InventoryMailbox = Mailbox<InventoryCommand, InventoryEvent, InventoryState>;
-type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
 type Command = DistributiveOmit<InventoryCommand, "actor" | "at">;
 
 /** Every command of one event goes to the node that owns its mailbox. */

@@ -25,11 +25,15 @@ function existing(state: OrderState, id: string): Order {
   return state;
 }
 
-/** The buyer, the event's organizer and admins may act on an order; nobody else. */
+/** The buyer, the event's organizer and admins may see and act on an order; nobody else. */
+export function isOrderParty(actor: Actor, order: Pick<Order, "userId" | "organizerId">): boolean {
+  return (
+    isAdmin(actor) || actor.sub === order.userId || (actor.roles.includes("organizer") && actor.organizerId === order.organizerId)
+  );
+}
+
 function mayTouch(actor: Actor, order: Order, what: string): void {
-  if (isAdmin(actor) || actor.sub === order.userId) return;
-  if (actor.roles.includes("organizer") && actor.organizerId === order.organizerId) return;
-  throw forbidden(`only the buyer or the event's organizer may ${what} order ${order.id}`);
+  if (!isOrderParty(actor, order)) throw forbidden(`only the buyer or the event's organizer may ${what} order ${order.id}`);
 }
 
 function mayRefund(actor: Actor, order: Order): void {

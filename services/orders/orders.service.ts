@@ -3,8 +3,9 @@ import { BlockList, isIPv6 } from "node:net";
 import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { newId } from "../../lib/app/actions";
 import { SYSTEM, type AppContext } from "../../lib/app/context";
+import { notFound } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
-import { hasRole } from "../../lib/auth/principal";
+import type { DistributiveOmit } from "../../lib/domain/objects";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
 import { DomainError, loadAggregate, type Decider } from "../../lib/eventlog/decider";
 import type { RecordedEvent } from "../../lib/eventlog/types";
@@ -17,12 +18,11 @@ import { eventDecider } from "../events/events.decider";
 import { eventStream } from "../events/events.types";
 import type { HoldResult } from "../inventory/inventory.service";
 import { SALES_LOG, type Request } from "../inventory/inventory.types";
-import { orderDecider } from "./orders.decider";
+import { isOrderParty, orderDecider } from "./orders.decider";
 import { ordersProjection, type OrderDoc } from "./orders.projection";
 import { orderStream, type Customer, type Order, type OrderCommand, type OrderLine, type Ticket } from "./orders.types";
 
 type Self = Service & EventSourcedMethods & ReadModelMethods;
-type DistributiveOmit<T, K extends keyof never> = T extends unknown ? Omit<T, K> : never;
 
 /** A payment notification as recorded: only a pointer; the payment itself is always fetched. */
 type NotificationEvent = { type: "PaymentNotified"; data: { paymentId: string; event: string } };
@@ -255,14 +255,8 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         async handler(this: Self, ctx: AppContext<{ id: string }>) {
           const order = await loadAggregate(log(), orderDecider, orderStream(ctx.params.id));
           const user = ctx.meta.user!;
-          const allowed =
-            order &&
-            (order.userId === user.sub ||
-              hasRole(user, "admin") ||
-              (hasRole(user, "organizer") && user.organizerId === order.organizerId));
           // Someone else's order does not exist, as far as this caller can tell.
-          if (!order || !allowed)
-            throw new Errors.MoleculerClientError(`order ${ctx.params.id} does not exist`, 404, "NOT_FOUND");
+          if (!order || !isOrderParty(user, order)) throw notFound("order", ctx.params.id);
           return view(order);
         },
       },
@@ -309,7 +303,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         params: { id: { type: "string", max: 64 }, $$strict: true },
         async handler(this: Self, ctx: AppContext<{ id: string }>) {
           const before = await loadAggregate(log(), orderDecider, orderStream(ctx.params.id));
-          if (!before) throw new Errors.MoleculerClientError(`order ${ctx.params.id} does not exist`, 404, "NOT_FOUND");
+          if (!before) throw notFound("order", ctx.params.id);
           await run(this, ctx, ctx.params.id, { type: "CancelOrder", id: ctx.params.id, reason: "customer" }, "cancel");
           await ctx.call("inventory.release", { eventId: before.eventId, holdId: before.id, reason: "cancelled" });
           if (before.payment)

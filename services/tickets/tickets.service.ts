@@ -1,12 +1,13 @@
 import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import type { AppContext } from "../../lib/app/context";
+import { notFound } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
-import { hasRole, type Principal } from "../../lib/auth/principal";
+import { hasRole } from "../../lib/auth/principal";
 import { loadAggregate } from "../../lib/eventlog/decider";
 import { EventSourced, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
 import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
 import { SALES_LOG } from "../inventory/inventory.types";
-import { orderDecider } from "../orders/orders.decider";
+import { isOrderParty, orderDecider } from "../orders/orders.decider";
 import { orderStream, type CheckInTicket } from "../orders/orders.types";
 import { ticketsProjection, type TicketDoc } from "./tickets.projection";
 
@@ -34,10 +35,6 @@ const page = {
   page: { type: "number", integer: true, positive: true, convert: true, optional: true },
   pageSize: { type: "number", integer: true, positive: true, max: 100, convert: true, optional: true },
 };
-
-function mayManage(user: Principal, organizerId: string): boolean {
-  return hasRole(user, "admin") || (hasRole(user, "organizer") && user.organizerId === organizerId);
-}
 
 /** Tickets: the holder's list, an order's tickets, and the door (check-in by barcode). */
 export default function ticketsService(rt: Runtime): ServiceSchema<ServiceSettingSchema, EventSourcedMethods & ReadModelMethods> {
@@ -68,9 +65,7 @@ export default function ticketsService(rt: Runtime): ServiceSchema<ServiceSettin
         async handler(this: Self, ctx: AppContext<{ id: string }>) {
           const order = await loadAggregate(rt.store.log(SALES_LOG), orderDecider, orderStream(ctx.params.id));
           const user = ctx.meta.user!;
-          if (!order || (order.userId !== user.sub && !mayManage(user, order.organizerId))) {
-            throw new Errors.MoleculerClientError(`order ${ctx.params.id} does not exist`, 404, "NOT_FOUND");
-          }
+          if (!order || !isOrderParty(user, order)) throw notFound("order", ctx.params.id);
           return order.tickets;
         },
       },
