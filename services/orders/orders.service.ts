@@ -1,13 +1,13 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { BlockList, isIPv6 } from "node:net";
 import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
-import { newId } from "../../lib/app/actions";
+import { created, newId } from "../../lib/app/actions";
 import { SYSTEM, type AppContext } from "../../lib/app/context";
 import { notFound } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
 import type { DistributiveOmit } from "../../lib/domain/objects";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
-import { DomainError, loadAggregate, type Decider } from "../../lib/eventlog/decider";
+import { DomainError, loadAggregate, type CommandResult, type Decider } from "../../lib/eventlog/decider";
 import type { RecordedEvent } from "../../lib/eventlog/types";
 import { parseNotification } from "../../lib/ports/yookassa/yookassa.parse";
 import { amountToMinor, YookassaError, type Payment } from "../../lib/ports/yookassa/yookassa.port";
@@ -20,7 +20,16 @@ import type { HoldResult } from "../inventory/inventory.service";
 import { SALES_LOG, type Request } from "../inventory/inventory.types";
 import { isOrderParty, orderDecider } from "./orders.decider";
 import { ordersProjection, type OrderDoc } from "./orders.projection";
-import { orderStream, type Customer, type Order, type OrderCommand, type OrderLine, type Ticket } from "./orders.types";
+import {
+  orderStream,
+  type Customer,
+  type Order,
+  type OrderCommand,
+  type OrderEvent,
+  type OrderLine,
+  type OrderState,
+  type Ticket,
+} from "./orders.types";
 
 type Self = Service & EventSourcedMethods & ReadModelMethods;
 
@@ -112,16 +121,15 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
       expiresAt: hold.expiresAt,
     };
     try {
-      await run(svc, ctx, id, command, "place");
+      return (await run(svc, ctx, id, command, "place")).state!;
     } catch (err) {
       await ctx.call("inventory.release", { eventId, holdId: id, reason: "cancelled" }).catch(() => undefined);
       throw err;
     }
-    return (await loadAggregate(log(), orderDecider, orderStream(id)))!;
   }
 
   /** Creates the two-stage payment (its idempotence key makes a retry safe) and attaches it. */
-  async function attachPayment(svc: Self, ctx: AppContext, order: Order): Promise<void> {
+  async function attachPayment(svc: Self, ctx: AppContext, order: Order): Promise<Order> {
     let payment: Payment;
     try {
       payment = await rt.payments.createPayment({
@@ -147,7 +155,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         "PAYMENT_UNAVAILABLE",
       );
     }
-    await run(
+    const attached = await run(
       svc,
       ctx,
       order.id,
@@ -159,6 +167,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
       },
       "attach",
     );
+    return attached.state!;
   }
 
   return {
@@ -241,12 +250,10 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
           const id = newId(ctx, "order");
           // A retry of this request (same Idempotency-Key, or Moleculer after a timeout) finds the
           // order and finishes what the first attempt may not have: the payment.
-          const order = (await loadAggregate(log(), orderDecider, orderStream(id))) ?? (await placeOrder(this, ctx, id));
+          let order = (await loadAggregate(log(), orderDecider, orderStream(id))) ?? (await placeOrder(this, ctx, id));
           if (!order.payment && order.status === "awaiting_payment")
-            await attachPayment(this, ctx as unknown as AppContext, order);
-          ctx.meta.$statusCode = 201;
-          ctx.meta.$location = `/api/orders/${id}`;
-          return reply((await loadAggregate(log(), orderDecider, orderStream(id)))!);
+            order = await attachPayment(this, ctx as unknown as AppContext, order);
+          return created(ctx as unknown as AppContext, `/api/orders/${id}`, view(order));
         },
       },
       get: {
@@ -285,17 +292,16 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         },
         async handler(this: Self, ctx: AppContext<{ id: string; ticketIds?: string[] }>) {
           const refundId = newId(ctx, "refund");
-          await run(
+          const { state: order } = await run(
             this,
             ctx,
             ctx.params.id,
             { type: "RefundTickets", id: ctx.params.id, refundId, ticketIds: ctx.params.ticketIds },
             "refund",
           );
-          const order = (await loadAggregate(log(), orderDecider, orderStream(ctx.params.id)))!;
           ctx.meta.$statusCode = 202;
           // The money goes back and the tickets go on sale again in the background (sales.refunds).
-          return { refundId, status: "accepted", order: view(order) };
+          return { refundId, status: "accepted", order: view(order!) };
         },
       },
       cancel: {
@@ -304,11 +310,17 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         async handler(this: Self, ctx: AppContext<{ id: string }>) {
           const before = await loadAggregate(log(), orderDecider, orderStream(ctx.params.id));
           if (!before) throw notFound("order", ctx.params.id);
-          await run(this, ctx, ctx.params.id, { type: "CancelOrder", id: ctx.params.id, reason: "customer" }, "cancel");
+          const { state: cancelled } = await run(
+            this,
+            ctx,
+            ctx.params.id,
+            { type: "CancelOrder", id: ctx.params.id, reason: "customer" },
+            "cancel",
+          );
           await ctx.call("inventory.release", { eventId: before.eventId, holdId: before.id, reason: "cancelled" });
           if (before.payment)
             await rt.payments.cancelPayment(before.payment.id, { idempotenceKey: `cancel-${before.id}` }).catch(() => undefined);
-          return view((await loadAggregate(log(), orderDecider, orderStream(ctx.params.id)))!);
+          return view(cancelled!);
         },
       },
       /** YooKassa notifications: trusted only by source address, and even then only as a hint to look the payment up. */
@@ -370,18 +382,11 @@ type Run = (
   id: string,
   command: DistributiveOmit<OrderCommand, "actor" | "at">,
   name: string,
-) => Promise<unknown>;
+) => Promise<CommandResult<OrderState>>;
 
 function view(order: Order): Partial<Order> {
   const { refundIds: _r, userId: _u, ...rest } = order;
   return rest;
-}
-
-function reply(order: Order) {
-  return {
-    ...view(order),
-    payment: order.payment ? { id: order.payment.id, confirmationUrl: order.payment.confirmationUrl } : null,
-  };
 }
 
 /** Tickets with barcodes nobody can guess: 128 random bits, unrelated to any id. */
@@ -500,15 +505,7 @@ async function settlePayment(rt: Runtime, svc: Self, recorded: RecordedEvent, ru
  * a retry never refunds twice) and put the tickets back on sale.
  */
 async function settleRefund(rt: Runtime, svc: Self, recorded: RecordedEvent): Promise<void> {
-  const data = recorded.data as {
-    id: string;
-    refundId: string;
-    ticketIds: string[];
-    amount: number;
-    eventId: string;
-    paymentId: string;
-    currency: string;
-  };
+  const data = recorded.data as Extract<OrderEvent, { type: "TicketsRefunded" }>["data"];
   if (data.amount > 0) {
     await rt.payments.createRefund({
       paymentId: data.paymentId,
