@@ -13,14 +13,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startApp, type App } from "../lib/app/app";
-import { loadOrCreateDevIssuer } from "../lib/auth/dev-issuer";
 import { fold } from "../lib/eventlog/decider";
 import { MongoStore } from "../lib/store/mongo/mongo-store";
 import type { Store } from "../lib/store/types";
 import { availability, inventoryDecider } from "../services/inventory/inventory.decider";
 import type { OrderDoc } from "../services/orders/orders.projection";
 import { apiClient } from "../test/support/api-client";
-import { freePort, startNode, stopNode, type ClusterNode } from "../test/support/cluster";
+import { startCluster, type Cluster } from "../test/support/cluster";
+import { devIssuerOf } from "../test/support/quickstart";
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length ? Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(1)) : 0;
@@ -52,9 +52,10 @@ async function main(): Promise<void> {
   };
 
   let app: App | null = null;
-  let nodes: ClusterNode[] = [];
+  let cluster: Cluster | null = null;
   let store: Store;
   let apiUrl: string;
+  let issuerEnv: { DATA_DIR: string; DEV_ISSUER: string } = base;
   if (mode === "embedded") {
     app = await startApp({ ...base, PORT: "0" });
     apiUrl = app.apiUrl!;
@@ -62,33 +63,21 @@ async function main(): Promise<void> {
   } else {
     const { loadInfra, mongoUriFor } = await import("../test/support/infra");
     const infra = loadInfra(["nats", "mongo"]);
-    const port = await freePort();
     const db = `bench_${randomUUID().slice(0, 8)}`;
-    const env = {
-      ...base,
-      TRANSPORTER: infra.natsUrl,
-      NAMESPACE: db,
-      MONGO_URI: mongoUriFor(db),
-      AUTH_MODE: "dev",
-      PORT: String(port),
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-    };
-    await loadOrCreateDevIssuer({ dataDir, issuer: base.DEV_ISSUER, audience: "ticketing-api" });
-    nodes = [
-      startNode("gateway", { ...env, SERVICES: "api,runners" }),
-      startNode("catalogue", { ...env, PORT: "0", SERVICES: "organizers,artists,venues,events,runners" }),
-      startNode("sales", { ...env, PORT: "0", SERVICES: "inventory,orders,tickets,runners" }),
-    ];
-    apiUrl = `http://127.0.0.1:${port}/api`;
+    cluster = await startCluster(
+      {
+        gateway: "api,runners",
+        catalogue: "organizers,artists,venues,events,runners",
+        sales: "inventory,orders,tickets,runners",
+      },
+      { ...base, TRANSPORTER: infra.natsUrl, NAMESPACE: db, MONGO_URI: mongoUriFor(db) },
+    );
+    apiUrl = cluster.apiUrl;
+    issuerEnv = cluster.env;
     store = await MongoStore.open({ uri: mongoUriFor(db) });
-    for (let i = 0; i < 300; i++) {
-      const ready = await fetch(`${apiUrl}/ready`).catch(() => null);
-      if (ready?.ok && ((await ready.json()) as { nodes: unknown[] }).nodes.length === 3) break;
-      await new Promise((r) => setTimeout(r, 200));
-    }
   }
   const api = apiClient(apiUrl);
-  const issuer = await loadOrCreateDevIssuer({ dataDir, issuer: base.DEV_ISSUER, audience: "ticketing-api" });
+  const issuer = await devIssuerOf(issuerEnv);
   const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
   const olga = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
   const seatIds = Array.from({ length: seats }, (_, i) => `H:${Math.floor(i / 50) + 1}:${(i % 50) + 1}`);
@@ -207,7 +196,7 @@ async function main(): Promise<void> {
 
   if (app) await app.stop();
   else {
-    await Promise.all(nodes.map((n) => stopNode(n)));
+    await cluster!.stop();
     await (store as MongoStore).connection.dropDatabase();
     await store.close();
   }

@@ -1,11 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { loadOrCreateDevIssuer } from "../../lib/auth/dev-issuer";
 import { createKafka } from "../../lib/kafka/kafka";
 import { apiClient, eventually } from "../support/api-client";
-import { freePort, startNode, stopNode, tail, type ClusterNode } from "../support/cluster";
+import { startCluster, tail, type Cluster } from "../support/cluster";
+import { devIssuerOf } from "../support/quickstart";
 import { loadInfra, mongoUriFor } from "../support/infra";
 
 interface KafkaRecord {
@@ -21,55 +18,35 @@ interface KafkaRecord {
 describe("distributed mode: three processes over NATS, MongoDB protocol and Kafka", () => {
   const infra = loadInfra();
   const run = randomUUID().slice(0, 8);
-  const dataDir = mkdtempSync(join(tmpdir(), "cluster-"));
   const topics = { organizers: `organizers-${run}`, events: `events-${run}` };
-  let nodes: ClusterNode[] = [];
+  let cluster: Cluster;
   let api: ReturnType<typeof apiClient>;
-  let env: Record<string, string>;
 
   beforeAll(async () => {
-    const port = await freePort();
-    env = {
-      TRANSPORTER: infra.natsUrl,
-      NAMESPACE: `e2e-${run}`,
-      MONGO_URI: mongoUriFor(`e2e_${run}`),
-      KAFKA_BROKERS: infra.kafkaBrokers.join(","),
-      KAFKA_TOPIC_ORGANIZERS: topics.organizers,
-      KAFKA_TOPIC_EVENTS: topics.events,
-      PARTNER_APPLICATION_ID: "ticketland-e2e",
-      DATA_DIR: dataDir,
-      AUTH_MODE: "dev",
-      DEV_ISSUER: "http://localhost:3000/dev-issuer",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "warn",
-      RUNNER_POLL_MS: "200",
-    };
-    // The processes share the development issuer's key through DATA_DIR: create it once first.
-    await loadOrCreateDevIssuer({ dataDir, issuer: env.DEV_ISSUER, audience: "ticketing-api" });
-    nodes = [
-      startNode("gateway", { ...env, SERVICES: "api,runners" }),
-      startNode("catalogue", { ...env, SERVICES: "organizers,artists,venues,events,inventory,orders,tickets,runners" }),
-      startNode("relay", { ...env, SERVICES: "kafka-relay,runners" }),
-    ];
-    api = apiClient(`http://127.0.0.1:${port}/api`);
-    try {
-      await eventually(
-        () => api<{ status: string; nodes: unknown[] }>("GET", "/ready").catch(() => null),
-        (r) => r?.status === 200 && r.body.nodes.length === 3,
-        60_000,
-      );
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n${nodes.map((n) => tail(n)).join("\n")}`);
-    }
+    cluster = await startCluster(
+      {
+        gateway: "api,runners",
+        catalogue: "organizers,artists,venues,events,inventory,orders,tickets,runners",
+        relay: "kafka-relay,runners",
+      },
+      {
+        TRANSPORTER: infra.natsUrl,
+        NAMESPACE: `e2e-${run}`,
+        MONGO_URI: mongoUriFor(`e2e_${run}`),
+        KAFKA_BROKERS: infra.kafkaBrokers.join(","),
+        KAFKA_TOPIC_ORGANIZERS: topics.organizers,
+        KAFKA_TOPIC_EVENTS: topics.events,
+        PARTNER_APPLICATION_ID: "ticketland-e2e",
+        RUNNER_POLL_MS: "200",
+      },
+    );
+    api = apiClient(cluster.apiUrl);
   }, 90_000);
 
-  afterAll(async () => {
-    await Promise.all(nodes.map((n) => stopNode(n)));
-  }, 30_000);
+  afterAll(async () => cluster?.stop(), 30_000);
 
   test("a catalogue built through the gateway is searchable and reaches the partner topics", async () => {
-    const issuer = await loadOrCreateDevIssuer({ dataDir, issuer: env.DEV_ISSUER, audience: "ticketing-api" });
+    const issuer = await devIssuerOf(cluster.env);
     const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
     const organizer = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org-e2e" });
 
@@ -176,7 +153,7 @@ describe("distributed mode: three processes over NATS, MongoDB protocol and Kafk
       await consumer.subscribe({ topic, fromBeginning: true });
       await new Promise<void>((resolve, reject) => {
         const timer = setTimeout(
-          () => reject(new Error(`no message on ${topic}\n${nodes.map((n) => tail(n)).join("\n")}`)),
+          () => reject(new Error(`no message on ${topic}\n${cluster.nodes.map((n) => tail(n)).join("\n")}`)),
           20_000,
         );
         void consumer.run({

@@ -1,8 +1,4 @@
 import { randomUUID } from "node:crypto";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { loadOrCreateDevIssuer } from "../../lib/auth/dev-issuer";
 import { fold } from "../../lib/eventlog/decider";
 import { MongoStore } from "../../lib/store/mongo/mongo-store";
 import { availability, inventoryDecider } from "../../services/inventory/inventory.decider";
@@ -10,7 +6,8 @@ import type { EventStockDoc } from "../../services/inventory/inventory.projectio
 import { orderDecider } from "../../services/orders/orders.decider";
 import type { Order } from "../../services/orders/orders.types";
 import { apiClient, eventually } from "../support/api-client";
-import { freePort, startNode, stopNode, tail, type ClusterNode } from "../support/cluster";
+import { startCluster, type Cluster } from "../support/cluster";
+import { devIssuerOf } from "../support/quickstart";
 import { loadInfra, mongoUriFor } from "../support/infra";
 
 const BUYERS = 1000;
@@ -30,62 +27,41 @@ interface Placed {
 describe("flash sale over NATS: never oversell, never a seat twice, never charge without tickets", () => {
   const infra = loadInfra(["nats", "mongo"]);
   const run = randomUUID().slice(0, 8);
-  const dataDir = mkdtempSync(join(tmpdir(), "flash-"));
   const db = `flash_${run}`;
-  let nodes: ClusterNode[] = [];
+  let cluster: Cluster;
   let api: ReturnType<typeof apiClient>;
   let store: MongoStore;
   let stopWatching: () => Promise<void> = async () => undefined;
 
   beforeAll(async () => {
-    const port = await freePort();
-    const env = {
-      TRANSPORTER: infra.natsUrl,
-      NAMESPACE: `flash-${run}`,
-      MONGO_URI: mongoUriFor(db),
-      DATA_DIR: dataDir,
-      AUTH_MODE: "dev",
-      DEV_ISSUER: "http://localhost:3000/dev-issuer",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      PUBLIC_URL: `http://127.0.0.1:${port}`,
-      LOG_LEVEL: "warn",
-      RUNNER_POLL_MS: "100",
-      RATE_LIMIT_PER_MINUTE: "0",
-      HOLD_TTL_SECONDS: "4",
-    };
-    await loadOrCreateDevIssuer({ dataDir, issuer: env.DEV_ISSUER, audience: "ticketing-api" });
-    nodes = [
-      startNode("gateway", { ...env, SERVICES: "api,runners" }),
-      startNode("catalogue", { ...env, PORT: "0", SERVICES: "organizers,artists,venues,events,runners" }),
-      startNode("sales", { ...env, PORT: "0", SERVICES: "inventory,orders,tickets,runners" }),
-    ];
-    api = apiClient(`http://127.0.0.1:${port}/api`);
+    cluster = await startCluster(
+      {
+        gateway: "api,runners",
+        catalogue: "organizers,artists,venues,events,runners",
+        sales: "inventory,orders,tickets,runners",
+      },
+      {
+        TRANSPORTER: infra.natsUrl,
+        NAMESPACE: `flash-${run}`,
+        MONGO_URI: mongoUriFor(db),
+        RUNNER_POLL_MS: "100",
+        RATE_LIMIT_PER_MINUTE: "0",
+        HOLD_TTL_SECONDS: "4",
+      },
+    );
+    api = apiClient(cluster.apiUrl);
     store = await MongoStore.open({ uri: mongoUriFor(db) });
-    try {
-      await eventually(
-        () => api<{ nodes: unknown[] }>("GET", "/ready").catch(() => null),
-        (r) => r?.status === 200 && r.body.nodes.length === 3,
-        60_000,
-      );
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n${nodes.map((n) => tail(n)).join("\n")}`);
-    }
   }, 90_000);
 
   afterAll(async () => {
     await stopWatching();
-    await Promise.all(nodes.map((n) => stopNode(n)));
+    await cluster?.stop();
     await store?.connection.dropDatabase().catch(() => undefined);
     await store?.close();
   }, 30_000);
 
   test(`${BUYERS} buyers for ${CAPACITY} tickets, some declining or abandoning`, async () => {
-    const issuer = await loadOrCreateDevIssuer({
-      dataDir,
-      issuer: "http://localhost:3000/dev-issuer",
-      audience: "ticketing-api",
-    });
+    const issuer = await devIssuerOf(cluster.env);
     const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
     const olga = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
     expect((await api("POST", "/organizers", { token: admin, body: { id: "org", name: "Org" } })).status).toBe(201);

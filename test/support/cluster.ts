@@ -1,6 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { loadOrCreateDevIssuer } from "../../lib/auth/dev-issuer";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -50,4 +53,48 @@ export async function stopNode(node: ClusterNode, signal: NodeJS.Signals = "SIGT
 
 export function tail(node: ClusterNode, lines = 40): string {
   return `--- ${node.name} ---\n` + node.output.join("").split("\n").slice(-lines).join("\n");
+}
+
+export interface Cluster {
+  apiUrl: string;
+  /** What every node got (plus its SERVICES); DATA_DIR holds the shared development issuer key. */
+  env: Record<string, string> & { DATA_DIR: string; DEV_ISSUER: string };
+  nodes: ClusterNode[];
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts one `bin/start.ts` process per service group, as docker compose would, sharing the
+ * development issuer's key, and waits until the gateway reports every node ready.
+ */
+export async function startCluster(groups: Record<string, string>, env: Record<string, string>): Promise<Cluster> {
+  const port = await freePort();
+  const full = {
+    AUTH_MODE: "dev",
+    DEV_ISSUER: "http://localhost:3000/dev-issuer",
+    DATA_DIR: mkdtempSync(join(tmpdir(), "cluster-")),
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    PUBLIC_URL: `http://127.0.0.1:${port}`,
+    LOG_LEVEL: "warn",
+    ...env,
+  };
+  // Created once before the nodes start, so they all load the same key.
+  await loadOrCreateDevIssuer({ dataDir: full.DATA_DIR, issuer: full.DEV_ISSUER, audience: "ticketing-api" });
+  const nodes = Object.entries(groups).map(([name, services]) =>
+    startNode(name, { ...full, SERVICES: services, ...(services.split(",").includes("api") ? {} : { PORT: "0" }) }),
+  );
+  const apiUrl = `http://127.0.0.1:${port}/api`;
+  const stop = async () => void (await Promise.all(nodes.map((n) => stopNode(n))));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const ready = await fetch(`${apiUrl}/ready`).catch(() => null);
+    if (ready?.ok && ((await ready.json()) as { nodes: unknown[] }).nodes.length === nodes.length) break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the cluster did not get ready\n${nodes.map((n) => tail(n)).join("\n")}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  return { apiUrl, env: full, nodes, stop };
 }
