@@ -4,7 +4,8 @@
  * Only the token goes to stdout; everything else to stderr.
  */
 import { parseArgs } from "node:util";
-import { defaultSubject, devIssuerSettingsFromEnv, loadOrCreateDevIssuer, type MintRequest } from "../lib/auth/dev-issuer";
+import { defaultSubject, loadOrCreateDevIssuer, type MintRequest } from "../lib/auth/dev-issuer";
+import { loadConfig } from "../lib/config/config";
 import { isRole, ROLES, type Role } from "../lib/auth/principal";
 
 const USAGE = `usage: npm run -s token -- --role <${ROLES.join("|")}> [--role ...] [--sub <id>]
@@ -53,9 +54,11 @@ function parseRequest(args: string[]): MintRequest {
 }
 
 async function main(): Promise<number> {
-  if (process.env.OIDC_ISSUER) {
+  // The same settings the server reads, so both agree on the issuer.
+  const { auth } = loadConfig(process.env);
+  if (auth.mode !== "dev") {
     process.stderr.write(
-      `OIDC_ISSUER is set (${process.env.OIDC_ISSUER}): the API trusts that issuer (Keycloak), not the dev issuer.\n` +
+      `OIDC_ISSUER is set (${auth.issuer}): the API trusts that issuer (Keycloak), not the dev issuer.\n` +
         "Get a token from its token endpoint instead, e.g. POST {issuer}/protocol/openid-connect/token.\n",
     );
     return 1;
@@ -68,7 +71,7 @@ async function main(): Promise<number> {
     process.stderr.write(`token: ${err.message}\n${USAGE}\n`);
     return 2;
   }
-  const issuer = await loadOrCreateDevIssuer(devIssuerSettingsFromEnv(process.env));
+  const issuer = await loadOrCreateDevIssuer({ dataDir: auth.dataDir, issuer: auth.issuer, audience: auth.audience });
   process.stdout.write((await issuer.mint(request)) + "\n");
   return 0;
 }

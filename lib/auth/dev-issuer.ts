@@ -67,33 +67,3 @@ export async function loadOrCreateDevIssuer(settings: DevIssuerSettings): Promis
     },
   };
 }
-
-function portNumber(name: string, raw: string): number {
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw) || value < 1 || value > 65535) throw new Error(`${name} must be a port number, got "${raw}"`);
-  return value;
-}
-
-function httpUrl(name: string, raw: string): string {
-  let url: URL;
-  try {
-    url = new URL(raw);
-  } catch {
-    throw new Error(`${name} must be an http(s) URL, got "${raw}"`);
-  }
-  if (url.protocol !== "http:" && url.protocol !== "https:") throw new Error(`${name} must be an http(s) URL, got "${raw}"`);
-  return raw;
-}
-
-/**
- * Reads DATA_DIR, DEV_ISSUER (or PORT) and OIDC_AUDIENCE, so the server and the token CLI
- * agree on the issuer without repeating the defaults. Throws naming the bad variable.
- */
-export function devIssuerSettingsFromEnv(env: NodeJS.ProcessEnv): DevIssuerSettings {
-  const port = env.PORT ? portNumber("PORT", env.PORT) : 3000;
-  return {
-    dataDir: env.DATA_DIR || "./data",
-    issuer: httpUrl("DEV_ISSUER", env.DEV_ISSUER || `http://localhost:${port}/dev-issuer`),
-    audience: env.OIDC_AUDIENCE || DEFAULT_AUDIENCE,
-  };
-}

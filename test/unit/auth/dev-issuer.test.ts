@@ -2,7 +2,7 @@ import { mkdtemp, readFile, rm, stat, writeFile, mkdir } from "node:fs/promises"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { decodeJwt, decodeProtectedHeader } from "jose";
-import { devIssuerSettingsFromEnv, loadOrCreateDevIssuer, type DevIssuer } from "../../../lib/auth/dev-issuer";
+import { loadOrCreateDevIssuer, type DevIssuer } from "../../../lib/auth/dev-issuer";
 import { createTokenVerifier } from "../../../lib/auth/verifier";
 
 const ISSUER = "http://localhost:3000/dev-issuer";
@@ -90,23 +90,5 @@ describe("DevIssuer.mint", () => {
 
   it("refuses a non-positive lifetime", async () => {
     await expect((await load()).mint({ roles: ["admin"], ttlSeconds: 0 })).rejects.toThrow(RangeError);
-  });
-});
-
-describe("devIssuerSettingsFromEnv", () => {
-  it("defaults to ./data, the gateway's port and the API audience", () => {
-    expect(devIssuerSettingsFromEnv({})).toEqual({
-      dataDir: "./data",
-      issuer: "http://localhost:3000/dev-issuer",
-      audience: "ticketing-api",
-    });
-    expect(devIssuerSettingsFromEnv({ PORT: "8080" }).issuer).toBe("http://localhost:8080/dev-issuer");
-  });
-
-  it.each([
-    [{ PORT: "eighty" }, /PORT/],
-    [{ DEV_ISSUER: "localhost/dev" }, /DEV_ISSUER/],
-  ])("names the bad variable (%p)", (env, message) => {
-    expect(() => devIssuerSettingsFromEnv(env)).toThrow(message);
   });
 });
