@@ -82,3 +82,64 @@ export function partnerEvent(event: CatalogueEvent, organizer: Organizer | null)
     }),
   });
 }
+
+export const PARTNER_CURRENCIES = ["USD", "EUR", "RUB", "GBP", "CNY"] as const;
+export type PartnerCurrency = (typeof PARTNER_CURRENCIES)[number];
+
+/** The buyer as the contract shows them: the phone given at purchase, with its country code. */
+export interface PartnerCustomer {
+  email: string;
+  phone: string;
+  first_name?: string;
+  last_name?: string;
+}
+
+export interface PartnerOrderTicket {
+  id: string;
+  event_id: string;
+  barcode: string;
+  number?: string;
+  series?: string;
+  row?: string;
+  seat?: string;
+  /** The ticket category's name. */
+  category: string;
+  description?: string;
+  /** Minor units. */
+  price_nominal?: number;
+  currency?: PartnerCurrency;
+}
+
+/** A completed (paid) order with its tickets. */
+export interface PartnerOrder {
+  id: string;
+  number: string;
+  customer: PartnerCustomer;
+  tickets: PartnerOrderTicket[];
+}
+
+export interface PartnerRefund {
+  customer: PartnerCustomer;
+  ticket_ids: string[];
+}
+
+export type PartnerTicketStatus = "active" | "used" | "cancelled" | "refunded";
+
+/** One ticket status change. */
+export interface PartnerTicket {
+  id: string;
+  status: PartnerTicketStatus;
+  barcode: string;
+  customer: { email: string; phone: string; name?: string };
+  event_id: string;
+  organizer_id: string;
+  order_id?: string;
+  number?: string;
+  series?: string;
+  row?: string;
+  seat?: string;
+  category: string;
+  description?: string;
+  price_nominal?: number;
+  currency?: PartnerCurrency;
+}
