@@ -40,6 +40,7 @@ export const ROUTES: Record<string, string> = {
   "POST events/:id/pause": "events.pause",
   "POST events/:id/cancel": "events.cancel",
   "POST events/:id/finish": "events.finish",
+  "GET events/:id/sales": "events.sales",
 
   "POST orders": "orders.create",
   "GET orders/:id": "orders.get",

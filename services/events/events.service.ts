@@ -1,8 +1,9 @@
 import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { actorOf, created, idParam, newId, optionalId } from "../../lib/app/actions";
 import type { AppContext } from "../../lib/app/context";
-import { notFound } from "../../lib/app/errors";
+import { notFound, toMoleculerError } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
+import { requireOwner } from "../../lib/domain/actor";
 import type { DistributiveOmit } from "../../lib/domain/objects";
 import { hasRole, type Principal } from "../../lib/auth/principal";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
@@ -14,6 +15,7 @@ import { EventSourced, type CommandContext, type EventSourcedMethods } from "../
 import { selectParam, ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
 import { artistDecider, artistSnapshot } from "../artists/artists.decider";
 import { artistStream } from "../artists/artists.types";
+import type { EventSales } from "../inventory/inventory.service";
 import { organizerDecider, organizerSnapshot } from "../organizers/organizers.decider";
 import { organizerStream } from "../organizers/organizers.types";
 import { venueDecider, venueSnapshot } from "../venues/venues.decider";
@@ -277,6 +279,34 @@ export default function eventsService(
           if (!ctx.params.select) return full;
           const picked = new Set(ctx.params.select.split(","));
           return Object.fromEntries(Object.entries(full).filter(([k]) => picked.has(k)));
+        },
+      },
+      /** Capacity, held, sold, available and revenue per ticket category: the event's organizer and admins only. */
+      sales: {
+        auth: ["organizer", "admin"],
+        params: { id: idParam, $$strict: "remove" },
+        async handler(this: Self, ctx: AppContext<{ id: string }>): Promise<EventSales> {
+          const event = await loadAggregate(log(), eventDecider, eventStream(ctx.params.id));
+          // As on the event page, another organizer's draft does not exist.
+          if (!event || (event.status === "draft" && !canSeeDrafts(ctx.meta.user, event.organizerId))) {
+            throw notFound("event", ctx.params.id);
+          }
+          try {
+            requireOwner(actorOf(ctx), event.organizerId, "this event");
+          } catch (err) {
+            throw toMoleculerError(err);
+          }
+          const sales = await ctx.call<EventSales | null, { eventId: string }>("inventory.sales", { eventId: event.id });
+          // Nothing synced to the sales side yet (no ticket category): nothing to count.
+          return (
+            sales ?? {
+              eventId: event.id,
+              open: false,
+              currency: event.categories[0]?.currency ?? null,
+              categories: [],
+              totals: { capacity: 0, held: 0, sold: 0, available: 0, revenue: 0, refunded: 0 },
+            }
+          );
         },
       },
       search: {

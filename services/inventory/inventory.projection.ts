@@ -1,4 +1,6 @@
-import type { Projection, ReadDoc } from "../../lib/eventlog/projection";
+import type { Projection, ProjectionView, ReadDoc } from "../../lib/eventlog/projection";
+import type { RecordedEvent } from "../../lib/eventlog/types";
+import type { OrderEvent } from "../orders/orders.types";
 import { SALES_LOG, type HoldLine, type InventoryEvent } from "./inventory.types";
 
 export interface CategoryStockDoc {
@@ -10,9 +12,27 @@ export interface CategoryStockDoc {
   held: number;
   sold: number;
   available: number;
+  /** Tickets issued (paid orders) and the sum of their prices, in minor units. */
+  ticketsIssued: number;
+  gross: number;
+  /** Tickets refunded and the sum of their prices, in minor units. */
+  ticketsRefunded: number;
+  refunded: number;
 }
 
-/** Availability of one event, as the event page shows it. */
+/** The money counters of a category; documents written before they existed lack them. */
+type SalesCounters = Pick<CategoryStockDoc, "ticketsIssued" | "gross" | "ticketsRefunded" | "refunded">;
+
+export function salesCounters(c: Partial<SalesCounters> | undefined): SalesCounters {
+  return {
+    ticketsIssued: c?.ticketsIssued ?? 0,
+    gross: c?.gross ?? 0,
+    ticketsRefunded: c?.ticketsRefunded ?? 0,
+    refunded: c?.refunded ?? 0,
+  };
+}
+
+/** Availability of one event, as the event page shows it, and its sales for the organizer. */
 export interface EventStockDoc extends ReadDoc {
   kind: "event";
   eventId: string;
@@ -47,9 +67,40 @@ function shift(doc: EventStockDoc, lines: HoldLine[], change: { held?: number; s
   return { ...doc, categories };
 }
 
+/** Counts issued (sign 1) or refunded (sign -1) tickets, at their prices, in their categories. */
+function book(doc: EventStockDoc, tickets: Array<{ categoryId: string; price: number }>, sign: 1 | -1): EventStockDoc {
+  const categories = { ...doc.categories };
+  for (const ticket of tickets) {
+    const c = categories[ticket.categoryId];
+    if (!c) continue;
+    const counters = salesCounters(c);
+    categories[ticket.categoryId] =
+      sign > 0
+        ? { ...c, ...counters, ticketsIssued: counters.ticketsIssued + 1, gross: counters.gross + ticket.price }
+        : { ...c, ...counters, ticketsRefunded: counters.ticketsRefunded + 1, refunded: counters.refunded + ticket.price };
+  }
+  return { ...doc, categories };
+}
+
+/**
+ * Revenue from the orders' streams (same log): issued tickets at the price they were sold
+ * for, minus refunded ones. A refund recorded before refunds named their tickets' categories
+ * and prices cannot be attributed to a category and is left out.
+ */
+async function applyOrderEvent(recorded: RecordedEvent, view: ProjectionView<StockDoc>): Promise<void> {
+  const event = { type: recorded.type, data: recorded.data } as OrderEvent;
+  if (event.type !== "TicketsIssued" && event.type !== "TicketsRefunded") return;
+  const tickets: Array<{ categoryId: string; price: number }> | undefined = event.data.tickets;
+  if (!tickets?.length) return;
+  const stock = (await view.get(eventStockId(event.data.eventId))) as EventStockDoc | null;
+  if (!stock) return;
+  view.put({ ...book(stock, tickets, event.type === "TicketsIssued" ? 1 : -1), updatedAt: recorded.at });
+}
+
 /**
  * Stock per event (capacity, held, sold, available per category) and the active holds, from
  * the sales log. A rebuild from zero gives the same numbers as the inventory aggregates.
+ * Each category also counts its revenue from the orders' TicketsIssued and TicketsRefunded.
  */
 export const stockProjection: Projection<StockDoc> = {
   name: "sales.stock",
@@ -57,6 +108,8 @@ export const stockProjection: Projection<StockDoc> = {
   collection: "stock",
   indexes: [{ field: "kind" }, { field: "expiresAt" }],
   apply: async (recorded, view) => {
+    if (recorded.stream.startsWith("order-")) return applyOrderEvent(recorded, view);
+    if (!recorded.stream.startsWith("inventory-")) return;
     const event = recorded as unknown as InventoryEvent & { at: number };
     const eventId = recorded.stream.slice("inventory-".length);
     const stock = (await view.get(eventStockId(eventId))) as EventStockDoc | null;
@@ -78,6 +131,7 @@ export const stockProjection: Projection<StockDoc> = {
             held,
             sold,
             available: capacity - held - sold,
+            ...salesCounters(before),
           };
         }
         view.put({ _id: eventStockId(eventId), kind: "event", eventId, open: event.data.open, categories, updatedAt: at });

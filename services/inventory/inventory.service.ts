@@ -13,7 +13,7 @@ import { Subscription } from "../../mixins/subscription.mixin";
 import { eventDecider } from "../events/events.decider";
 import { eventStream } from "../events/events.types";
 import { availability, inventoryDecider } from "./inventory.decider";
-import { eventStockId, stockProjection, type EventStockDoc, type HoldDoc } from "./inventory.projection";
+import { eventStockId, salesCounters, stockProjection, type EventStockDoc, type HoldDoc } from "./inventory.projection";
 import {
   SALES_LOG,
   inventoryStream,
@@ -41,6 +41,34 @@ const line = {
     seats: { type: "array", items: "string", optional: true },
   },
 };
+
+/** Sales figures of one category or of a whole event; money in minor units. */
+export interface SalesFigures {
+  capacity: number;
+  held: number;
+  sold: number;
+  available: number;
+  /** Prices of the tickets issued minus those refunded: what the event earned. */
+  revenue: number;
+  /** Prices of the tickets refunded: what was given back. */
+  refunded: number;
+}
+
+export interface CategorySales extends SalesFigures {
+  id: string;
+  name: string;
+  kind: "ga" | "seated";
+  price: number;
+  currency: string;
+}
+
+export interface EventSales {
+  eventId: string;
+  open: boolean;
+  currency: string | null;
+  categories: CategorySales[];
+  totals: SalesFigures;
+}
 
 export interface HoldResult {
   holdId: string;
@@ -228,6 +256,15 @@ export default function inventoryService(rt: Runtime): ServiceSchema<ServiceSett
           return doc ? { open: doc.open, categories: doc.categories } : null;
         },
       },
+      /** Sales per category for the organizer, from the read model; who may see them is the caller's check. */
+      sales: {
+        visibility: "public",
+        params: { eventId: "string" },
+        async handler(this: Service & ReadModelMethods, ctx: AppContext<{ eventId: string }>): Promise<EventSales | null> {
+          const doc = await this.liveDocs<EventStockDoc>().get(eventStockId(ctx.params.eventId));
+          return doc ? salesOf(doc) : null;
+        },
+      },
     },
     started(this: Service) {
       // Expiry is durable: due holds are found in the read model, whatever process placed them.
@@ -241,6 +278,17 @@ export default function inventoryService(rt: Runtime): ServiceSchema<ServiceSett
       if (sweeper) clearInterval(sweeper);
     },
   };
+}
+
+function salesOf(doc: EventStockDoc): EventSales {
+  const categories = Object.entries(doc.categories).map(([id, c]): CategorySales => {
+    const { gross, refunded } = salesCounters(c);
+    const { name, kind, price, currency, capacity, held, sold, available } = c;
+    return { id, name, kind, price, currency, capacity, held, sold, available, revenue: gross - refunded, refunded };
+  });
+  const totals: SalesFigures = { capacity: 0, held: 0, sold: 0, available: 0, revenue: 0, refunded: 0 };
+  for (const c of categories) for (const key of Object.keys(totals) as Array<keyof SalesFigures>) totals[key] += c[key];
+  return { eventId: doc.eventId, open: doc.open, currency: categories[0]?.currency ?? null, categories, totals };
 }
 
 async function sweep(svc: Service & ReadModelMethods): Promise<void> {

@@ -110,7 +110,8 @@ function refundTickets(command: RefundTickets, order: Order): OrderEvent[] {
     if (ticket.status !== "active")
       throw new DomainError("TICKET_NOT_ACTIVE", `ticket ${id} is ${ticket.status}`, 409, { ticketId: id });
   }
-  const amount = order.tickets.filter((t) => ids.includes(t.id)).reduce((sum, t) => sum + t.price, 0);
+  const refunded = order.tickets.filter((t) => ids.includes(t.id));
+  const amount = refunded.reduce((sum, t) => sum + t.price, 0);
   return [
     {
       type: "TicketsRefunded",
@@ -118,6 +119,7 @@ function refundTickets(command: RefundTickets, order: Order): OrderEvent[] {
         id: order.id,
         refundId: command.refundId,
         ticketIds: [...new Set(ids)],
+        tickets: refunded.map(({ id, categoryId, price }) => ({ id, categoryId, price })),
         amount,
         eventId: order.eventId,
         paymentId: order.payment!.id,

@@ -147,6 +147,8 @@ export type OrderEvent =
         id: string;
         refundId: string;
         ticketIds: string[];
+        /** What each refunded ticket was sold as; absent in refunds recorded before it was added. */
+        tickets?: Array<Pick<Ticket, "id" | "categoryId" | "price">>;
         amount: number;
         eventId: string;
         paymentId: string;

@@ -1,5 +1,9 @@
+import { randomUUID } from "node:crypto";
 import { startApp, type App } from "../../lib/app/app";
+import { SYSTEM } from "../../lib/app/context";
 import type { DevIssuer } from "../../lib/auth/dev-issuer";
+import { projectionsCommand } from "../../lib/repl/projections.command";
+import type { EventSales } from "../../services/inventory/inventory.service";
 import { devIssuerOf, quickStartEnv } from "../support/quickstart";
 import { apiClient, eventually, type ApiResponse } from "../support/api-client";
 
@@ -319,5 +323,113 @@ describe("orders and two-stage payments", () => {
       (r) => ["cancelled", "expired"].includes(r.body.status),
     );
     expect(unpaidNow.body.tickets).toEqual([]);
+  });
+
+  test("the organizer sees capacity, holds, sales and revenue per category; a rebuild gives the same numbers", async () => {
+    // An event of its own, bought by a customer of its own: the tests above leave theirs as they are.
+    await api("POST", "/events", {
+      token: olga,
+      body: {
+        id: "fest",
+        venueId: "club",
+        name: "Fest",
+        category: "festival",
+        startsAt: "2031-07-01T19:00:00+03:00",
+        endsAt: "2031-07-01T23:00:00+03:00",
+      },
+    });
+    for (const body of [
+      { categoryId: "fan", name: "Fan zone", price: 200000, currency: "RUB", kind: "ga", quota: 3 },
+      { categoryId: "vip", name: "VIP", price: 500000, currency: "RUB", kind: "ga", quota: 2 },
+    ])
+      expect((await api("POST", "/events/fest/categories", { token: olga, body })).status).toBe(201);
+    expect((await api("POST", "/events/fest/publish", { token: olga })).status).toBe(200);
+    const kim = await issuer.mint({ sub: "kim", roles: ["customer"] });
+    const sales = (token = olga, id = "fest") => api<EventSales>("GET", `/events/${id}/sales`, { token });
+    await eventually(sales, (r) => r.status === 200 && r.body.open && r.body.totals.available === 5);
+
+    const paidOrder = async (items: Array<{ categoryId: string; quantity: number }>) => {
+      const placed = await buy({ eventId: "fest", items }, kim);
+      expect(placed.status).toBe(201);
+      sim().pay(placed.body.payment!.id);
+      return (
+        await eventually(
+          () => order(placed.body.id, kim),
+          (r) => r.body.status === "paid",
+        )
+      ).body;
+    };
+    const fans = await paidOrder([{ categoryId: "fan", quantity: 2 }]);
+    await paidOrder([{ categoryId: "vip", quantity: 1 }]);
+    // A buyer still paying holds the last fan ticket.
+    await app.broker.call(
+      "inventory.hold",
+      {
+        eventId: "fest",
+        holdId: randomUUID(),
+        orderId: randomUUID(),
+        customerKey: "user:lee",
+        requests: [{ categoryId: "fan", quantity: 1 }],
+        expiresAt: Date.now() + 15 * 60_000,
+      },
+      { meta: { user: SYSTEM } },
+    );
+    const refund = await api("POST", `/orders/${fans.id}/refunds`, { token: olga, body: { ticketIds: [fans.tickets[0].id] } });
+    expect(refund.status).toBe(202);
+
+    const expected: EventSales = {
+      eventId: "fest",
+      open: true,
+      currency: "RUB",
+      categories: [
+        {
+          id: "fan",
+          name: "Fan zone",
+          kind: "ga",
+          price: 200000,
+          currency: "RUB",
+          capacity: 3,
+          held: 1,
+          sold: 1,
+          available: 1,
+          revenue: 200000,
+          refunded: 200000,
+        },
+        {
+          id: "vip",
+          name: "VIP",
+          kind: "ga",
+          price: 500000,
+          currency: "RUB",
+          capacity: 2,
+          held: 0,
+          sold: 1,
+          available: 1,
+          revenue: 500000,
+          refunded: 0,
+        },
+      ],
+      totals: { capacity: 5, held: 1, sold: 2, available: 2, revenue: 700000, refunded: 200000 },
+    };
+    // The refund puts the ticket back on sale in the background.
+    const live = await eventually(sales, (r) => r.body.totals.sold === 2 && r.body.totals.refunded === 200000);
+    expect(live.status).toBe(200);
+    expect(live.body).toEqual(expected);
+
+    // Only the event's organizer and admins see its sales.
+    const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
+    expect((await sales(admin)).body).toEqual(expected);
+    const otherOrganizer = await issuer.mint({ sub: "oleg", roles: ["organizer"], organizerId: "someone-else" });
+    expect((await sales(otherOrganizer)).status).toBe(403);
+    expect((await sales(kim)).status).toBe(403);
+    expect((await sales(olga, "no-such-event")).status).toBe(404);
+
+    // The same numbers come back from the log alone.
+    await projectionsCommand(app.broker, { action: "rebuild", name: "sales.stock" });
+    await eventually(
+      () => projectionsCommand(app.broker, {}),
+      (t) => /sales\.stock@g2\s+idle/.test(t) && !/sales\.stock@g1/.test(t),
+    );
+    expect((await sales()).body).toEqual(expected);
   });
 });
