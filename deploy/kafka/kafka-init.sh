@@ -17,7 +17,7 @@ bin=${KAFKA_BIN:-/opt/kafka/bin}
 server=${BOOTSTRAP_SERVER:?BOOTSTRAP_SERVER is required}
 user=${PARTNER_USERNAME:-partner}
 password=${PARTNER_PASSWORD:-}
-topics=${PARTNER_TOPICS:-organizers,events,orders,refunds,tickets}
+topics=${PARTNER_TOPICS:-organizers,events,orders,refunds,tickets,music.events}
 
 if [[ -z $password ]]; then
   echo "kafka-init: KAFKA_PARTNER_PASSWORD is empty; no partner user created."

@@ -1,4 +1,14 @@
+import { readFileSync } from "node:fs";
 import { ConfigError, EnvReader, type Env } from "./env";
+import {
+  brokerList,
+  parsePartners,
+  PARTNER_FORMATS,
+  saslMechanism,
+  type KafkaConnection,
+  type PartnerConfig,
+  type PartnerTopicKind,
+} from "./partners";
 
 export { ConfigError };
 
@@ -18,18 +28,12 @@ export const SERVICE_NAMES = [
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export type LogLevel = "fatal" | "error" | "warn" | "info" | "debug" | "trace";
-export type SaslMechanism = "plain" | "scram-sha-256" | "scram-sha-512";
-
 export interface KafkaConfig {
-  brokers: string[];
-  clientId: string;
-  ssl: boolean;
-  /** PEM file with the CA that signed the brokers' certificates. */
-  caFile?: string;
-  sasl?: { mechanism: SaslMechanism; username: string; password: string };
+  /** Our own cluster (KAFKA_BROKERS); partners without a connection of their own are served on it. */
+  connection?: KafkaConnection;
   /** Our installation's id in the `application-id` header. */
   applicationId: string;
-  topics: { organizers: string; events: string };
+  partners: PartnerConfig[];
 }
 
 export interface AppConfig {
@@ -138,7 +142,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
             audience,
             dataDir,
           },
-    kafka: loadKafka(e),
+    kafka: loadKafka(e, env),
     geocoder: loadGeocoder(e),
     music: {
       provider: e.oneOf("MUSIC_PROVIDER", ["yandex", "simulator"] as const, "simulator"),
@@ -180,36 +184,58 @@ function loadGeocoder(e: EnvReader): AppConfig["geocoder"] {
   };
 }
 
-function loadKafka(e: EnvReader): KafkaConfig | undefined {
-  const brokers = e.list("KAFKA_BROKERS");
-  if (brokers.length === 0) return undefined;
-  for (const broker of brokers) {
-    if (!/^[^:\s]+:\d{1,5}$/.test(broker)) throw new ConfigError(`KAFKA_BROKERS must be host:port entries, got "${broker}"`);
-  }
-  const mechanism = e.raw("KAFKA_SASL_MECHANISM")?.toLowerCase();
-  let sasl: KafkaConfig["sasl"];
-  if (mechanism) {
-    const allowed: SaslMechanism[] = ["plain", "scram-sha-256", "scram-sha-512"];
-    if (!(allowed as string[]).includes(mechanism)) {
-      throw new ConfigError(`KAFKA_SASL_MECHANISM must be one of ${allowed.join(", ")}, got "${mechanism}"`);
-    }
-    sasl = {
-      mechanism: mechanism as SaslMechanism,
-      username: e.required("KAFKA_SASL_USERNAME", "when KAFKA_SASL_MECHANISM is set"),
-      password: e.required("KAFKA_SASL_PASSWORD", "when KAFKA_SASL_MECHANISM is set"),
-    };
-  }
+function loadKafkaConnection(e: EnvReader, clientId: string): KafkaConnection | undefined {
+  if (!e.raw("KAFKA_BROKERS")) return undefined;
+  const mechanism = e.raw("KAFKA_SASL_MECHANISM");
   const caFile = e.string("KAFKA_SSL_CA_FILE");
   return {
-    brokers,
-    clientId: e.string("KAFKA_CLIENT_ID", "ticketing"),
+    brokers: brokerList("KAFKA_BROKERS", e.raw("KAFKA_BROKERS")),
+    clientId,
     ssl: e.bool("KAFKA_SSL", !!caFile),
     caFile,
-    sasl,
-    applicationId: e.string("PARTNER_APPLICATION_ID", "ticketland"),
-    topics: {
-      organizers: e.string("KAFKA_TOPIC_ORGANIZERS", "organizers"),
-      events: e.string("KAFKA_TOPIC_EVENTS", "events"),
-    },
+    sasl: mechanism
+      ? {
+          mechanism: saslMechanism("KAFKA_SASL_MECHANISM", mechanism),
+          username: e.required("KAFKA_SASL_USERNAME", "when KAFKA_SASL_MECHANISM is set"),
+          password: e.required("KAFKA_SASL_PASSWORD", "when KAFKA_SASL_MECHANISM is set"),
+        }
+      : undefined,
   };
+}
+
+/** Topic names of the partner served on our own cluster when there is no KAFKA_PARTNERS_FILE. */
+const DEFAULT_TOPICS: Record<PartnerTopicKind, [variable: string, name: string]> = {
+  organizers: ["KAFKA_TOPIC_ORGANIZERS", "organizers"],
+  events: ["KAFKA_TOPIC_EVENTS", "events"],
+  orders: ["KAFKA_TOPIC_ORDERS", "orders"],
+  refunds: ["KAFKA_TOPIC_REFUNDS", "refunds"],
+  tickets: ["KAFKA_TOPIC_TICKETS", "tickets"],
+  music: ["KAFKA_TOPIC_MUSIC", "music.events"],
+};
+
+function loadKafka(e: EnvReader, env: Env): KafkaConfig | undefined {
+  const clientId = e.string("KAFKA_CLIENT_ID", "ticketing");
+  const connection = loadKafkaConnection(e, clientId);
+  const applicationId = e.string("PARTNER_APPLICATION_ID", "ticketland");
+  const file = e.string("KAFKA_PARTNERS_FILE");
+  if (file) {
+    let json: string;
+    try {
+      json = readFileSync(file, "utf8");
+    } catch (err) {
+      throw new ConfigError(`KAFKA_PARTNERS_FILE cannot be read: ${(err as Error).message}`);
+    }
+    return {
+      connection,
+      applicationId,
+      partners: parsePartners(`KAFKA_PARTNERS_FILE ${file}`, json, { applicationId, clientId, connection }, env),
+    };
+  }
+  if (!connection) return undefined;
+  const format = e.oneOf("KAFKA_PARTNER_FORMAT", PARTNER_FORMATS, "json");
+  const topics: PartnerConfig["topics"] = {};
+  for (const [kind, [variable, name]] of Object.entries(DEFAULT_TOPICS) as [PartnerTopicKind, [string, string]][]) {
+    topics[kind] = { name: e.string(variable, name), format: kind === "music" ? "json" : format };
+  }
+  return { connection, applicationId, partners: [{ id: "default", applicationId, schemaVersion: "1.0", connection, topics }] };
 }

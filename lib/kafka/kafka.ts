@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type SASLOptions } from "kafkajs";
-import type { KafkaConfig } from "../config/config";
+import type { KafkaConnection } from "../config/partners";
 
 export interface KafkaLogger {
   info(...args: unknown[]): void;
@@ -10,10 +10,7 @@ export interface KafkaLogger {
 }
 
 /** A kafkajs client from our configuration: brokers, TLS with a custom CA, SASL. */
-export function createKafka(
-  config: Pick<KafkaConfig, "brokers" | "clientId" | "ssl" | "caFile" | "sasl">,
-  logger?: KafkaLogger,
-): Kafka {
+export function createKafka(config: KafkaConnection, logger?: KafkaLogger): Kafka {
   const options: KafkaJsConfig = {
     clientId: config.clientId,
     brokers: config.brokers,

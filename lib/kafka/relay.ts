@@ -10,6 +10,17 @@ export interface OutboundMessage {
   key: string;
   value: Buffer | string;
   headers: Record<string, string>;
+  /** Something another relay must have delivered before this message may go (an event before its orders). */
+  after?: string;
+  /** What this message delivers, for the messages that wait on it. */
+  delivers?: string;
+}
+
+/** Remembers what reached the broker, so messages of another log can wait for it. */
+export interface DeliveryLedger {
+  /** The ids not delivered yet. */
+  missing(ids: string[]): Promise<string[]>;
+  record(ids: string[]): Promise<void>;
 }
 
 /** Turns commits into the messages partners receive; must be deterministic so a replay repeats them. */
@@ -24,6 +35,7 @@ export interface KafkaRelayOptions {
   map: RelayMapper;
   owner: string;
   logger: RunnerLogger;
+  ledger?: DeliveryLedger;
   tuning?: { pollMs?: number; leaseMs?: number; batchSize?: number; retryDelayMs?: number; attempts?: number };
 }
 
@@ -39,7 +51,7 @@ export class KafkaRelay {
   private readonly runner: Runner;
   private connected = false;
   private stopping = false;
-  /** The broker error we are waiting out, shown in the status while it lasts. */
+  /** The broker error or the prerequisite we are waiting out, shown in the status while it lasts. */
   private sendError: string | null = null;
 
   constructor(private readonly options: KafkaRelayOptions) {
@@ -66,8 +78,17 @@ export class KafkaRelay {
     this.connected = false;
   }
 
+  get name(): string {
+    return this.options.name;
+  }
+
   wake(): void {
     this.runner.wake();
+  }
+
+  /** Resolves true once everything up to `pos` was acknowledged by the broker. */
+  waitFor(pos: number, timeoutMs: number): Promise<boolean> {
+    return this.runner.waitFor(pos, timeoutMs);
   }
 
   resume(): void {
@@ -76,7 +97,7 @@ export class KafkaRelay {
 
   async status(): Promise<RunnerStatus> {
     const status = await this.runner.status();
-    return this.sendError ? { ...status, lastError: `kafka: ${this.sendError}` } : status;
+    return this.sendError ? { ...status, lastError: this.sendError } : status;
   }
 
   /**
@@ -84,21 +105,43 @@ export class KafkaRelay {
    * it. A broker that cannot be reached is weather: wait it out, without moving on.
    */
   private async publish(commits: readonly Commit[]): Promise<void> {
-    const messages = await this.options.map(commits);
+    await this.deliver(await this.options.map(commits));
+  }
+
+  /** Sends messages through this relay's producer, after their prerequisites, until the broker takes them. */
+  async deliver(messages: OutboundMessage[]): Promise<void> {
     if (messages.length === 0) return;
+    await this.prerequisites(messages);
     for (let attempt = 1; ; attempt++) {
       try {
         await this.send(messages);
         this.sendError = null;
+        const delivered = [...new Set(messages.flatMap((m) => (m.delivers ? [m.delivers] : [])))];
+        if (delivered.length) await this.options.ledger!.record(delivered);
         return;
       } catch (err) {
         if (this.stopping) throw err;
-        this.sendError = err instanceof Error ? err.message : String(err);
+        this.sendError = `kafka: ${err instanceof Error ? err.message : String(err)}`;
         if (attempt === 1) this.options.logger.warn(`${this.options.name}: broker refused a batch (${this.sendError}); retrying`);
         this.connected = false;
         await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 200 * attempt)));
       }
     }
+  }
+
+  /** Waits (without moving on) until everything these messages must follow has been delivered. */
+  private async prerequisites(messages: OutboundMessage[]): Promise<void> {
+    const ledger = this.options.ledger;
+    const needed = [...new Set(messages.flatMap((m) => (m.after ? [m.after] : [])))];
+    if (!ledger || needed.length === 0) return;
+    for (let attempt = 1; ; attempt++) {
+      const missing = await ledger.missing(needed);
+      if (missing.length === 0) break;
+      if (this.stopping) throw new Error("stopping");
+      this.sendError = `waiting for ${missing.join(", ")} to be delivered first`;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(1000, 50 * attempt)));
+    }
+    this.sendError = null;
   }
 
   private async send(messages: OutboundMessage[]): Promise<void> {

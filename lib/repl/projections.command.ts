@@ -31,7 +31,11 @@ export function formatRunners(nodes: NodeRunners[]): string {
     ]),
   );
   if (rows.length === 0) return "no runners are running in this cluster";
-  const header = ["NODE", "RUNNER", "STATE", "POSITION", "HEAD", "LAG", "PROBLEM"];
+  return table(["NODE", "RUNNER", "STATE", "POSITION", "HEAD", "LAG", "PROBLEM"], rows);
+}
+
+/** Fixed-width columns for the REPL. */
+export function table(header: string[], rows: string[][]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   return [header, ...rows]
     .map((row) =>

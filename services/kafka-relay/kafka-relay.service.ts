@@ -1,111 +1,143 @@
-import type { Service, ServiceSchema } from "moleculer";
+import { Errors, type Service, type ServiceSchema } from "moleculer";
 import type { AppContext } from "../../lib/app/context";
 import type { Runtime } from "../../lib/app/runtime";
+import { PARTNER_TOPIC_KINDS, type PartnerTopicKind } from "../../lib/config/partners";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
-import { fold } from "../../lib/eventlog/decider";
-import type { Commit, EventLog } from "../../lib/eventlog/types";
-import { createKafka } from "../../lib/kafka/kafka";
-import { partnerEvent, partnerOrganizer } from "../../lib/kafka/partner-json";
-import { KafkaRelay, type OutboundMessage, type RelayMapper } from "../../lib/kafka/relay";
-import type { KafkaConfig } from "../../lib/config/config";
 import { APPENDED_EVENT, type AppendedPayload } from "../../mixins/event-sourced.mixin";
-import { eventDecider } from "../events/events.decider";
-import { organizerDecider } from "../organizers/organizers.decider";
+import { SALES_LOG } from "../inventory/inventory.types";
+import { BridgeError, PartnerBridge, SOURCES, type SourceName } from "./partner-bridge";
 
-export const RELAY_NAME = "kafka.partner-relay";
-export const SCHEMA_VERSION = "1.0";
+const LOG_SOURCES: Record<string, SourceName> = { [CATALOGUE_LOG]: "catalogue", [SALES_LOG]: "sales" };
 
-/** A stream's state as of a log position: a replay of the same commit maps to the same message. */
-async function stateAt<S>(
-  log: EventLog,
-  decider: Parameters<typeof fold<never, S>>[0] & { initialState(): S },
-  stream: string,
-  pos: number,
-): Promise<S> {
-  const commits = (await log.readStream(stream)).filter((c) => c.pos <= pos);
-  return fold(decider, decider.initialState(), commits);
+function sourceOf(kind: PartnerTopicKind): SourceName {
+  return (SOURCES.catalogue as readonly string[]).includes(kind) ? "catalogue" : "sales";
 }
 
-/** Organizer and event changes of the catalogue log, as the partner contract's JSON messages. */
-export function catalogueMapper(log: EventLog, kafka: KafkaConfig): RelayMapper {
-  const headers = (commit: Commit) => ({
-    "content-type": "application/json",
-    "schema-version": SCHEMA_VERSION,
-    "application-id": kafka.applicationId,
-    // Lets a partner drop repeats after a relay restart.
-    "event-id": commit.events[commit.events.length - 1].id,
-    "stream-version": String(commit.seq),
-  });
-  return async (commits) => {
-    const out: OutboundMessage[] = [];
-    for (const commit of commits) {
-      const [kind, ...rest] = commit.stream.split("-");
-      const id = rest.join("-");
-      if (kind === "organizer") {
-        const organizer = await stateAt(log, organizerDecider, commit.stream, commit.pos);
-        if (organizer)
-          out.push({
-            topic: kafka.topics.organizers,
-            key: id,
-            value: JSON.stringify(partnerOrganizer(organizer)),
-            headers: headers(commit),
-          });
-      } else if (kind === "event") {
-        const event = await stateAt(log, eventDecider, commit.stream, commit.pos);
-        if (!event) continue;
-        const organizer = await stateAt(log, organizerDecider, `organizer-${event.organizerId}`, commit.pos);
-        const message = partnerEvent(event, organizer);
-        if (message) out.push({ topic: kafka.topics.events, key: id, value: JSON.stringify(message), headers: headers(commit) });
-      }
-    }
-    return out;
-  };
+export interface ReplayParams {
+  partner: string;
+  topic: PartnerTopicKind;
+  /** A log position, or an ISO 8601 time: everything from the first commit at or after it. */
+  from: string;
 }
 
-/** Publishes partner streams to Kafka; off (and saying so) when KAFKA_BROKERS is unset. */
+export interface ResyncParams {
+  partner: string;
+  /** The stream of the entity: organizer-<id>, event-<id> or order-<id>. */
+  stream: string;
+}
+
+/**
+ * The partner bridge: publishes our logs to each configured partner's Kafka topics, in the
+ * partner's format, with its own checkpoints. Off (and saying so) when Kafka is not configured.
+ */
 export default function kafkaRelayService(rt: Runtime): ServiceSchema {
-  let relay: KafkaRelay | null = null;
+  const bridges = new Map<string, PartnerBridge>();
+
+  function bridgeOf(id: string): PartnerBridge {
+    const bridge = bridges.get(id);
+    if (!bridge)
+      throw new Errors.MoleculerClientError(
+        `no partner "${id}" on this node; configured: ${[...bridges.keys()].join(", ") || "none"}`,
+        404,
+        "NOT_FOUND",
+      );
+    return bridge;
+  }
+
   return {
     name: "kafka-relay",
     events: {
       [APPENDED_EVENT]: {
         handler(ctx: AppContext<AppendedPayload>) {
-          if (ctx.params.log === CATALOGUE_LOG) relay?.wake();
+          const source = LOG_SOURCES[ctx.params.log];
+          if (source) for (const bridge of bridges.values()) bridge.wake(source);
+        },
+      },
+    },
+    actions: {
+      status: {
+        visibility: "public",
+        async handler() {
+          return {
+            partners: await Promise.all([...bridges.values()].map(async (b) => ({ id: b.id, relays: await b.status() }))),
+          };
+        },
+      },
+      replay: {
+        visibility: "public",
+        params: { partner: "string", topic: { type: "enum", values: [...PARTNER_TOPIC_KINDS] }, from: "string" },
+        async handler(ctx: AppContext<ReplayParams>) {
+          const { partner, topic, from } = ctx.params;
+          return clientErrors(() => bridgeOf(partner).replay(sourceOf(topic), topic, parseFrom(from)));
+        },
+      },
+      resync: {
+        visibility: "public",
+        params: { partner: "string", stream: { type: "string", pattern: /^(organizer|event|order)-.+$/ } },
+        async handler(ctx: AppContext<ResyncParams>) {
+          const source: SourceName = ctx.params.stream.startsWith("order-") ? "sales" : "catalogue";
+          return clientErrors(() => bridgeOf(ctx.params.partner).resync(source, ctx.params.stream));
         },
       },
     },
     async started(this: Service) {
       const kafka = rt.config.kafka;
       if (!kafka) {
-        this.logger.info("Kafka relay is off: KAFKA_BROKERS is not set");
+        this.logger.info("Kafka relay is off: neither KAFKA_BROKERS nor KAFKA_PARTNERS_FILE is set");
         return;
       }
-      const log = rt.store.log(CATALOGUE_LOG);
-      relay = new KafkaRelay({
-        name: RELAY_NAME,
-        kafka: createKafka(kafka, this.logger),
-        store: rt.store,
-        log,
-        topics: [kafka.topics.organizers, kafka.topics.events],
-        map: catalogueMapper(log, kafka),
-        owner: rt.instanceId,
-        logger: this.logger,
-        tuning: rt.config.runners,
-      });
-      const r = relay;
-      rt.runners.add({
-        name: RELAY_NAME,
-        kind: "subscription",
-        status: async () => [await r.status()],
-        resume: () => r.resume(),
-        wake: () => r.wake(),
-      });
-      await relay.start();
+      for (const partner of kafka.partners) {
+        const bridge = new PartnerBridge({
+          partner,
+          store: rt.store,
+          logs: { catalogue: rt.store.log(CATALOGUE_LOG), sales: rt.store.log(SALES_LOG) },
+          owner: rt.instanceId,
+          logger: this.logger,
+          tuning: rt.config.runners,
+        });
+        bridges.set(partner.id, bridge);
+        for (const [source, relay] of bridge.relays) {
+          rt.runners.add({
+            name: relay.name,
+            kind: "subscription",
+            status: async () => [await relay.status()],
+            resume: () => relay.resume(),
+            wake: (log) => LOG_SOURCES[log] === source && relay.wake(),
+          });
+        }
+        await bridge.start();
+        const topics = Object.entries(partner.topics).map(([kind, t]) => `${kind}→${t.name} (${t.format})`);
+        this.logger.info(`partner ${partner.id}: publishing ${topics.join(", ")} to ${partner.connection.brokers.join(",")}`);
+      }
     },
     async stopped() {
-      if (!relay) return;
-      rt.runners.remove(RELAY_NAME);
-      await relay.stop();
+      for (const bridge of bridges.values()) {
+        for (const relay of bridge.relays.values()) rt.runners.remove(relay.name);
+        await bridge.stop();
+      }
+      bridges.clear();
     },
   };
+}
+
+function parseFrom(from: string): { pos: number } | { at: number } {
+  if (/^\d+$/.test(from)) return { pos: Number(from) };
+  const at = Date.parse(from);
+  if (Number.isNaN(at))
+    throw new Errors.MoleculerClientError(
+      `from must be a log position or an ISO 8601 time, got "${from}"`,
+      422,
+      "VALIDATION_ERROR",
+    );
+  return { at };
+}
+
+async function clientErrors<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (err) {
+    if (err instanceof BridgeError)
+      throw new Errors.MoleculerClientError(err.message, err.code, err.code === 404 ? "NOT_FOUND" : "BRIDGE_REFUSED");
+    throw err;
+  }
 }

@@ -168,8 +168,8 @@ describe("app containers", () => {
     expect(config.services).toEqual(serviceEnvironment(services[name]).SERVICES.split(","));
     expect(config.transporter).toBe("nats://nats:4222");
     expect(config.store).toEqual({ kind: "mongo", uri: "mongodb://mongo:27017/ticketing" });
-    expect(config.kafka?.brokers).toEqual(["kafka:9092"]);
-    expect(config.kafka?.sasl).toBeUndefined();
+    expect(config.kafka?.connection?.brokers).toEqual(["kafka:9092"]);
+    expect(config.kafka?.connection?.sasl).toBeUndefined();
     expect(config.auth).toMatchObject({
       mode: "oidc",
       issuer: "http://localhost:8080/realms/ticketing",
@@ -307,7 +307,7 @@ describe("Kafka", () => {
   });
 
   test("the app reaches the unauthenticated internal listener that KAFKA_BROKERS names", () => {
-    const brokers = appConfig("relay").kafka!.brokers;
+    const brokers = appConfig("relay").kafka!.connection!.brokers;
     const internal = advertised.find((a) => `${a.host}:${a.port}` === brokers[0]);
     expect(internal).toBeDefined();
     expect(protocols[internal!.name]).toBe("PLAINTEXT");
@@ -355,9 +355,10 @@ describe("Kafka", () => {
     expect(check.stderr).toBe("");
     expect(check.status).toBe(0);
     const env = serviceEnvironment(init);
-    expect(env.BOOTSTRAP_SERVER).toBe(appConfig("relay").kafka!.brokers[0]);
-    const topics = appConfig("relay").kafka!.topics;
-    expect(env.PARTNER_TOPICS.split(",")).toEqual(expect.arrayContaining([topics.organizers, topics.events]));
+    expect(env.BOOTSTRAP_SERVER).toBe(appConfig("relay").kafka!.connection!.brokers[0]);
+    const [partner] = appConfig("relay").kafka!.partners;
+    const kinds = ["organizers", "events", "orders", "refunds", "tickets", "music"] as const;
+    expect(env.PARTNER_TOPICS.split(",").sort()).toEqual(kinds.map((k) => partner.topics[k]!.name).sort());
   });
 });
 

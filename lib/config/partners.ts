@@ -1,0 +1,178 @@
+import { ConfigError, type Env } from "./env";
+
+export type SaslMechanism = "plain" | "scram-sha-256" | "scram-sha-512";
+
+/** How to reach one Kafka cluster: ours, or a partner's. */
+export interface KafkaConnection {
+  brokers: string[];
+  clientId: string;
+  ssl: boolean;
+  /** PEM file with the CA that signed the brokers' certificates. */
+  caFile?: string;
+  sasl?: { mechanism: SaslMechanism; username: string; password: string };
+}
+
+/** The contract's topics (partner-streams.md) plus the music service's feed of our events. */
+export const PARTNER_TOPIC_KINDS = ["organizers", "events", "orders", "refunds", "tickets", "music"] as const;
+export type PartnerTopicKind = (typeof PARTNER_TOPIC_KINDS)[number];
+
+export const PARTNER_FORMATS = ["json", "protobuf"] as const;
+export type PartnerFormat = (typeof PARTNER_FORMATS)[number];
+
+export interface PartnerTopic {
+  name: string;
+  format: PartnerFormat;
+}
+
+/** One consumer of our streams: its own connection, topics, format and checkpoints. */
+export interface PartnerConfig {
+  id: string;
+  /** Our installation's id in the `application-id` header. */
+  applicationId: string;
+  schemaVersion: string;
+  connection: KafkaConnection;
+  /** Only the kinds listed are published to this partner. */
+  topics: Partial<Record<PartnerTopicKind, PartnerTopic>>;
+}
+
+export const SECURITY_PROTOCOLS = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] as const;
+const MECHANISMS: SaslMechanism[] = ["plain", "scram-sha-256", "scram-sha-512"];
+/** The music feed has no protobuf schema in the contract. */
+const JSON_ONLY: PartnerTopicKind[] = ["music"];
+
+type Json = Record<string, unknown>;
+
+function isObject(value: unknown): value is Json {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+export function brokerList(where: string, value: unknown): string[] {
+  const list = typeof value === "string" ? value.split(",").map((s) => s.trim()) : value;
+  if (!Array.isArray(list) || list.length === 0) throw new ConfigError(`${where} must list at least one host:port`);
+  for (const broker of list) {
+    if (typeof broker !== "string" || !/^[^:\s]+:\d{1,5}$/.test(broker))
+      throw new ConfigError(`${where} must be host:port entries, got ${JSON.stringify(broker)}`);
+  }
+  return list as string[];
+}
+
+export function saslMechanism(where: string, value: unknown): SaslMechanism {
+  const mechanism = typeof value === "string" ? value.toLowerCase() : value;
+  if (!(MECHANISMS as unknown[]).includes(mechanism))
+    throw new ConfigError(`${where} must be one of ${MECHANISMS.join(", ")}, got ${JSON.stringify(value)}`);
+  return mechanism as SaslMechanism;
+}
+
+function text(where: string, value: unknown, fallback?: string): string {
+  if (value === undefined && fallback !== undefined) return fallback;
+  if (typeof value !== "string" || value.trim() === "") throw new ConfigError(`${where} must be a non-empty string`);
+  return value.trim();
+}
+
+function oneOf<T extends string>(where: string, value: unknown, allowed: readonly T[], fallback: T): T {
+  if (value === undefined) return fallback;
+  if (!(allowed as readonly unknown[]).includes(value))
+    throw new ConfigError(`${where} must be one of ${allowed.join(", ")}, got ${JSON.stringify(value)}`);
+  return value as T;
+}
+
+function checkKeys(where: string, value: Json, allowed: string[]): void {
+  const unknown = Object.keys(value).filter((k) => !allowed.includes(k));
+  if (unknown.length)
+    throw new ConfigError(`${where} has unknown field(s) ${unknown.join(", ")} (allowed: ${allowed.join(", ")})`);
+}
+
+function connectionOf(where: string, value: unknown, env: Env, clientId: string): KafkaConnection {
+  if (!isObject(value)) throw new ConfigError(`${where} must be an object with brokers and security`);
+  checkKeys(where, value, ["brokers", "security", "sasl", "caFile"]);
+  const security = oneOf(`${where}.security`, value.security, SECURITY_PROTOCOLS, "PLAINTEXT");
+  const wantsSasl = security.startsWith("SASL_");
+  let sasl: KafkaConnection["sasl"];
+  if (wantsSasl) {
+    if (!isObject(value.sasl)) throw new ConfigError(`${where}.sasl is required when security is ${security}`);
+    checkKeys(`${where}.sasl`, value.sasl, ["mechanism", "username", "passwordEnv"]);
+    const mechanism = saslMechanism(`${where}.sasl.mechanism`, value.sasl.mechanism);
+    const username = text(`${where}.sasl.username`, value.sasl.username);
+    // The password never sits in the file: it names the variable that holds it.
+    const passwordEnv = text(`${where}.sasl.passwordEnv`, value.sasl.passwordEnv);
+    const password = env[passwordEnv]?.trim();
+    if (!password) throw new ConfigError(`${passwordEnv} is required by ${where}.sasl.passwordEnv`);
+    sasl = { mechanism, username, password };
+  } else if (value.sasl !== undefined) {
+    throw new ConfigError(`${where}.sasl is only allowed with security SASL_PLAINTEXT or SASL_SSL, not ${security}`);
+  }
+  const ssl = security === "SSL" || security === "SASL_SSL";
+  if (value.caFile !== undefined && !ssl) throw new ConfigError(`${where}.caFile needs security SSL or SASL_SSL`);
+  return {
+    brokers: brokerList(`${where}.brokers`, value.brokers),
+    clientId,
+    ssl,
+    caFile: value.caFile === undefined ? undefined : text(`${where}.caFile`, value.caFile),
+    sasl,
+  };
+}
+
+function topicsOf(where: string, value: unknown, format: PartnerFormat): PartnerConfig["topics"] {
+  if (!isObject(value) || Object.keys(value).length === 0)
+    throw new ConfigError(`${where} must name at least one of ${PARTNER_TOPIC_KINDS.join(", ")}`);
+  checkKeys(where, value, [...PARTNER_TOPIC_KINDS]);
+  const topics: PartnerConfig["topics"] = {};
+  for (const kind of PARTNER_TOPIC_KINDS) {
+    const entry = value[kind];
+    if (entry === undefined) continue;
+    const at = `${where}.${kind}`;
+    const spec = typeof entry === "string" ? { name: entry } : entry;
+    if (!isObject(spec)) throw new ConfigError(`${at} must be a topic name or {"name", "format"}`);
+    checkKeys(at, spec, ["name", "format"]);
+    const own = oneOf(`${at}.format`, spec.format, PARTNER_FORMATS, JSON_ONLY.includes(kind) ? "json" : format);
+    if (own !== "json" && JSON_ONLY.includes(kind))
+      throw new ConfigError(`${at}.format must be json: ${kind} has no protobuf schema`);
+    const name = text(`${at}.name`, spec.name);
+    if (!/^[a-zA-Z0-9._-]{1,249}$/.test(name)) throw new ConfigError(`${at}.name is not a valid Kafka topic name: "${name}"`);
+    topics[kind] = { name, format: own };
+  }
+  return topics;
+}
+
+/**
+ * Partners from the JSON of KAFKA_PARTNERS_FILE:
+ * `{"partners": [{"id", "format"?, "schemaVersion"?, "applicationId"?, "connection"?, "topics"}]}`.
+ * A partner without `connection` is served on our own cluster.
+ */
+export function parsePartners(
+  source: string,
+  json: string,
+  defaults: { applicationId: string; clientId: string; connection?: KafkaConnection },
+  env: Env,
+): PartnerConfig[] {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(json);
+  } catch (err) {
+    throw new ConfigError(`${source} is not valid JSON: ${(err as Error).message}`);
+  }
+  if (!isObject(doc) || !Array.isArray(doc.partners) || doc.partners.length === 0)
+    throw new ConfigError(`${source} must be {"partners": [...]} with at least one partner`);
+  const seen = new Set<string>();
+  return doc.partners.map((raw, i) => {
+    let where = `${source}: partners[${i}]`;
+    if (!isObject(raw)) throw new ConfigError(`${where} must be an object`);
+    checkKeys(where, raw, ["id", "format", "schemaVersion", "applicationId", "connection", "topics"]);
+    const id = text(`${where}.id`, raw.id);
+    if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(id)) throw new ConfigError(`${where}.id must be lower-case letters, digits and dashes`);
+    if (seen.has(id)) throw new ConfigError(`${where}.id "${id}" is used twice`);
+    seen.add(id);
+    where = `${source}: partner ${id}`;
+    let connection = defaults.connection;
+    if (raw.connection !== undefined) connection = connectionOf(`${where}.connection`, raw.connection, env, defaults.clientId);
+    if (!connection) throw new ConfigError(`${where}.connection is required when KAFKA_BROKERS is not set`);
+    const format = oneOf(`${where}.format`, raw.format, PARTNER_FORMATS, "json");
+    return {
+      id,
+      applicationId: text(`${where}.applicationId`, raw.applicationId, defaults.applicationId),
+      schemaVersion: text(`${where}.schemaVersion`, raw.schemaVersion, "1.0"),
+      connection,
+      topics: topicsOf(`${where}.topics`, raw.topics, format),
+    };
+  });
+}

@@ -1,0 +1,80 @@
+import type { ServiceBroker } from "moleculer";
+import type { ReplCustomCommand } from "moleculer/src/service-broker";
+import type { RunnerStatus } from "../eventlog/runner";
+import { table } from "./projections.command";
+
+interface BridgeStatus {
+  partners: Array<{ id: string; relays: Array<RunnerStatus & { source: string; topics: string[] }> }>;
+}
+
+interface BridgeArgs {
+  action?: string;
+  partner?: string;
+  target?: string;
+  from?: string;
+}
+
+function nodesHosting(broker: ServiceBroker, service: string): string[] {
+  const services = broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true }) as Array<{
+    name: string;
+    nodeID: string;
+  }>;
+  return [...new Set(services.filter((s) => s.name === service).map((s) => s.nodeID))].sort();
+}
+
+/** `bridge`, `bridge replay <partner> <topic> <position|time>`, `bridge resync <partner> <stream>`. */
+export async function bridgeCommand(broker: ServiceBroker, args: BridgeArgs): Promise<string> {
+  const nodes = nodesHosting(broker, "kafka-relay");
+  if (nodes.length === 0) return "no node runs the kafka-relay service";
+  if (!args.action || args.action === "status") {
+    const answers = await Promise.all(
+      nodes.map(async (nodeID) => ({
+        nodeID,
+        status: await broker.call<BridgeStatus, Record<string, never>>("kafka-relay.status", {}, { nodeID }),
+      })),
+    );
+    const rows = answers.flatMap(({ nodeID, status }) =>
+      status.partners.flatMap((p) =>
+        p.relays.map((r) => [
+          nodeID,
+          p.id,
+          r.name,
+          r.topics.join(","),
+          r.state,
+          String(r.pos),
+          String(r.lag),
+          r.fault ? `halted at ${r.fault.pos}: ${r.fault.message}` : (r.lastError ?? ""),
+        ]),
+      ),
+    );
+    if (rows.length === 0) return "the bridge serves no partner (KAFKA_BROKERS and KAFKA_PARTNERS_FILE are unset)";
+    return table(["NODE", "PARTNER", "RELAY", "TOPICS", "STATE", "POSITION", "LAG", "PROBLEM"], rows);
+  }
+  // The relay that holds the lease answers; any node can start a replay or a resync.
+  if (args.action === "replay") {
+    if (!args.partner || !args.target || !args.from) return "usage: bridge replay <partner> <topic> <position|ISO time>";
+    const result = await broker.call("kafka-relay.replay", { partner: args.partner, topic: args.target, from: args.from });
+    return JSON.stringify(result);
+  }
+  if (args.action === "resync") {
+    if (!args.partner || !args.target) return "usage: bridge resync <partner> <organizer-id|event-id|order-id stream>";
+    const result = await broker.call("kafka-relay.resync", { partner: args.partner, stream: args.target });
+    return JSON.stringify(result);
+  }
+  return `unknown action ${args.action}: use status, replay or resync`;
+}
+
+export const bridgeCommands: ReplCustomCommand[] = [
+  {
+    command: "bridge [action] [partner] [target] [from]",
+    description:
+      "Kafka bridge per partner (position, lag, last error); 'replay <partner> <topic> <pos|time>', 'resync <partner> <stream>'",
+    async action(broker: ServiceBroker, args: unknown) {
+      try {
+        console.log(await bridgeCommand(broker, args as BridgeArgs));
+      } catch (err) {
+        console.log(`bridge: ${(err as Error).message}`);
+      }
+    },
+  },
+];

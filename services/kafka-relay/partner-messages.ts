@@ -1,0 +1,223 @@
+import { utcOffset } from "../../lib/domain/time";
+import { fold, type Decider } from "../../lib/eventlog/decider";
+import type { Commit, EventLog } from "../../lib/eventlog/types";
+import {
+  PARTNER_CURRENCIES,
+  partnerEvent,
+  partnerOrganizer,
+  type PartnerCurrency,
+  type PartnerCustomer,
+  type PartnerEvent,
+  type PartnerOrder,
+  type PartnerOrganizer,
+  type PartnerRefund,
+  type PartnerTicket,
+  type PartnerTicketStatus,
+} from "../../lib/kafka/partner-json";
+import { artistDecider } from "../artists/artists.decider";
+import { artistStream } from "../artists/artists.types";
+import { eventDecider } from "../events/events.decider";
+import type { CatalogueEvent } from "../events/events.types";
+import { orderDecider } from "../orders/orders.decider";
+import type { Customer, Order, OrderEvent, Ticket } from "../orders/orders.types";
+import { organizerDecider } from "../organizers/organizers.decider";
+import { organizerStream } from "../organizers/organizers.types";
+
+/** One of our events as the music service's artist pages show it (JSON only: the contract has no schema for it). */
+export interface MusicEventMessage {
+  id: string;
+  name: string;
+  status: PartnerEvent["status"];
+  start_at: number;
+  finish_at: number;
+  offset: string;
+  venue: { name: string; city_name?: string };
+  artists: Array<{ id: string; name: string; yandex_music_id?: string }>;
+}
+
+/** A message of the contract before it is encoded for one partner's format. */
+export type PartnerMessage = {
+  key: string;
+  /** Identify the change that produced it: a partner drops repeats by `event-id` and key. */
+  sourceEventId: string;
+  streamVersion: number;
+  /** The catalogue event this message refers to; it must reach the partner first. */
+  eventId?: string;
+  organizerId?: string;
+} & (
+  | { kind: "organizers"; body: PartnerOrganizer }
+  | { kind: "events"; body: PartnerEvent; /** The event's IANA zone, for protobuf's `timezone`. */ timezone: string }
+  | { kind: "music"; body: MusicEventMessage }
+  | { kind: "orders"; body: PartnerOrder; eventId: string; organizerId: string }
+  | { kind: "refunds"; body: PartnerRefund }
+  | { kind: "tickets"; body: PartnerTicket }
+);
+
+export type MessageMapper = (commits: readonly Commit[]) => Promise<PartnerMessage[]>;
+
+/**
+ * A stream's state as of a log position, so a replay of the same commit maps to the same
+ * message whatever happened to the stream since.
+ */
+async function stateAt<S>(log: EventLog, decider: Decider<never, never, S>, stream: string, pos: number): Promise<S> {
+  const commits = (await log.readStream(stream)).filter((c) => c.pos <= pos);
+  return fold(decider, decider.initialState(), commits);
+}
+
+const asDecider = <S>(decider: unknown) => decider as Decider<never, never, S>;
+
+/** Organizer, event and music-feed messages of the catalogue log. */
+export function catalogueMessages(log: EventLog): MessageMapper {
+  return async (commits) => {
+    const out: PartnerMessage[] = [];
+    for (const commit of commits) {
+      const [kind, ...rest] = commit.stream.split("-");
+      const id = rest.join("-");
+      const source = { sourceEventId: commit.events[commit.events.length - 1].id, streamVersion: commit.seq };
+      if (kind === "organizer") {
+        const organizer = await stateAt(log, asDecider(organizerDecider), commit.stream, commit.pos);
+        if (organizer) out.push({ kind: "organizers", key: id, body: partnerOrganizer(organizer as never), ...source });
+      } else if (kind === "event") {
+        const event = await stateAt<CatalogueEvent | null>(log, asDecider(eventDecider), commit.stream, commit.pos);
+        if (!event) continue;
+        const organizer = await stateAt(log, asDecider(organizerDecider), organizerStream(event.organizerId), commit.pos);
+        const body = partnerEvent(event, organizer as never);
+        if (!body) continue;
+        const refs = { eventId: event.id, organizerId: event.organizerId };
+        out.push({ kind: "events", key: id, body, timezone: event.timezone, ...source, ...refs });
+        out.push({ kind: "music", key: id, body: await musicEvent(log, event, commit.pos, body), ...source, ...refs });
+      }
+    }
+    return out;
+  };
+}
+
+async function musicEvent(log: EventLog, event: CatalogueEvent, pos: number, shown: PartnerEvent): Promise<MusicEventMessage> {
+  const artists: MusicEventMessage["artists"] = [];
+  for (const snapshot of event.artists) {
+    const artist = await stateAt<{ yandexMusicId?: string } | null>(
+      log,
+      asDecider(artistDecider),
+      artistStream(snapshot.id),
+      pos,
+    );
+    artists.push({
+      id: snapshot.id,
+      name: snapshot.name,
+      ...(artist?.yandexMusicId ? { yandex_music_id: artist.yandexMusicId } : {}),
+    });
+  }
+  return {
+    id: event.id,
+    name: event.name,
+    status: shown.status,
+    start_at: event.startsAt,
+    finish_at: event.endsAt,
+    offset: utcOffset(event.startsAt, event.timezone),
+    venue: { name: event.venue.name, ...(event.venue.city ? { city_name: event.venue.city } : {}) },
+    artists,
+  };
+}
+
+function currencyOf(code: string): PartnerCurrency | undefined {
+  return (PARTNER_CURRENCIES as readonly string[]).includes(code) ? (code as PartnerCurrency) : undefined;
+}
+
+function customerOf(customer: Customer): PartnerCustomer {
+  return {
+    email: customer.email,
+    phone: customer.phone,
+    ...(customer.firstName ? { first_name: customer.firstName } : {}),
+    ...(customer.lastName ? { last_name: customer.lastName } : {}),
+  };
+}
+
+function ticketFields(ticket: Ticket) {
+  const currency = currencyOf(ticket.currency);
+  return {
+    barcode: ticket.barcode,
+    number: ticket.number,
+    series: ticket.series,
+    ...(ticket.row ? { row: ticket.row } : {}),
+    ...(ticket.seat ? { seat: ticket.seat } : {}),
+    category: ticket.categoryName,
+    price_nominal: ticket.price,
+    ...(currency ? { currency } : {}),
+  };
+}
+
+function ticketMessage(order: Order, ticket: Ticket, status: PartnerTicketStatus): PartnerTicket {
+  const name = [order.customer.firstName, order.customer.lastName].filter(Boolean).join(" ");
+  return {
+    id: ticket.id,
+    status,
+    ...ticketFields(ticket),
+    customer: { email: order.customer.email, phone: order.customer.phone, ...(name ? { name } : {}) },
+    event_id: order.eventId,
+    organizer_id: order.organizerId,
+    order_id: order.id,
+  };
+}
+
+function orderMessage(order: Order, tickets: Ticket[]): PartnerOrder {
+  return {
+    id: order.id,
+    number: order.number,
+    customer: customerOf(order.customer),
+    tickets: tickets.map((t) => ({ id: t.id, event_id: order.eventId, ...ticketFields(t) })),
+  };
+}
+
+/** An order as it is now: the completed order and every ticket's current status (for a resync). */
+export async function orderSnapshot(log: EventLog, stream: string): Promise<PartnerMessage[]> {
+  const commits = await log.readStream(stream);
+  const last = commits[commits.length - 1];
+  const order = fold(asDecider<Order | null>(orderDecider), null, commits);
+  if (!last || !order || order.tickets.length === 0) return [];
+  const source = {
+    eventId: order.eventId,
+    organizerId: order.organizerId,
+    streamVersion: last.seq,
+    sourceEventId: last.events[last.events.length - 1].id,
+  };
+  return [
+    { kind: "orders", key: order.id, body: orderMessage(order, order.tickets), ...source },
+    ...order.tickets.map((t) => ({ kind: "tickets" as const, key: t.id, body: ticketMessage(order, t, t.status), ...source })),
+  ];
+}
+
+/** Completed orders, refunds and ticket status changes of the sales log. */
+export function salesMessages(log: EventLog): MessageMapper {
+  return async (commits) => {
+    const out: PartnerMessage[] = [];
+    for (const commit of commits) {
+      if (!commit.stream.startsWith("order-")) continue;
+      const events = commit.events as unknown as Array<OrderEvent & { id: string }>;
+      if (!events.some((e) => e.type === "TicketsIssued" || e.type === "TicketCheckedIn" || e.type === "TicketsRefunded"))
+        continue;
+      const order = await stateAt<Order | null>(log, asDecider(orderDecider), commit.stream, commit.pos);
+      if (!order) continue;
+      const refs = { eventId: order.eventId, organizerId: order.organizerId, streamVersion: commit.seq };
+      const ticket = (id: string) => order.tickets.find((t) => t.id === id);
+      for (const event of events) {
+        const source = { ...refs, sourceEventId: event.id };
+        if (event.type === "TicketsIssued") {
+          const issued = event.data.tickets.map((t) => ticket(t.id) ?? { ...t });
+          out.push({ kind: "orders", key: order.id, body: orderMessage(order, issued), ...source });
+          for (const t of issued) out.push({ kind: "tickets", key: t.id, body: ticketMessage(order, t, "active"), ...source });
+        } else if (event.type === "TicketCheckedIn") {
+          const t = ticket(event.data.ticketId);
+          if (t) out.push({ kind: "tickets", key: t.id, body: ticketMessage(order, t, "used"), ...source });
+        } else if (event.type === "TicketsRefunded") {
+          const refund: PartnerRefund = { customer: customerOf(order.customer), ticket_ids: event.data.ticketIds };
+          out.push({ kind: "refunds", key: event.data.refundId, body: refund, ...source });
+          for (const id of event.data.ticketIds) {
+            const t = ticket(id);
+            if (t) out.push({ kind: "tickets", key: t.id, body: ticketMessage(order, t, "refunded"), ...source });
+          }
+        }
+      }
+    }
+    return out;
+  };
+}

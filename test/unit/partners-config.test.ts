@@ -1,0 +1,138 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { loadConfig } from "../../lib/config/config";
+
+function withPartners(doc: unknown, env: Record<string, string> = {}) {
+  const file = join(mkdtempSync(join(tmpdir(), "partners-")), "partners.json");
+  writeFileSync(file, typeof doc === "string" ? doc : JSON.stringify(doc));
+  return () => loadConfig({ KAFKA_PARTNERS_FILE: file, ...env });
+}
+
+describe("partner configuration", () => {
+  test("without a partners file, one partner on our own cluster gets every topic", () => {
+    const config = loadConfig({ KAFKA_BROKERS: "k1:9092", KAFKA_PARTNER_FORMAT: "protobuf", KAFKA_TOPIC_ORDERS: "sales.orders" });
+    expect(config.kafka!.partners).toEqual([
+      {
+        id: "default",
+        applicationId: "ticketland",
+        schemaVersion: "1.0",
+        connection: { brokers: ["k1:9092"], clientId: "ticketing", ssl: false, caFile: undefined, sasl: undefined },
+        topics: {
+          organizers: { name: "organizers", format: "protobuf" },
+          events: { name: "events", format: "protobuf" },
+          orders: { name: "sales.orders", format: "protobuf" },
+          refunds: { name: "refunds", format: "protobuf" },
+          tickets: { name: "tickets", format: "protobuf" },
+          music: { name: "music.events", format: "json" },
+        },
+      },
+    ]);
+    expect(loadConfig({}).kafka).toBeUndefined();
+  });
+
+  test("a partner's own SASL_SSL connection takes its password from the variable it names", () => {
+    const config = withPartners(
+      {
+        partners: [
+          {
+            id: "vibe",
+            format: "protobuf",
+            applicationId: "ours",
+            connection: {
+              brokers: ["kafka.vibe.example:9094"],
+              security: "SASL_SSL",
+              caFile: "/etc/vibe-ca.pem",
+              sasl: { mechanism: "SCRAM-SHA-512", username: "ticketland", passwordEnv: "VIBE_PASSWORD" },
+            },
+            topics: { events: "vibe.events", orders: { name: "vibe.orders", format: "json" } },
+          },
+        ],
+      },
+      { VIBE_PASSWORD: "s3cret" },
+    )();
+    expect(config.kafka!.partners[0]).toEqual({
+      id: "vibe",
+      applicationId: "ours",
+      schemaVersion: "1.0",
+      connection: {
+        brokers: ["kafka.vibe.example:9094"],
+        clientId: "ticketing",
+        ssl: true,
+        caFile: "/etc/vibe-ca.pem",
+        sasl: { mechanism: "scram-sha-512", username: "ticketland", password: "s3cret" },
+      },
+      topics: { events: { name: "vibe.events", format: "protobuf" }, orders: { name: "vibe.orders", format: "json" } },
+    });
+  });
+
+  const sasl = { mechanism: "plain", username: "u", passwordEnv: "P" };
+  test.each([
+    ["{not json", /is not valid JSON/],
+    [{ partners: [] }, /at least one partner/],
+    [{ partners: [{ id: "A!", topics: { events: "e" } }] }, /partners\[0\]\.id must be lower-case/],
+    [{ partners: [{ id: "a", topics: { events: "e" } }] }, /partner a\.connection is required when KAFKA_BROKERS is not set/],
+    [{ partners: [{ id: "a", connection: { brokers: ["k:1"] }, topics: {} }] }, /partner a\.topics must name at least one/],
+    [{ partners: [{ id: "a", connection: { brokers: ["k:1"] }, topics: { gigs: "g" } }] }, /unknown field\(s\) gigs/],
+    [{ partners: [{ id: "a", connection: { brokers: ["k"] }, topics: { events: "e" } }] }, /brokers must be host:port/],
+    [
+      { partners: [{ id: "a", connection: { brokers: ["k:1"], security: "SASL_SSL" }, topics: { events: "e" } }] },
+      /sasl is required/,
+    ],
+    [
+      { partners: [{ id: "a", connection: { brokers: ["k:1"], security: "SASL_SSL", sasl }, topics: { events: "e" } }] },
+      /P is required by .*passwordEnv/,
+    ],
+    [
+      { partners: [{ id: "a", connection: { brokers: ["k:1"], security: "SSL", sasl }, topics: { events: "e" } }] },
+      /sasl is only allowed with security SASL_PLAINTEXT or SASL_SSL/,
+    ],
+    [
+      {
+        partners: [
+          {
+            id: "a",
+            connection: { brokers: ["k:1"], security: "SASL_PLAINTEXT", sasl: { ...sasl, mechanism: "md5" } },
+            topics: { events: "e" },
+          },
+        ],
+      },
+      /mechanism must be one of plain, scram-sha-256, scram-sha-512/,
+    ],
+    [
+      { partners: [{ id: "a", connection: { brokers: ["k:1"] }, topics: { music: { name: "m", format: "protobuf" } } }] },
+      /music has no protobuf schema/,
+    ],
+    [
+      { partners: [{ id: "a", connection: { brokers: ["k:1"] }, topics: { events: "bad topic" } }] },
+      /not a valid Kafka topic name/,
+    ],
+    [
+      {
+        partners: [
+          { id: "a", connection: { brokers: ["k:1"] }, topics: { events: "e" } },
+          { id: "a", connection: { brokers: ["k:1"] }, topics: { events: "e" } },
+        ],
+      },
+      /"a" is used twice/,
+    ],
+  ])("refused with a message naming the problem: %j", (doc, message) => {
+    expect(withPartners(doc)).toThrow(message);
+  });
+
+  test("an unreadable partners file is named", () => {
+    expect(() => loadConfig({ KAFKA_PARTNERS_FILE: "/nonexistent/partners.json" })).toThrow(/KAFKA_PARTNERS_FILE cannot be read/);
+  });
+});
+
+test("the example partners file in deploy/ is valid", () => {
+  const config = loadConfig({
+    KAFKA_BROKERS: "kafka:9092",
+    KAFKA_PARTNERS_FILE: `${__dirname}/../../deploy/partners.example.json`,
+    VIBE_KAFKA_PASSWORD: "x".repeat(20),
+  });
+  expect(config.kafka!.partners.map((p) => [p.id, p.connection.brokers[0]])).toEqual([
+    ["vibe", "kafka.vibe.example:9094"],
+    ["music", "kafka:9092"],
+  ]);
+});
