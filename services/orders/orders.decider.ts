@@ -60,11 +60,11 @@ function placeOrder(command: PlaceOrder, state: OrderState): OrderEvent[] {
 }
 
 function issueTickets(command: IssueTickets, order: Order): OrderEvent[] {
-  if (order.status === "paid" && order.payment?.id === command.paymentId) return [];
+  if (order.status === "paid" && (order.payment?.id ?? null) === command.paymentId) return [];
   if (order.status !== "awaiting_payment" && order.status !== "expired") {
     throw new DomainError("ORDER_CLOSED", `order ${order.id} is ${order.status}: the payment must be cancelled`, 409);
   }
-  if (order.payment && order.payment.id !== command.paymentId) {
+  if ((order.payment?.id ?? null) !== command.paymentId) {
     throw new DomainError("PAYMENT_MISMATCH", `payment ${command.paymentId} is not the payment of order ${order.id}`, 409);
   }
   if (command.paidAmount !== order.amount || command.paidCurrency !== order.currency) {
@@ -122,7 +122,7 @@ function refundTickets(command: RefundTickets, order: Order): OrderEvent[] {
         tickets: refunded.map(({ id, categoryId, price }) => ({ id, categoryId, price })),
         amount,
         eventId: order.eventId,
-        paymentId: order.payment!.id,
+        paymentId: order.payment?.id ?? null,
         currency: order.currency,
       },
     },

@@ -128,6 +128,32 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
     }
   }
 
+  /** Nothing to pay (free tickets): sell the hold and issue the tickets at once. */
+  async function issueFree(svc: Self, ctx: AppContext, order: Order): Promise<Order> {
+    await ctx.call("inventory.confirm", {
+      eventId: order.eventId,
+      holdId: order.id,
+      orderId: order.id,
+      customerKey: `user:${order.userId}`,
+      lines: order.lines.map(({ categoryId, quantity, seats }) => ({ categoryId, quantity, ...(seats ? { seats } : {}) })),
+    });
+    const issued = await run(
+      svc,
+      ctx,
+      order.id,
+      {
+        type: "IssueTickets",
+        id: order.id,
+        paymentId: null,
+        paidAmount: 0,
+        paidCurrency: order.currency,
+        tickets: issueTickets(order),
+      },
+      "issue-free",
+    );
+    return issued.state!;
+  }
+
   /** Creates the two-stage payment (its idempotence key makes a retry safe) and attaches it. */
   async function attachPayment(svc: Self, ctx: AppContext, order: Order): Promise<Order> {
     let payment: Payment;
@@ -252,7 +278,10 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
           // order and finishes what the first attempt may not have: the payment.
           let order = (await loadAggregate(log(), orderDecider, orderStream(id))) ?? (await placeOrder(this, ctx, id));
           if (!order.payment && order.status === "awaiting_payment")
-            order = await attachPayment(this, ctx as unknown as AppContext, order);
+            order =
+              order.amount === 0
+                ? await issueFree(this, ctx as unknown as AppContext, order)
+                : await attachPayment(this, ctx as unknown as AppContext, order);
           return created(ctx as unknown as AppContext, `/api/orders/${id}`, view(order));
         },
       },
@@ -506,7 +535,8 @@ async function settlePayment(rt: Runtime, svc: Self, recorded: RecordedEvent, ru
  */
 async function settleRefund(rt: Runtime, svc: Self, recorded: RecordedEvent): Promise<void> {
   const data = recorded.data as Extract<OrderEvent, { type: "TicketsRefunded" }>["data"];
-  if (data.amount > 0) {
+  // Free tickets (no payment) have no money to return.
+  if (data.amount > 0 && data.paymentId) {
     await rt.payments.createRefund({
       paymentId: data.paymentId,
       amountMinor: data.amount,

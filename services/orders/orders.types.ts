@@ -88,7 +88,8 @@ export interface AttachPayment extends CommandBase {
 export interface IssueTickets extends CommandBase {
   type: "IssueTickets";
   id: string;
-  paymentId: string;
+  /** Null for a free order: nothing was paid. */
+  paymentId: string | null;
   /** Paid amount as the provider reported it, in minor units: must equal the order's. */
   paidAmount: number;
   paidCurrency: string;
@@ -130,7 +131,7 @@ export type OrderEvent =
       type: "TicketsIssued";
       data: {
         id: string;
-        paymentId: string;
+        paymentId: string | null;
         eventId: string;
         organizerId: string;
         userId: string;
@@ -151,7 +152,7 @@ export type OrderEvent =
         tickets?: Array<Pick<Ticket, "id" | "categoryId" | "price">>;
         amount: number;
         eventId: string;
-        paymentId: string;
+        paymentId: string | null;
         currency: string;
       };
     };

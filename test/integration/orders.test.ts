@@ -432,4 +432,59 @@ describe("orders and two-stage payments", () => {
     );
     expect((await sales()).body).toEqual(expected);
   });
+
+  test("free tickets: issued at once without a payment, refunded without money moving", async () => {
+    await api("POST", "/events", {
+      token: olga,
+      body: {
+        id: "open-day",
+        venueId: "club",
+        name: "Open day",
+        category: "exhibition",
+        startsAt: "2031-08-01T12:00:00+03:00",
+        endsAt: "2031-08-01T18:00:00+03:00",
+      },
+    });
+    const category = { categoryId: "entry", name: "Entry", price: 0, currency: "RUB", kind: "ga", quota: 2 };
+    expect((await api("POST", "/events/open-day/categories", { token: olga, body: category })).status).toBe(201);
+    expect((await api("POST", "/events/open-day/publish", { token: olga })).status).toBe(200);
+    const lea = await issuer.mint({ sub: "lea", roles: ["customer"] });
+    const paymentsBefore = sim().payments.size;
+    const refundsBefore = sim().refunds.size;
+    const request = { eventId: "open-day", customer, items: [{ categoryId: "entry", quantity: 2 }] };
+    const placed = await eventually(
+      () => api<OrderReply>("POST", "/orders", { token: lea, body: request, headers: { "idempotency-key": "open-day-lea-1" } }),
+      (r) => r.status !== 400,
+    );
+    expect(placed.status).toBe(201);
+    expect(placed.body).toMatchObject({ status: "paid", amount: 0, payment: null });
+    expect(placed.body.tickets).toHaveLength(2);
+    expect(sim().payments.size).toBe(paymentsBefore);
+    // A retry of the same request answers the same order and issues nothing more.
+    const again = await api<OrderReply>("POST", "/orders", {
+      token: lea,
+      body: request,
+      headers: { "idempotency-key": "open-day-lea-1" },
+    });
+    expect(again.body).toMatchObject({ id: placed.body.id, status: "paid" });
+    expect(again.body.tickets.map((t) => t.barcode)).toEqual(placed.body.tickets.map((t) => t.barcode));
+    // Sold out: the quota was 2.
+    const more = await api("POST", "/orders", {
+      token: lea,
+      body: { ...request, items: [{ categoryId: "entry", quantity: 1 }] },
+    });
+    expect(more.status).toBe(409);
+
+    const refund = await api("POST", `/orders/${placed.body.id}/refunds`, { token: olga, body: {} });
+    expect(refund.status).toBe(202);
+    await eventually(
+      () => order(placed.body.id, lea),
+      (r) => r.body.status === "refunded",
+    );
+    expect(sim().refunds.size).toBe(refundsBefore);
+    await eventually(
+      () => api<{ availability: Availability }>("GET", "/events/open-day"),
+      (r) => r.body.availability?.entry?.available === 2,
+    );
+  });
 });
