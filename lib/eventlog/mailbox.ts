@@ -51,6 +51,7 @@ export class Mailbox<C, E extends NewEvent, S> {
   private seq = 0;
   private queue: Pending<C, E>[] = [];
   private running = false;
+  private lastUsed = Date.now();
   private readonly maxQueue: number;
   private readonly maxBatch: number;
   private readonly maxReloads: number;
@@ -70,7 +71,13 @@ export class Mailbox<C, E extends NewEvent, S> {
     return this.queue.length;
   }
 
+  /** When it was last used, or null while it has work: only an idle mailbox may be dropped. */
+  get idleSince(): number | null {
+    return this.running || this.queue.length > 0 ? null : this.lastUsed;
+  }
+
   submit(command: C, meta?: EventMeta): Promise<MailboxResult<E>> {
+    this.lastUsed = Date.now();
     if (this.queue.length >= this.maxQueue) return Promise.reject(new BusyError(this.stream, this.queue.length));
     return new Promise((resolve, reject) => {
       this.queue.push({ command, meta, resolve, reject });
@@ -80,6 +87,7 @@ export class Mailbox<C, E extends NewEvent, S> {
 
   /** The state as of the last write (loads it if needed); callers must not change it. */
   async current(): Promise<S> {
+    this.lastUsed = Date.now();
     if (this.state === null) await this.reload();
     return this.state!;
   }
@@ -147,4 +155,21 @@ export class Mailbox<C, E extends NewEvent, S> {
     this.state = state;
     this.seq = commits.length ? commits[commits.length - 1].seq : 0;
   }
+}
+
+/**
+ * Drops the mailboxes idle since before `before`, so memory follows the events on sale rather
+ * than every event ever sold on this node. Dropping is always safe: the next command reloads
+ * the state from the log.
+ */
+export function evictIdle<K>(mailboxes: Map<K, { idleSince: number | null }>, before: number): number {
+  let evicted = 0;
+  for (const [key, box] of mailboxes) {
+    const idle = box.idleSince;
+    if (idle !== null && idle < before) {
+      mailboxes.delete(key);
+      evicted++;
+    }
+  }
+  return evicted;
 }

@@ -5,7 +5,7 @@ import type { Runtime } from "../../lib/app/runtime";
 import type { DistributiveOmit } from "../../lib/domain/objects";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
 import { loadAggregate } from "../../lib/eventlog/decider";
-import { BusyError, Mailbox } from "../../lib/eventlog/mailbox";
+import { BusyError, evictIdle, Mailbox } from "../../lib/eventlog/mailbox";
 import type { RecordedEvent } from "../../lib/eventlog/types";
 import { APPENDED_EVENT } from "../../mixins/event-sourced.mixin";
 import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
@@ -24,6 +24,9 @@ import {
   type Request,
   type SyncedCategory,
 } from "./inventory.types";
+
+/** An event nobody bought for this long leaves memory; its next command reloads it from the log. */
+const MAILBOX_IDLE_MS = 10 * 60_000;
 
 type InventoryMailbox = Mailbox<InventoryCommand, InventoryEvent, InventoryState>;
 type Command = DistributiveOmit<InventoryCommand, "actor" | "at">;
@@ -268,10 +271,10 @@ export default function inventoryService(rt: Runtime): ServiceSchema<ServiceSett
     },
     started(this: Service) {
       // Expiry is durable: due holds are found in the read model, whatever process placed them.
-      sweeper = setInterval(
-        () => void sweep(this as Service & ReadModelMethods).catch((err) => this.logger.warn("hold sweep failed:", String(err))),
-        SWEEP_MS,
-      );
+      sweeper = setInterval(() => {
+        void sweep(this as Service & ReadModelMethods).catch((err) => this.logger.warn("hold sweep failed:", String(err)));
+        evictIdle(mailboxes, Date.now() - MAILBOX_IDLE_MS);
+      }, SWEEP_MS);
       sweeper.unref();
     },
     stopped() {

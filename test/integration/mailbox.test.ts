@@ -1,4 +1,4 @@
-import { BusyError, Mailbox } from "../../lib/eventlog/mailbox";
+import { BusyError, evictIdle, Mailbox } from "../../lib/eventlog/mailbox";
 import { fold } from "../../lib/eventlog/decider";
 import { counterDecider, type CounterCommand, type CounterEvent, type CounterState } from "../support/counter";
 import { BACKENDS, disposeTestStore, openTestStore, type TestStore } from "../support/stores";
@@ -31,6 +31,22 @@ describe.each(BACKENDS)("hot aggregate mailbox: %s", (kind) => {
     expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(50);
     expect(new Set(refused.map((r) => (r.reason as { type: string }).type))).toEqual(new Set(["LIMIT_REACHED"]));
     expect(await total()).toBe(50);
+  });
+
+  test("an idle mailbox is evicted, a busy one never; the next one reloads and keeps the limit", async () => {
+    const boxes = new Map([["hot", mailbox()]]);
+    await Promise.all(Array.from({ length: 30 }, () => boxes.get("hot")!.submit({ key: "k", by: 1, limit: 40 })));
+    const pending = boxes.get("hot")!.submit({ key: "k", by: 1, limit: 40 });
+    expect(evictIdle(boxes, Date.now() + 1)).toBe(0);
+    await pending;
+    await new Promise((resolve) => setImmediate(resolve)); // the drain loop ends just after its last answer
+    expect(evictIdle(boxes, Date.now() - 60_000)).toBe(0);
+    expect(evictIdle(boxes, Date.now() + 1)).toBe(1);
+    expect(boxes.size).toBe(0);
+    const fresh = mailbox();
+    const results = await Promise.allSettled(Array.from({ length: 20 }, () => fresh.submit({ key: "k", by: 1, limit: 40 })));
+    expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(9);
+    expect(await total()).toBe(40);
   });
 
   test("a full mailbox answers busy at once and the refused commands are not applied", async () => {
