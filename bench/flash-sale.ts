@@ -11,7 +11,9 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Session } from "node:inspector";
 import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
 import { startApp, type App } from "../lib/app/app";
 import { fold } from "../lib/eventlog/decider";
 import { MongoStore } from "../lib/store/mongo/mongo-store";
@@ -19,8 +21,21 @@ import type { Store } from "../lib/store/types";
 import { availability, inventoryDecider } from "../services/inventory/inventory.decider";
 import type { OrderDoc } from "../services/orders/orders.projection";
 import { apiClient } from "../test/support/api-client";
+import type { BuyerRequest, BuyersResult } from "./buyers.worker";
 import { startCluster, type Cluster } from "../test/support/cluster";
 import { devIssuerOf } from "../test/support/quickstart";
+
+async function startProfile(): Promise<{ stop(): Promise<object> }> {
+  const session = new Session();
+  session.connect();
+  const post = (method: string) =>
+    new Promise<{ profile?: object }>((resolve, reject) =>
+      session.post(method, (err, result) => (err ? reject(err) : resolve(result as { profile?: object }))),
+    );
+  await post("Profiler.enable");
+  await post("Profiler.start");
+  return { stop: async () => (await post("Profiler.stop")).profile! };
+}
 
 function percentile(sorted: number[], p: number): number {
   return sorted.length ? Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(1)) : 0;
@@ -33,6 +48,8 @@ async function main(): Promise<void> {
       tickets: { type: "string", default: "500" },
       buyers: { type: "string", default: "2000" },
       json: { type: "string" },
+      // Writes a CPU profile of this process during the reservations (embedded mode: the whole stack).
+      "cpu-profile": { type: "string" },
     },
   });
   const mode = values.mode;
@@ -125,49 +142,36 @@ async function main(): Promise<void> {
   }
 
   const tokens = await Promise.all(Array.from({ length: buyers }, (_, i) => issuer.mint({ sub: `b${i}`, roles: ["customer"] })));
-  const reserveMs: number[] = [];
-  const failures: Record<string, number> = {};
-  const placed: Array<{ id: string; payment: { confirmationUrl: string } }> = [];
-  const start = performance.now();
-  let lastReservation = start;
-  await Promise.all(
-    tokens.map(async (token, i) => {
-      // Two buyers in five want a seat; they spread over the whole hall.
-      const seat = i % 5 < 2 && seats ? seatIds[(Math.floor(i / 5) * 2 + (i % 5)) % seats] : null;
-      const body = {
-        eventId: "e",
-        customer: { email: `b${i}@example.com`, phone: `+7900${String(i).padStart(7, "0")}` },
-        ...(seat ? { seats: [{ categoryId: "seats", seatId: seat }] } : { items: [{ categoryId: "ga", quantity: 1 }] }),
-      };
-      const t0 = performance.now();
-      const res = await api<{ id: string; type?: string; payment: { confirmationUrl: string } }>("POST", "/orders", {
-        token,
-        body,
-      }).catch((err: Error) => ({
-        status: 0,
-        body: { id: "", type: err.message, payment: { confirmationUrl: "" } },
-        headers: new Headers(),
-      }));
-      const t1 = performance.now();
-      reserveMs.push(t1 - t0);
-      if (res.status === 201) {
-        placed.push(res.body);
-        lastReservation = Math.max(lastReservation, t1);
-      } else {
-        const key = `${res.status} ${res.body?.type ?? ""}`.trim();
-        failures[key] = (failures[key] ?? 0) + 1;
-      }
-    }),
-  );
-  const reservedAt = performance.now();
-  await Promise.all(placed.map((o) => fetch(`${o.payment.confirmationUrl}/pay`, { method: "POST", redirect: "manual" })));
+  const requests: BuyerRequest[] = tokens.map((token, i) => {
+    // Two buyers in five want a seat; they spread over the whole hall.
+    const seat = i % 5 < 2 && seats ? seatIds[(Math.floor(i / 5) * 2 + (i % 5)) % seats] : null;
+    const body = {
+      eventId: "e",
+      customer: { email: `b${i}@example.com`, phone: `+7900${String(i).padStart(7, "0")}` },
+      ...(seat ? { seats: [{ categoryId: "seats", seatId: seat }] } : { items: [{ categoryId: "ga", quantity: 1 }] }),
+    };
+    return { token, body };
+  });
+  const profiler = values["cpu-profile"] ? await startProfile() : null;
+  const worker = new Worker(join(__dirname, "buyers.worker.ts"), {
+    workerData: { apiUrl, requests },
+    execArgv: ["--import", "tsx"],
+  });
+  const buyersResult = await new Promise<BuyersResult>((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
+  });
+  await worker.terminate();
+  if (profiler) writeFileSync(values["cpu-profile"]!, JSON.stringify(await profiler.stop()));
+  const { startedAt, lastReservationAt, reservedAt, reserveMs, failures } = buyersResult;
+  const placed = buyersResult.placed;
   const orders = store.collection<OrderDoc>("orders_g1");
   let paid = 0;
-  for (let i = 0; i < 1200 && paid < placed.length; i++) {
+  for (let i = 0; i < 1200 && paid < placed; i++) {
     paid = await orders.count({ status: "paid" });
-    if (paid < placed.length) await new Promise((r) => setTimeout(r, 50));
+    if (paid < placed) await new Promise((r) => setTimeout(r, 50));
   }
-  const confirmedAt = performance.now();
+  const confirmedAt = performance.timeOrigin + performance.now();
 
   const log = store.log("sales");
   const stock = fold(inventoryDecider, inventoryDecider.initialState(), await log.readStream("inventory-e"));
@@ -182,13 +186,13 @@ async function main(): Promise<void> {
     sold,
     oversold: Math.max(0, sold - tickets),
     doubleSold: soldSeats.length - new Set(soldSeats).size,
-    reservations: placed.length,
+    reservations: placed,
     confirmedOrders: paid,
-    reservationsPerSec: Math.round((placed.length / (lastReservation - start)) * 1000),
+    reservationsPerSec: Math.round((placed / (lastReservationAt - startedAt)) * 1000),
     confirmedOrdersPerSec: Math.round((paid / (confirmedAt - reservedAt)) * 1000),
     p50ReserveMs: percentile(reserveMs, 50),
     p99ReserveMs: percentile(reserveMs, 99),
-    elapsedMs: Math.round(confirmedAt - start),
+    elapsedMs: Math.round(confirmedAt - startedAt),
     failures,
   };
   console.log(JSON.stringify(result));

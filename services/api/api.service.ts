@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage } from "node:http";
+import type { IncomingMessage, Server } from "node:http";
 import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import type { Principal } from "../../lib/auth/principal";
@@ -63,11 +63,22 @@ interface ReadyReport {
   problems: string[];
 }
 
+/** Connections waiting to be accepted; the kernel caps it at net.core.somaxconn. */
+const LISTEN_BACKLOG = 8192;
+
 export default function apiService(rt: Runtime): ServiceSchema {
   const { http } = rt.config;
   return {
     name: "api",
     mixins: [ApiGateway as unknown as Partial<ServiceSchema>],
+    created(this: Service) {
+      // moleculer-web listens with Node's default backlog (511): an on-sale opening sends more
+      // connections at once, and the kernel drops the rest until the buyers' SYN retries (1 s, 3 s...).
+      const server = (this as Service & { server: Server }).server;
+      const listen = server.listen.bind(server);
+      server.listen = ((port: number, host: string, callback: () => void) =>
+        listen({ port, host, backlog: LISTEN_BACKLOG }, callback)) as typeof server.listen;
+    },
     settings: {
       port: http.port,
       ip: http.host,
