@@ -94,7 +94,8 @@ export interface PartnerCustomer {
   last_name?: string;
 }
 
-export interface PartnerOrderTicket {
+/** What the order and ticket-status streams both say about a ticket. */
+export interface PartnerTicketFields {
   id: string;
   event_id: string;
   barcode: string;
@@ -109,6 +110,8 @@ export interface PartnerOrderTicket {
   price_nominal?: number;
   currency?: PartnerCurrency;
 }
+
+export type PartnerOrderTicket = PartnerTicketFields;
 
 /** A completed (paid) order with its tickets. */
 export interface PartnerOrder {
@@ -126,20 +129,9 @@ export interface PartnerRefund {
 export type PartnerTicketStatus = "active" | "used" | "cancelled" | "refunded";
 
 /** One ticket status change. */
-export interface PartnerTicket {
-  id: string;
+export interface PartnerTicket extends PartnerTicketFields {
   status: PartnerTicketStatus;
-  barcode: string;
   customer: { email: string; phone: string; name?: string };
-  event_id: string;
   organizer_id: string;
   order_id?: string;
-  number?: string;
-  series?: string;
-  row?: string;
-  seat?: string;
-  category: string;
-  description?: string;
-  price_nominal?: number;
-  currency?: PartnerCurrency;
 }
