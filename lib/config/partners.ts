@@ -1,3 +1,4 @@
+import { CURRENCIES, type Currency } from "../domain/money";
 import { ConfigError, type Env } from "./env";
 
 export type SaslMechanism = "plain" | "scram-sha-256" | "scram-sha-512";
@@ -24,6 +25,26 @@ export interface PartnerTopic {
   format: PartnerFormat;
 }
 
+/** The provider's protobuf streams we consume (partner-streams.md section 2). */
+export const INBOUND_TOPIC_KINDS = ["partners", "events", "orders", "refundRequests"] as const;
+export type InboundTopicKind = (typeof INBOUND_TOPIC_KINDS)[number];
+
+/** What we consume from a partner (a ticketing provider), over the partner's connection. */
+export interface PartnerInbound {
+  /** Kafka consumer group: every node running the bridge shares the partitions. */
+  groupId: string;
+  /** Topic name per stream; streams not listed are not consumed. */
+  topics: Partial<Record<InboundTopicKind, string>>;
+  /** Where messages that cannot be decoded or applied go, with the reason and the original bytes. */
+  deadLetterTopic: string;
+  /** Currency of the provider's prices (the contract does not carry one). */
+  currency: Currency;
+  /** IANA zone imported events are shown in (the contract carries none). */
+  timezone: string;
+  /** How long a message whose event or order has not arrived yet (another topic) waits before the dead-letter topic. */
+  referenceWaitMs: number;
+}
+
 /** One consumer of our streams: its own connection, topics, format and checkpoints. */
 export interface PartnerConfig {
   id: string;
@@ -31,8 +52,10 @@ export interface PartnerConfig {
   applicationId: string;
   schemaVersion: string;
   connection: KafkaConnection;
-  /** Only the kinds listed are published to this partner. */
+  /** Only the kinds listed are published to this partner (none for a partner we only consume). */
   topics: Partial<Record<PartnerTopicKind, PartnerTopic>>;
+  /** The partner's streams we consume, if any. */
+  inbound?: PartnerInbound;
 }
 
 export const SECURITY_PROTOCOLS = ["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] as const;
@@ -112,6 +135,50 @@ function connectionOf(where: string, value: unknown, env: Env, clientId: string)
   };
 }
 
+function topicName(where: string, value: unknown): string {
+  const name = text(where, value);
+  if (!/^[a-zA-Z0-9._-]{1,249}$/.test(name)) throw new ConfigError(`${where} is not a valid Kafka topic name: "${name}"`);
+  return name;
+}
+
+function inboundOf(where: string, value: unknown, partnerId: string, clientId: string, outbound: string[]): PartnerInbound {
+  if (!isObject(value)) throw new ConfigError(`${where} must be an object with topics and deadLetterTopic`);
+  checkKeys(where, value, ["groupId", "topics", "deadLetterTopic", "currency", "timezone", "referenceWaitMs"]);
+  const rawTopics = value.topics;
+  if (!isObject(rawTopics) || Object.keys(rawTopics).length === 0)
+    throw new ConfigError(`${where}.topics must name at least one of ${INBOUND_TOPIC_KINDS.join(", ")}`);
+  checkKeys(`${where}.topics`, rawTopics, [...INBOUND_TOPIC_KINDS]);
+  const topics: PartnerInbound["topics"] = {};
+  for (const kind of INBOUND_TOPIC_KINDS) {
+    if (rawTopics[kind] === undefined) continue;
+    const name = topicName(`${where}.topics.${kind}`, rawTopics[kind]);
+    // Consuming what we publish would feed our own messages back as the provider's.
+    if (outbound.includes(name)) throw new ConfigError(`${where}.topics.${kind} "${name}" is also a topic we publish to`);
+    if (Object.values(topics).includes(name)) throw new ConfigError(`${where}.topics.${kind} "${name}" is named twice`);
+    topics[kind] = name;
+  }
+  const deadLetterTopic = topicName(`${where}.deadLetterTopic`, value.deadLetterTopic ?? `${partnerId}.inbound.dead-letters`);
+  if (Object.values(topics).includes(deadLetterTopic) || outbound.includes(deadLetterTopic))
+    throw new ConfigError(`${where}.deadLetterTopic "${deadLetterTopic}" must be a topic of its own`);
+  const timezone = text(`${where}.timezone`, value.timezone, "UTC");
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: timezone });
+  } catch {
+    throw new ConfigError(`${where}.timezone must be an IANA time zone such as Europe/Moscow, got "${timezone}"`);
+  }
+  const wait = value.referenceWaitMs ?? 5000;
+  if (!Number.isSafeInteger(wait) || (wait as number) < 0)
+    throw new ConfigError(`${where}.referenceWaitMs must be a non-negative integer of milliseconds`);
+  return {
+    groupId: text(`${where}.groupId`, value.groupId, `${clientId}.${partnerId}.inbound`),
+    topics,
+    deadLetterTopic,
+    currency: oneOf(`${where}.currency`, value.currency, CURRENCIES, "RUB"),
+    timezone,
+    referenceWaitMs: wait as number,
+  };
+}
+
 function topicsOf(where: string, value: unknown, format: PartnerFormat): PartnerConfig["topics"] {
   if (!isObject(value) || Object.keys(value).length === 0)
     throw new ConfigError(`${where} must name at least one of ${PARTNER_TOPIC_KINDS.join(", ")}`);
@@ -127,17 +194,16 @@ function topicsOf(where: string, value: unknown, format: PartnerFormat): Partner
     const own = oneOf(`${at}.format`, spec.format, PARTNER_FORMATS, JSON_ONLY.includes(kind) ? "json" : format);
     if (own !== "json" && JSON_ONLY.includes(kind))
       throw new ConfigError(`${at}.format must be json: ${kind} has no protobuf schema`);
-    const name = text(`${at}.name`, spec.name);
-    if (!/^[a-zA-Z0-9._-]{1,249}$/.test(name)) throw new ConfigError(`${at}.name is not a valid Kafka topic name: "${name}"`);
-    topics[kind] = { name, format: own };
+    topics[kind] = { name: topicName(`${at}.name`, spec.name), format: own };
   }
   return topics;
 }
 
 /**
  * Partners from the JSON of KAFKA_PARTNERS_FILE:
- * `{"partners": [{"id", "format"?, "schemaVersion"?, "applicationId"?, "connection"?, "topics"}]}`.
- * A partner without `connection` is served on our own cluster.
+ * `{"partners": [{"id", "format"?, "schemaVersion"?, "applicationId"?, "connection"?, "topics"?, "inbound"?}]}`.
+ * A partner without `connection` is served on our own cluster; `topics` (what we publish) may be
+ * left out when `inbound` (what we consume) is given.
  */
 export function parsePartners(
   source: string,
@@ -157,7 +223,7 @@ export function parsePartners(
   return doc.partners.map((raw, i) => {
     let where = `${source}: partners[${i}]`;
     if (!isObject(raw)) throw new ConfigError(`${where} must be an object`);
-    checkKeys(where, raw, ["id", "format", "schemaVersion", "applicationId", "connection", "topics"]);
+    checkKeys(where, raw, ["id", "format", "schemaVersion", "applicationId", "connection", "topics", "inbound"]);
     const id = text(`${where}.id`, raw.id);
     if (!/^[a-z0-9][a-z0-9-]{0,62}$/.test(id)) throw new ConfigError(`${where}.id must be lower-case letters, digits and dashes`);
     if (seen.has(id)) throw new ConfigError(`${where}.id "${id}" is used twice`);
@@ -167,12 +233,18 @@ export function parsePartners(
     if (raw.connection !== undefined) connection = connectionOf(`${where}.connection`, raw.connection, env, defaults.clientId);
     if (!connection) throw new ConfigError(`${where}.connection is required when KAFKA_BROKERS is not set`);
     const format = oneOf(`${where}.format`, raw.format, PARTNER_FORMATS, "json");
+    // A partner we only consume from publishes nothing of ours.
+    const topics = raw.topics === undefined && raw.inbound !== undefined ? {} : topicsOf(`${where}.topics`, raw.topics, format);
+    const outbound = Object.values(topics).map((t) => t.name);
     return {
       id,
       applicationId: text(`${where}.applicationId`, raw.applicationId, defaults.applicationId),
       schemaVersion: text(`${where}.schemaVersion`, raw.schemaVersion, "1.0"),
       connection,
-      topics: topicsOf(`${where}.topics`, raw.topics, format),
+      topics,
+      ...(raw.inbound === undefined
+        ? {}
+        : { inbound: inboundOf(`${where}.inbound`, raw.inbound, id, connection.clientId, outbound) }),
     };
   });
 }

@@ -3,8 +3,37 @@ import type { ReplCustomCommand } from "moleculer/src/service-broker";
 import type { RunnerStatus } from "../eventlog/runner";
 import { table } from "./projections.command";
 
+interface InboundStatus {
+  name: string;
+  topics: Record<string, string>;
+  deadLetterTopic: string;
+  state: string;
+  counts: { applied: number; unchanged: number; skipped: number; deadLettered: number };
+  lastError: string | null;
+  waiting: string | null;
+  lastDeadLetter: { reason: string; topic: string; offset: string } | null;
+}
+
 interface BridgeStatus {
-  partners: Array<{ id: string; relays: Array<RunnerStatus & { source: string; topics: string[] }> }>;
+  partners: Array<{
+    id: string;
+    relays: Array<RunnerStatus & { source: string; topics: string[] }>;
+    inbound?: InboundStatus | null;
+  }>;
+}
+
+interface DeadLetters {
+  partner: string;
+  deadLetters: Array<{
+    offset: string;
+    partition: number;
+    topic: string;
+    originalPartition: number;
+    originalOffset: string;
+    reason: string;
+    at: string;
+    redrivenAt: string | null;
+  }>;
 }
 
 interface BridgeArgs {
@@ -22,7 +51,10 @@ function nodesHosting(broker: ServiceBroker, service: string): string[] {
   return [...new Set(services.filter((s) => s.name === service).map((s) => s.nodeID))].sort();
 }
 
-/** `bridge`, `bridge replay <partner> <topic> <position|time>`, `bridge resync <partner> <stream>`. */
+/**
+ * `bridge`, `bridge replay <partner> <topic> <position|time>`, `bridge resync <partner> <stream>`,
+ * `bridge dlq <partner>`, `bridge redrive <partner> [dead-letter offset]`.
+ */
 export async function bridgeCommand(broker: ServiceBroker, args: BridgeArgs): Promise<string> {
   const nodes = nodesHosting(broker, "kafka-relay");
   if (nodes.length === 0) return "no node runs the kafka-relay service";
@@ -34,8 +66,8 @@ export async function bridgeCommand(broker: ServiceBroker, args: BridgeArgs): Pr
       })),
     );
     const rows = answers.flatMap(({ nodeID, status }) =>
-      status.partners.flatMap((p) =>
-        p.relays.map((r) => [
+      status.partners.flatMap((p) => [
+        ...p.relays.map((r) => [
           nodeID,
           p.id,
           r.name,
@@ -45,7 +77,9 @@ export async function bridgeCommand(broker: ServiceBroker, args: BridgeArgs): Pr
           String(r.lag),
           r.fault ? `halted at ${r.fault.pos}: ${r.fault.message}` : (r.lastError ?? ""),
         ]),
-      ),
+        // The consumer of the partner's own streams: messages handled instead of a log position.
+        ...(p.inbound ? [inboundRow(nodeID, p.id, p.inbound)] : []),
+      ]),
     );
     if (rows.length === 0) return "the bridge serves no partner (KAFKA_BROKERS and KAFKA_PARTNERS_FILE are unset)";
     return table(["NODE", "PARTNER", "RELAY", "TOPICS", "STATE", "POSITION", "LAG", "PROBLEM"], rows);
@@ -61,14 +95,58 @@ export async function bridgeCommand(broker: ServiceBroker, args: BridgeArgs): Pr
     const result = await broker.call("kafka-relay.resync", { partner: args.partner, stream: args.target });
     return JSON.stringify(result);
   }
-  return `unknown action ${args.action}: use status, replay or resync`;
+  if (args.action === "dlq") {
+    if (!args.partner) return "usage: bridge dlq <partner>";
+    const { deadLetters } = await broker.call<DeadLetters, { partner: string }>("kafka-relay.deadLetters", {
+      partner: args.partner,
+    });
+    if (deadLetters.length === 0) return `no dead letters for partner ${args.partner}`;
+    return table(
+      ["OFFSET", "FROM", "REASON", "AT", "REDRIVEN"],
+      deadLetters.map((d) => [
+        d.partition === 0 ? d.offset : `${d.partition}:${d.offset}`,
+        `${d.topic}/${d.originalPartition}@${d.originalOffset}`,
+        d.reason,
+        d.at,
+        d.redrivenAt ?? "",
+      ]),
+    );
+  }
+  if (args.action === "redrive") {
+    if (!args.partner) return "usage: bridge redrive <partner> [dead-letter offset]";
+    const result = await broker.call("kafka-relay.redrive", {
+      partner: args.partner,
+      ...(args.target === undefined ? {} : { offset: String(args.target) }),
+    });
+    return JSON.stringify(result);
+  }
+  return `unknown action ${args.action}: use status, replay, resync, dlq or redrive`;
+}
+
+function inboundRow(nodeID: string, partner: string, inbound: InboundStatus): string[] {
+  const c = inbound.counts;
+  const problem =
+    inbound.lastError ??
+    inbound.waiting ??
+    (inbound.lastDeadLetter ? `last dead letter (${inbound.lastDeadLetter.topic}): ${inbound.lastDeadLetter.reason}` : "");
+  return [
+    nodeID,
+    partner,
+    inbound.name,
+    `${Object.values(inbound.topics).join(",")} → ${inbound.deadLetterTopic}`,
+    inbound.state,
+    `${c.applied} applied, ${c.unchanged} unchanged, ${c.skipped} skipped, ${c.deadLettered} dead`,
+    "-",
+    problem,
+  ];
 }
 
 export const bridgeCommands: ReplCustomCommand[] = [
   {
     command: "bridge [action] [partner] [target] [from]",
     description:
-      "Kafka bridge per partner (position, lag, last error); 'replay <partner> <topic> <pos|time>', 'resync <partner> <stream>'",
+      "Kafka bridge per partner (position, lag, last error); 'replay <partner> <topic> <pos|time>', 'resync <partner> <stream>', " +
+      "'dlq <partner>' (dead letters of its inbound streams), 'redrive <partner> [offset]' (publish them again)",
     async action(broker: ServiceBroker, args: unknown) {
       try {
         console.log(await bridgeCommand(broker, args as BridgeArgs));

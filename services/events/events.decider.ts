@@ -1,4 +1,5 @@
 import { actingOrganizer, alreadyExists, forbidden, isAdmin, notFound, requireOwner } from "../../lib/domain/actor";
+import { checkSameSource, importedElsewhere } from "../../lib/domain/external";
 import { id } from "../../lib/domain/ids";
 import { currency, minorUnits } from "../../lib/domain/money";
 import { compact, deepEqual } from "../../lib/domain/objects";
@@ -9,6 +10,7 @@ import type { ArtistSnapshot } from "../artists/artists.types";
 import type { VenueSnapshot } from "../venues/venues.types";
 import {
   EVENT_CATEGORIES,
+  EVENT_STATUSES,
   type AddTicketCategory,
   type CancelEvent,
   type CatalogueEvent,
@@ -18,7 +20,9 @@ import {
   type EventState,
   type EventStatus,
   type EventStreamEvent,
+  type ExternalTicketSet,
   type FinishEvent,
+  type ImportEvent,
   type MissingArtist,
   type PublishEvent,
   type RemoveTicketCategory,
@@ -69,6 +73,80 @@ function decideCreate(command: CreateEvent, state: EventState): EventStreamEvent
       }),
     },
   ];
+}
+
+/**
+ * A partner's event, mirrored: any status, any dates (past ones too), validated as ours are.
+ * It gets no ticket categories of ours (its sets are shown apart), so nothing sells it here.
+ * An unchanged event appends nothing, and neither does a version older than the one applied
+ * (by the partner's updated_at), so a repeated or late message cannot roll it back.
+ */
+function decideImport(command: ImportEvent, state: EventState): EventStreamEvent[] {
+  const eventId = id(command.id, "id");
+  if (state) checkSameSource("event", eventId, state.source, command.source);
+  const applied = state?.sourceUpdatedAt;
+  if (applied !== undefined && command.updatedAt !== undefined && command.updatedAt < applied) return [];
+  const organizerId = id(command.organizerId, "org");
+  if (command.organizer && command.organizer.id !== organizerId) throw invalid("organizer", "must be the organizer named by org");
+  if (command.startsAt === undefined) throw invalid("lifetime.start", "is missing");
+  if (command.endsAt === undefined) throw invalid("lifetime.finish", "is missing");
+  const startsAt = instant(command.startsAt, "lifetime.start");
+  const endsAt = instant(command.endsAt, "lifetime.finish");
+  if (endsAt <= startsAt) throw invalid("lifetime.finish", "must be after lifetime.start");
+  const timezone = timeZone(command.timezone, "timezone");
+  const ticketSets = ticketSetsOf(command.ticketSets);
+  const status = oneOf(command.status, "status", EVENT_STATUSES);
+  const next: CatalogueEvent = compact({
+    id: eventId,
+    organizerId,
+    organizer: { id: organizerId, name: command.organizer?.name ?? state?.organizer.name ?? "" },
+    // The stream names the venue by id only.
+    venue: {
+      id: command.venueId === undefined ? "" : id(command.venueId, "venue"),
+      name: "",
+      address: "",
+      city: "",
+      timezone,
+      capacity: ticketSets.reduce((n, s) => n + s.amount, 0),
+      seatIds: [],
+    },
+    artists: [],
+    name: text(command.name, "name", NAME),
+    description: optionalText(command.description, "description", DESCRIPTION),
+    category: oneOf(command.category, "category", EVENT_CATEGORIES),
+    startsAt,
+    endsAt,
+    timezone,
+    seriesId: command.seriesId === undefined ? undefined : id(command.seriesId, "meta"),
+    mediaUrl: command.mediaUrl === undefined ? undefined : webUrl(command.mediaUrl, "media.cover", { httpsOnly: true }),
+    status,
+    cancelReason: status === "cancelled" ? `cancelled by ${command.source.partner}` : undefined,
+    categories: [],
+    source: { partner: command.source.partner, id: command.source.id },
+    sourceUpdatedAt: command.updatedAt ?? applied,
+    ticketSets,
+  });
+  // The organizer's name follows its own stream (the read model tracks renames): alone, it is no change.
+  if (state && deepEqual({ ...next, organizer: state.organizer }, state)) return [];
+  return [{ type: "EventImported", data: next as CatalogueEvent & { source: ImportEvent["source"] } }];
+}
+
+function ticketSetsOf(value: unknown): ExternalTicketSet[] {
+  const seen = new Set<string>();
+  return array(value, "sets", 1000).map((item, i) => {
+    const set = item as ExternalTicketSet;
+    const setId = id(set.id, `sets[${i}].id`);
+    if (seen.has(setId)) throw invalid("sets", `lists set ${setId} twice`);
+    seen.add(setId);
+    return compact({
+      id: setId,
+      name: text(set.name, `sets[${i}].name`, CATEGORY_NAME),
+      description: optionalText(set.description, `sets[${i}].description`, DESCRIPTION),
+      sector: optionalText(set.sector, `sets[${i}].sector`, CATEGORY_NAME),
+      seated: set.seated === true,
+      amount: nonNegativeInt(set.amount, `sets[${i}].amount`),
+    });
+  });
 }
 
 function decideUpdate(command: UpdateEvent, state: CatalogueEvent): EventStreamEvent[] {
@@ -395,6 +473,8 @@ const CLOSED: EventStatus[] = ["cancelled", "finished"];
 export const eventDecider: Decider<EventCommand, EventStreamEvent, EventState> = {
   initialState: () => null,
   decide: (command, state) => {
+    if (state?.source && command.type !== "ImportEvent") throw importedElsewhere("event", state.id, state.source);
+    if (command.type === "ImportEvent") return decideImport(command, state);
     if (command.type === "CreateEvent") return decideCreate(command, state);
     if (!state) throw notFound("event", command.id);
     requireOwner(command.actor, state.organizerId, "this event");
@@ -426,6 +506,7 @@ export const eventDecider: Decider<EventCommand, EventStreamEvent, EventState> =
   },
   evolve: (state, event) => {
     if (event.type === "EventCreated") return { ...event.data, status: "draft", categories: [] };
+    if (event.type === "EventImported") return event.data;
     const current = created(state);
     switch (event.type) {
       case "EventUpdated": {

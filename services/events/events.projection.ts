@@ -5,13 +5,14 @@ import { formatInstant } from "../../lib/domain/time";
 import type { Projection, ProjectionView } from "../../lib/eventlog/projection";
 import type { Filter } from "../../lib/store/types";
 import type { ArtistUpdated } from "../artists/artists.types";
-import type { OrganizerUpdated } from "../organizers/organizers.types";
+import type { OrganizerImported, OrganizerUpdated } from "../organizers/organizers.types";
 import type { VenueAddressChanged, VenueGeocoded, VenueSnapshot, VenueUpdated } from "../venues/venues.types";
 import type {
   EventCancelled,
   EventCategoryDoc,
   EventCreated,
   EventDoc,
+  EventImported,
   EventUpdated,
   TicketCategory,
   TicketCategoryAdded,
@@ -45,7 +46,8 @@ function derive(doc: Omit<EventDoc, Derived>): EventDoc {
     startsAtIso: formatInstant(doc.startsAt, doc.timezone),
     endsAtIso: formatInstant(doc.endsAt, doc.timezone),
     artistIds: doc.artists.map((a) => a.id),
-    capacity: doc.categories.reduce((n, c) => n + c.capacity, 0),
+    // An imported event has ticket sets instead of categories.
+    capacity: doc.categories.reduce((n, c) => n + c.capacity, 0) + (doc.ticketSets ?? []).reduce((n, s) => n + s.amount, 0),
     priceFrom: prices.length > 0 ? Math.min(...prices) : null,
     currency: doc.categories[0]?.currency ?? null,
     cityKey: searchKey(doc.venue.city),
@@ -119,6 +121,37 @@ export const eventsProjection: Projection<EventDoc> = {
           }),
         );
       }
+      case "EventImported": {
+        const data = event.data as EventImported["data"];
+        const doc = await view.get(data.id);
+        view.put(
+          derive({
+            _id: data.id,
+            id: data.id,
+            name: data.name,
+            description: data.description ?? null,
+            category: data.category,
+            status: data.status,
+            startsAt: data.startsAt,
+            endsAt: data.endsAt,
+            timezone: data.timezone,
+            venue: venueOf(data.venue),
+            // The organizer's own stream names it (it may arrive after the event).
+            organizer: { id: data.organizer.id, name: data.organizer.name || (doc?.organizer.name ?? "") },
+            artists: data.artists,
+            seriesId: data.seriesId ?? null,
+            mediaUrl: data.mediaUrl ?? null,
+            categories: [],
+            cancelReason: data.cancelReason ?? null,
+            publishedAt: doc?.publishedAt ?? (data.status === "draft" ? null : at),
+            source: data.source,
+            ticketSets: data.ticketSets ?? [],
+            createdAt: doc?.createdAt ?? at,
+            updatedAt: at,
+          }),
+        );
+        return;
+      }
       case "EventUpdated": {
         const { id, venue, ...changes } = event.data as EventUpdated["data"];
         return change(view, id, at, () => ({ ...changes, ...(venue && { venue: venueOf(venue) }) }));
@@ -153,8 +186,9 @@ export const eventsProjection: Projection<EventDoc> = {
       }
       case "EventFinished":
         return change(view, (event.data as { id: string }).id, at, () => ({ status: "finished" }));
-      case "OrganizerUpdated": {
-        const { id, name } = event.data as OrganizerUpdated["data"];
+      case "OrganizerUpdated":
+      case "OrganizerImported": {
+        const { id, name } = event.data as OrganizerUpdated["data"] | OrganizerImported["data"];
         if (name === undefined) return;
         return follow(view, { "organizer.id": id }, at, (doc) => ({ organizer: { ...doc.organizer, name } }));
       }

@@ -29,6 +29,7 @@ import {
   type EventCommand,
   type EventDoc,
   type EventStatus,
+  type ImportEvent,
 } from "./events.types";
 
 type Self = Service & EventSourcedMethods & ReadModelMethods & EventMethods;
@@ -61,6 +62,8 @@ const EVENT_FIELDS = [
   "currency",
   "cancelReason",
   "publishedAt",
+  "source",
+  "ticketSets",
   "createdAt",
   "updatedAt",
 ];
@@ -265,6 +268,20 @@ export default function eventsService(
         async handler(this: Self, ctx: AppContext<{ id: string; reason: string }>) {
           const pos = await this.command(ctx, ctx.params.id, { ...ctx.params, type: "CancelEvent" }, "cancel");
           return this.readAfterWrite(ctx, ctx.params.id, pos as number | undefined);
+        },
+      },
+      /** A partner's event, from the Kafka bridge (not routed by the gateway); the decider validates it. */
+      import: {
+        visibility: "public",
+        params: { id: "string", source: "object", organizerId: "string", ticketSets: "array" },
+        async handler(this: Self, ctx: AppContext<Omit<ImportEvent, "type" | "actor" | "at" | "organizer">>) {
+          const organizer = organizerSnapshot(
+            await loadAggregate(log(), organizerDecider, organizerStream(ctx.params.organizerId)),
+          );
+          const command = { ...ctx.params, type: "ImportEvent", organizer } as DistributiveOmit<EventCommand, "actor" | "at">;
+          const full = { ...command, actor: actorOf(ctx), at: Date.now() } as EventCommand;
+          const result = await this.execute(ctx as CommandContext, eventDecider, eventStream(ctx.params.id), full, "import");
+          return { id: ctx.params.id, changed: !!result.commit && !result.duplicate, version: result.seq };
         },
       },
       get: {

@@ -1,4 +1,5 @@
 import type { CommandBase } from "../../lib/domain/actor";
+import type { ExternalSource } from "../../lib/domain/external";
 import type { Currency } from "../../lib/domain/money";
 import type { ReadDoc } from "../../lib/eventlog/projection";
 import type { ArtistSnapshot } from "../artists/artists.types";
@@ -46,6 +47,20 @@ export type TicketCategory = {
   currency: Currency;
 } & CategoryAllocation;
 
+/**
+ * A partner's ticket category of an imported event: shown, never sold by us (the partner's
+ * stream carries no price for it, and its tickets are sold there).
+ */
+export interface ExternalTicketSet {
+  id: string;
+  name: string;
+  description?: string;
+  sector?: string;
+  seated: boolean;
+  /** Tickets it offers. */
+  amount: number;
+}
+
 export interface CatalogueEvent {
   id: string;
   organizerId: string;
@@ -66,6 +81,10 @@ export interface CatalogueEvent {
   status: EventStatus;
   cancelReason?: string;
   categories: TicketCategory[];
+  /** Imported events: the partner it comes from, its `updated_at` and its ticket sets (no categories of ours). */
+  source?: ExternalSource;
+  sourceUpdatedAt?: number;
+  ticketSets?: ExternalTicketSet[];
 }
 
 export type EventState = CatalogueEvent | null;
@@ -174,7 +193,35 @@ export interface FinishEvent extends CommandBase {
   id: string;
 }
 
+/**
+ * A partner's event as its stream describes it now (translated to our statuses and ids by the
+ * bridge). It is shown in the catalogue and never sold by us: no categories, no inventory.
+ */
+export interface ImportEvent extends CommandBase {
+  type: "ImportEvent";
+  id: string;
+  source: ExternalSource;
+  /** The partner's `updated_at`: an older version arriving late changes nothing. */
+  updatedAt?: number;
+  organizerId: string;
+  /** Loaded by the service from the organizer's stream; null when the organizer has not arrived yet. */
+  organizer: OrganizerSnapshot | null;
+  name: string;
+  description?: string;
+  category: EventCategory;
+  status: EventStatus;
+  startsAt?: number;
+  endsAt?: number;
+  timezone: string;
+  /** Our id of the partner's venue; the stream names no more of it. */
+  venueId?: string;
+  seriesId?: string;
+  mediaUrl?: string;
+  ticketSets: ExternalTicketSet[];
+}
+
 export type EventCommand =
+  | ImportEvent
   | CreateEvent
   | UpdateEvent
   | AddTicketCategory
@@ -244,8 +291,15 @@ export interface EventFinished {
   data: { id: string };
 }
 
+/** The whole imported event, on creation and on every change. */
+export interface EventImported {
+  type: "EventImported";
+  data: CatalogueEvent & { source: ExternalSource };
+}
+
 /** Everything appended to an `event-<id>` stream. */
 export type EventStreamEvent =
+  | EventImported
   | EventCreated
   | EventUpdated
   | TicketCategoryAdded
@@ -297,6 +351,9 @@ export interface EventDoc extends ReadDoc {
   cancelReason: string | null;
   /** When sales first opened. */
   publishedAt: number | null;
+  /** Imported events: the partner it comes from and its ticket sets; absent (or null) for ours. */
+  source?: ExternalSource | null;
+  ticketSets?: ExternalTicketSet[];
   createdAt: number;
   updatedAt: number;
 }

@@ -1,11 +1,13 @@
 import { Errors, type Service, type ServiceSchema } from "moleculer";
-import type { AppContext } from "../../lib/app/context";
+import { SYSTEM, type AppContext } from "../../lib/app/context";
 import type { Runtime } from "../../lib/app/runtime";
 import { PARTNER_TOPIC_KINDS, type PartnerTopicKind } from "../../lib/config/partners";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
 import { APPENDED_EVENT, type AppendedPayload } from "../../mixins/event-sourced.mixin";
 import { SALES_LOG } from "../inventory/inventory.types";
 import { BridgeError, PartnerBridge, SOURCES, type SourceName } from "./partner-bridge";
+import { startInbound, type InboundCall } from "./inbound-service";
+import type { PartnerInbound } from "./partner-inbound";
 
 const LOG_SOURCES: Record<string, SourceName> = { [CATALOGUE_LOG]: "catalogue", [SALES_LOG]: "sales" };
 
@@ -32,6 +34,18 @@ export interface ResyncParams {
  */
 export default function kafkaRelayService(rt: Runtime): ServiceSchema {
   const bridges = new Map<string, PartnerBridge>();
+  const inbounds = new Map<string, PartnerInbound>();
+
+  function inboundOf(id: string): PartnerInbound {
+    const inbound = inbounds.get(id);
+    if (!inbound)
+      throw new Errors.MoleculerClientError(
+        `partner "${id}" has no inbound streams on this node; consumed: ${[...inbounds.keys()].join(", ") || "none"}`,
+        404,
+        "NOT_FOUND",
+      );
+    return inbound;
+  }
 
   function bridgeOf(id: string): PartnerBridge {
     const bridge = bridges.get(id);
@@ -59,7 +73,13 @@ export default function kafkaRelayService(rt: Runtime): ServiceSchema {
         visibility: "public",
         async handler() {
           return {
-            partners: await Promise.all([...bridges.values()].map(async (b) => ({ id: b.id, relays: await b.status() }))),
+            partners: await Promise.all(
+              [...bridges.values()].map(async (b) => ({
+                id: b.id,
+                relays: await b.status(),
+                inbound: inbounds.get(b.id)?.status() ?? null,
+              })),
+            ),
           };
         },
       },
@@ -69,6 +89,27 @@ export default function kafkaRelayService(rt: Runtime): ServiceSchema {
         async handler(ctx: AppContext<ReplayParams>) {
           const { partner, topic, from } = ctx.params;
           return clientErrors(() => bridgeOf(partner).replay(sourceOf(topic), topic, parseFrom(from)));
+        },
+      },
+      /** The dead letters of a partner's inbound streams (REPL `bridge dlq`). */
+      deadLetters: {
+        visibility: "public",
+        params: { partner: "string", limit: { type: "number", integer: true, positive: true, optional: true, convert: true } },
+        async handler(ctx: AppContext<{ partner: string; limit?: number }>) {
+          const inbound = inboundOf(ctx.params.partner);
+          return clientErrors(async () => ({
+            partner: ctx.params.partner,
+            deadLetters: await inbound.deadLetters(ctx.params.limit),
+          }));
+        },
+      },
+      /** Publishes dead letters again to their topics, all not re-driven yet or one (REPL `bridge redrive`). */
+      redrive: {
+        visibility: "public",
+        params: { partner: "string", offset: { type: "string", optional: true, pattern: /^(\d+:)?\d+$/ } },
+        async handler(ctx: AppContext<{ partner: string; offset?: string }>) {
+          const inbound = inboundOf(ctx.params.partner);
+          return clientErrors(() => inbound.redrive(ctx.params.offset));
         },
       },
       resync: {
@@ -107,10 +148,20 @@ export default function kafkaRelayService(rt: Runtime): ServiceSchema {
         }
         await bridge.start();
         const topics = Object.entries(partner.topics).map(([kind, t]) => `${kind}→${t.name} (${t.format})`);
-        this.logger.info(`partner ${partner.id}: publishing ${topics.join(", ")} to ${partner.connection.brokers.join(",")}`);
+        if (topics.length)
+          this.logger.info(`partner ${partner.id}: publishing ${topics.join(", ")} to ${partner.connection.brokers.join(",")}`);
+        const call: InboundCall = (action, params, commandId) =>
+          this.broker.call<{ changed: boolean }, object>(action, params, { meta: { user: SYSTEM, commandId } });
+        const inbound = startInbound(rt, partner, call, this.logger);
+        if (inbound) inbounds.set(partner.id, inbound);
       }
     },
     async stopped() {
+      for (const inbound of inbounds.values()) {
+        rt.runners.remove(inbound.name);
+        await inbound.stop();
+      }
+      inbounds.clear();
       for (const bridge of bridges.values()) {
         for (const relay of bridge.relays.values()) rt.runners.remove(relay.name);
         await bridge.stop();

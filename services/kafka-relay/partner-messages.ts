@@ -75,11 +75,13 @@ export function catalogueMessages(log: EventLog): MessageMapper {
       const id = rest.join("-");
       const source = { sourceEventId: commit.events[commit.events.length - 1].id, streamVersion: commit.seq };
       if (kind === "organizer") {
-        const organizer = await stateAt(log, asDecider(organizerDecider), commit.stream, commit.pos);
-        if (organizer) out.push({ kind: "organizers", key: id, body: partnerOrganizer(organizer as never), ...source });
+        const organizer = await stateAt<{ source?: unknown } | null>(log, asDecider(organizerDecider), commit.stream, commit.pos);
+        // What we imported from a partner is that partner's to publish, not ours.
+        if (organizer && !organizer.source)
+          out.push({ kind: "organizers", key: id, body: partnerOrganizer(organizer as never), ...source });
       } else if (kind === "event") {
         const event = await stateAt<CatalogueEvent | null>(log, asDecider(eventDecider), commit.stream, commit.pos);
-        if (!event) continue;
+        if (!event || event.source) continue;
         const organizer = await stateAt(log, asDecider(organizerDecider), organizerStream(event.organizerId), commit.pos);
         const body = partnerEvent(event, organizer as never);
         if (!body) continue;
@@ -173,7 +175,7 @@ export async function orderSnapshot(log: EventLog, stream: string): Promise<Part
   const commits = await log.readStream(stream);
   const last = commits[commits.length - 1];
   const order = fold(asDecider<Order | null>(orderDecider), null, commits);
-  if (!last || !order || order.tickets.length === 0) return [];
+  if (!last || !order || order.source || order.tickets.length === 0) return [];
   const source = {
     eventId: order.eventId,
     organizerId: order.organizerId,
@@ -196,7 +198,8 @@ export function salesMessages(log: EventLog): MessageMapper {
       if (!events.some((e) => e.type === "TicketsIssued" || e.type === "TicketCheckedIn" || e.type === "TicketsRefunded"))
         continue;
       const order = await stateAt<Order | null>(log, asDecider(orderDecider), commit.stream, commit.pos);
-      if (!order) continue;
+      // Imported orders were sold by a partner; their event is never published, so they would wait for it forever.
+      if (!order || order.source) continue;
       const refs = { eventId: order.eventId, organizerId: order.organizerId, streamVersion: commit.seq };
       const ticket = (id: string) => order.tickets.find((t) => t.id === id);
       for (const event of events) {

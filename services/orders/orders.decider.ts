@@ -1,8 +1,12 @@
 import { DomainError, type Decider } from "../../lib/eventlog/decider";
 import { forbidden, isAdmin, type Actor } from "../../lib/domain/actor";
+import { checkSameSource, importedElsewhere, unknownReference } from "../../lib/domain/external";
+import { id as validId } from "../../lib/domain/ids";
 import type {
   CancelOrder,
   CheckInTicket,
+  ImportOrder,
+  ImportRefund,
   IssueTickets,
   Order,
   OrderCommand,
@@ -14,6 +18,7 @@ import type {
 } from "./orders.types";
 
 const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+const IMPORTED_ALLOWED: OrderCommand["type"][] = ["ImportOrder", "ImportRefund", "CheckInTicket", "ExpireOrder"];
 const PHONE = /^\+[1-9]\d{7,14}$/;
 
 function invalid(field: string, message: string): DomainError {
@@ -129,6 +134,118 @@ function refundTickets(command: RefundTickets, order: Order): OrderEvent[] {
   ];
 }
 
+/** Imported barcodes: whatever the partner's scanners read, stored upper-case (the door looks them up so). */
+const BARCODE = /^[0-9A-Z]{4,64}$/;
+
+/**
+ * A partner's order. A completed one is imported once with its tickets (a repeat, or an older
+ * version arriving late, changes nothing); a cancelled one voids the tickets still valid. An
+ * order that was never completed here brings nothing.
+ */
+function importOrder(command: ImportOrder, state: OrderState): OrderEvent[] {
+  const orderId = validId(command.id, "id");
+  if (state) checkSameSource("order", orderId, state.source, command.source);
+  if (command.status === "cancelled") {
+    if (!state || state.status === "cancelled") return [];
+    const ticketIds = state.tickets.filter((t) => t.status === "active").map((t) => t.id);
+    return [{ type: "ImportedOrderCancelled", data: { id: state.id, ticketIds } }];
+  }
+  if (command.status !== "done") throw invalid("status", `status ${String(command.status)} cannot be imported`);
+  // Tickets do not change once sold; what happens to them later comes as refunds or a cancellation.
+  if (state) return [];
+  const event = command.event;
+  if (!event) throw unknownReference("event", command.eventId);
+  if (event.id !== command.eventId) throw invalid("event", "must be the event named by eventId");
+  if (event.source?.partner !== command.source.partner)
+    throw new DomainError("NOT_IMPORTED", `event ${event.id} is not ${command.source.partner}'s: its orders are ours`, 409);
+  if (command.organizerId !== undefined && command.organizerId !== event.organizerId)
+    throw invalid("org", `names organizer ${command.organizerId}, but event ${event.id} belongs to ${event.organizerId}`);
+  const email = command.customer.email.trim();
+  if (!EMAIL.test(email)) throw invalid("customer.email", `customer.email must be an e-mail address, got "${email}"`);
+  const phone = command.customer.phone.trim();
+  if (phone !== "" && !PHONE.test(phone))
+    throw invalid("customer.phone", `customer.phone must have a country code, e.g. +79001234567, got "${phone}"`);
+  if (command.tickets.length === 0) throw invalid("tickets", `completed order ${orderId} has no tickets`);
+  const ids = new Set<string>();
+  const barcodes = new Set<string>();
+  const sets = new Map((event.ticketSets ?? []).map((s) => [s.id, s.name]));
+  const tickets: Ticket[] = command.tickets.map((t, i) => {
+    const ticketId = validId(t.id, `tickets[${i}].id`);
+    if (ids.has(ticketId)) throw invalid("tickets", `lists ticket ${ticketId} twice`);
+    ids.add(ticketId);
+    if (typeof t.barcode !== "string" || !BARCODE.test(t.barcode))
+      throw invalid(`tickets[${i}].barcode`, `tickets[${i}].barcode must be 4 to 64 letters and digits, got "${t.barcode}"`);
+    if (barcodes.has(t.barcode)) throw invalid("tickets", `lists barcode ${t.barcode} twice`);
+    barcodes.add(t.barcode);
+    if (!Number.isSafeInteger(t.price) || t.price < 0)
+      throw invalid(`tickets[${i}].price`, `tickets[${i}].price must be whole minor units`);
+    return {
+      id: ticketId,
+      barcode: t.barcode,
+      series: t.series,
+      number: t.number,
+      categoryId: t.categoryId,
+      categoryName: sets.get(t.categoryId) ?? t.categoryId,
+      ...(t.row ? { row: t.row } : {}),
+      ...(t.seat ? { seat: t.seat } : {}),
+      price: t.price,
+      currency: command.currency,
+      status: "active",
+    };
+  });
+  const { firstName, lastName } = command.customer;
+  const order: Order = {
+    id: orderId,
+    number: command.number,
+    eventId: event.id,
+    organizerId: event.organizerId,
+    customer: { email, phone, ...(firstName ? { firstName } : {}), ...(lastName ? { lastName } : {}) },
+    userId: command.userId,
+    lines: [],
+    amount: tickets.reduce((sum, t) => sum + t.price, 0),
+    currency: command.currency,
+    status: "paid",
+    expiresAt: 0,
+    payment: null,
+    tickets,
+    refundedAmount: 0,
+    refundIds: [],
+    createdAt: command.createdAt ?? command.at,
+    source: { partner: command.source.partner, id: command.source.id },
+  };
+  return [{ type: "OrderImported", data: order as Order & { source: ImportOrder["source"] } }];
+}
+
+/** A refund the partner approved: the tickets it names that are still valid become refunded, once. */
+function importRefund(command: ImportRefund, state: OrderState): OrderEvent[] {
+  if (!state) throw unknownReference("order", command.id);
+  if (!state.source || state.source.partner !== command.source.partner)
+    throw new DomainError("NOT_IMPORTED", `order ${state.id} is not ${command.source.partner}'s: it is refunded here`, 409);
+  if (state.refundIds.includes(command.refundId)) return [];
+  if (command.eventId !== undefined && command.eventId !== state.eventId)
+    throw invalid("event", `names event ${command.eventId}, but order ${state.id} is of event ${state.eventId}`);
+  if (command.organizerId !== undefined && command.organizerId !== state.organizerId)
+    throw invalid("org", `names organizer ${command.organizerId}, but order ${state.id} belongs to ${state.organizerId}`);
+  const valid = (t: Ticket) => t.status === "active" || t.status === "used";
+  const ids = command.ticketIds.length > 0 ? [...new Set(command.ticketIds)] : state.tickets.filter(valid).map((t) => t.id);
+  const missing = ids.filter((id) => !state.tickets.some((t) => t.id === id));
+  if (missing.length > 0) throw invalid("tickets", `ticket ${missing.join(", ")} is not in order ${state.id}`);
+  const refunded = state.tickets.filter((t) => ids.includes(t.id) && valid(t));
+  if (refunded.length === 0) return [];
+  return [
+    {
+      type: "ImportedTicketsRefunded",
+      data: {
+        id: state.id,
+        refundId: command.refundId,
+        ticketIds: refunded.map((t) => t.id),
+        amount: refunded.reduce((sum, t) => sum + t.price, 0),
+        eventId: state.eventId,
+      },
+    },
+  ];
+}
+
 /** Admits a ticket once: a second scan says when it was first used. */
 function checkIn(command: CheckInTicket, order: Order): OrderEvent[] {
   const ticket = order.tickets.find((t) => t.id === command.ticketId);
@@ -152,6 +269,10 @@ function checkIn(command: CheckInTicket, order: Order): OrderEvent[] {
 export const orderDecider: Decider<OrderCommand, OrderEvent, OrderState> = {
   initialState: () => null,
   decide: (command, state) => {
+    // An imported order was sold by the partner: only its messages change it, and the door admits its tickets.
+    if (state?.source && !IMPORTED_ALLOWED.includes(command.type)) throw importedElsewhere("order", state.id, state.source);
+    if (command.type === "ImportOrder") return importOrder(command, state);
+    if (command.type === "ImportRefund") return importRefund(command, state);
     if (command.type === "PlaceOrder") return placeOrder(command, state);
     const order = existing(state, command.id);
     switch (command.type) {
@@ -186,6 +307,7 @@ export const orderDecider: Decider<OrderCommand, OrderEvent, OrderState> = {
     if (event.type === "OrderPlaced") {
       return { ...event.data, status: "awaiting_payment", payment: null, tickets: [], refundedAmount: 0, refundIds: [] };
     }
+    if (event.type === "OrderImported") return event.data;
     const order = state!;
     switch (event.type) {
       case "PaymentAttached":
@@ -203,6 +325,13 @@ export const orderDecider: Decider<OrderCommand, OrderEvent, OrderState> = {
             t.id === event.data.ticketId ? { ...t, status: "used", usedAt: event.data.at } : t,
           ),
         };
+      case "ImportedOrderCancelled":
+        return {
+          ...order,
+          status: "cancelled",
+          tickets: order.tickets.map((t): Ticket => (event.data.ticketIds.includes(t.id) ? { ...t, status: "cancelled" } : t)),
+        };
+      case "ImportedTicketsRefunded":
       case "TicketsRefunded": {
         const tickets = order.tickets.map((t): Ticket =>
           event.data.ticketIds.includes(t.id) ? { ...t, status: "refunded" } : t,

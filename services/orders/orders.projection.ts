@@ -16,7 +16,7 @@ export const ordersProjection: Projection<OrderDoc> = {
     const id = recorded.stream.slice("order-".length);
     const doc = await view.get(id);
     const event = { type: recorded.type, data: recorded.data } as OrderEvent;
-    if (!doc && event.type !== "OrderPlaced") return;
+    if (!doc && event.type !== "OrderPlaced" && event.type !== "OrderImported") return;
     const next = orderDecider.evolve(doc, event)!;
     view.put({ ...next, _id: id, updatedAt: recorded.at });
   },

@@ -3,7 +3,7 @@ import { BlockList, isIPv6 } from "node:net";
 import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { created, newId } from "../../lib/app/actions";
 import { SYSTEM, type AppContext } from "../../lib/app/context";
-import { notFound } from "../../lib/app/errors";
+import { notFound, toMoleculerError } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
 import type { DistributiveOmit } from "../../lib/domain/objects";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
@@ -18,11 +18,14 @@ import { eventDecider } from "../events/events.decider";
 import { eventStream } from "../events/events.types";
 import type { HoldResult } from "../inventory/inventory.service";
 import { SALES_LOG, type Request } from "../inventory/inventory.types";
+import { barcodeDecider, barcodeStream, type ClaimBarcode } from "./barcode.decider";
 import { isOrderParty, orderDecider } from "./orders.decider";
 import { ordersProjection, type OrderDoc } from "./orders.projection";
 import {
   orderStream,
   type Customer,
+  type ImportOrder,
+  type ImportRefund,
   type Order,
   type OrderCommand,
   type OrderEvent,
@@ -91,6 +94,12 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
     const event = await loadAggregate(rt.store.log(CATALOGUE_LOG), eventDecider, eventStream(eventId));
     if (!event || event.status === "draft")
       throw new Errors.MoleculerClientError(`event ${eventId} does not exist`, 404, "NOT_FOUND");
+    if (event.source)
+      throw new Errors.MoleculerClientError(
+        `tickets for event ${eventId} are sold by ${event.source.partner}`,
+        409,
+        "SOLD_ELSEWHERE",
+      );
     if (event.status !== "on_sale")
       throw new Errors.MoleculerClientError(`sales for event ${eventId} are ${event.status}`, 409, "SALES_CLOSED");
     const requests: Request[] = [...(ctx.params.items ?? []), ...(ctx.params.seats ?? [])];
@@ -331,6 +340,61 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
           ctx.meta.$statusCode = 202;
           // The money goes back and the tickets go on sale again in the background (sales.refunds).
           return { refundId, status: "accepted", order: view(order!) };
+        },
+      },
+      /**
+       * A partner's order, from the Kafka bridge (not routed by the gateway). Validated by the
+       * decider before its barcodes are claimed, so a refused order claims none.
+       */
+      importOrder: {
+        visibility: "public",
+        params: { id: "string", source: "object", status: "string", eventId: "string", customer: "object", tickets: "array" },
+        async handler(this: Self, ctx: AppContext<Omit<ImportOrder, "type" | "actor" | "at" | "event">>) {
+          const { id, eventId } = ctx.params;
+          const current = await loadAggregate(log(), orderDecider, orderStream(id));
+          const event = await loadAggregate(rt.store.log(CATALOGUE_LOG), eventDecider, eventStream(eventId));
+          const command: ImportOrder = {
+            ...ctx.params,
+            type: "ImportOrder",
+            event: event && {
+              id: event.id,
+              organizerId: event.organizerId,
+              source: event.source,
+              ticketSets: (event.ticketSets ?? []).map((t) => ({ id: t.id, name: t.name })),
+            },
+            actor: ctx.meta.user ?? SYSTEM,
+            at: Date.now(),
+          };
+          let imports: boolean;
+          try {
+            imports = orderDecider.decide(command, current).some((e) => e.type === "OrderImported");
+          } catch (err) {
+            throw toMoleculerError(err);
+          }
+          if (imports) {
+            for (const ticket of command.tickets) {
+              const claim: ClaimBarcode = { type: "ClaimBarcode", barcode: ticket.barcode, ticketId: ticket.id, orderId: id };
+              await this.execute(ctx, barcodeDecider, barcodeStream(ticket.barcode), claim, "claim");
+            }
+          }
+          const result = await this.execute(ctx, orderDecider, orderStream(id), command, "import");
+          return { id, changed: !!result.commit && !result.duplicate, version: result.seq };
+        },
+      },
+      /** A refund the partner approved, from the Kafka bridge: no money moves here, the tickets become refunded. */
+      importRefund: {
+        visibility: "public",
+        params: { id: "string", refundId: "string", source: "object", ticketIds: "array" },
+        async handler(this: Self, ctx: AppContext<Omit<ImportRefund, "type" | "actor" | "at">>) {
+          const command: ImportRefund = { ...ctx.params, type: "ImportRefund", actor: ctx.meta.user ?? SYSTEM, at: Date.now() };
+          const result = await this.execute(
+            ctx,
+            orderDecider,
+            orderStream(ctx.params.id),
+            command,
+            `import-refund:${ctx.params.refundId}`,
+          );
+          return { id: ctx.params.id, changed: !!result.commit && !result.duplicate, version: result.seq };
         },
       },
       cancel: {

@@ -1,4 +1,5 @@
 import type { CommandBase } from "../../lib/domain/actor";
+import type { ExternalSource } from "../../lib/domain/external";
 import type { HoldLine } from "../inventory/inventory.types";
 
 export function orderStream(id: string): string {
@@ -61,6 +62,8 @@ export interface Order {
   /** Refunds already applied, so a repeated refund changes nothing. */
   refundIds: string[];
   createdAt: number;
+  /** Set when the order was imported from a partner's stream: its tickets were sold there. */
+  source?: ExternalSource;
 }
 
 export type OrderState = Order | null;
@@ -122,10 +125,84 @@ export interface CheckInTicket extends CommandBase {
   ticketId: string;
 }
 
-export type OrderCommand = PlaceOrder | AttachPayment | IssueTickets | ExpireOrder | CancelOrder | RefundTickets | CheckInTicket;
+/** What an import knows of the order's event, loaded by the service from the catalogue. */
+export interface ImportedEventRef {
+  id: string;
+  organizerId: string;
+  source?: ExternalSource;
+  ticketSets?: Array<{ id: string; name: string }>;
+}
+
+/** A ticket of a partner's order, translated to our ids by the bridge. */
+export interface ImportedTicket {
+  id: string;
+  barcode: string;
+  series: string;
+  number: string;
+  /** The partner's ticket set (category) id. */
+  categoryId: string;
+  row?: string;
+  seat?: string;
+  price: number;
+}
+
+/**
+ * A partner's order as its stream describes it now. A completed order brings its tickets
+ * (for the door and the holder's list); a cancelled one voids the tickets it brought.
+ */
+export interface ImportOrder extends CommandBase {
+  type: "ImportOrder";
+  id: string;
+  source: ExternalSource;
+  status: "done" | "cancelled";
+  number: string;
+  eventId: string;
+  /** Loaded by the service from the event's stream; null when the event was not imported. */
+  event: ImportedEventRef | null;
+  /** The organizer the message names, if it names one: it must be the event's. */
+  organizerId?: string;
+  customer: Customer;
+  /** The partner's customer, never one of our users. */
+  userId: string;
+  currency: string;
+  tickets: ImportedTicket[];
+  createdAt?: number;
+}
+
+/** A refund the partner approved: its tickets become refunded (the money went back there). */
+export interface ImportRefund extends CommandBase {
+  type: "ImportRefund";
+  /** The order. */
+  id: string;
+  refundId: string;
+  source: ExternalSource;
+  /** Empty: every ticket still valid. */
+  ticketIds: string[];
+  /** The event and organizer the message names, if it names them: they must be the order's. */
+  eventId?: string;
+  organizerId?: string;
+}
+
+export type OrderCommand =
+  | PlaceOrder
+  | AttachPayment
+  | IssueTickets
+  | ExpireOrder
+  | CancelOrder
+  | RefundTickets
+  | CheckInTicket
+  | ImportOrder
+  | ImportRefund;
 
 export type OrderEvent =
   | { type: "OrderPlaced"; data: Omit<Order, "status" | "payment" | "tickets" | "refundedAmount" | "refundIds"> }
+  /** The whole imported order, paid, with its tickets. */
+  | { type: "OrderImported"; data: Order & { source: ExternalSource } }
+  | { type: "ImportedOrderCancelled"; data: { id: string; ticketIds: string[] } }
+  | {
+      type: "ImportedTicketsRefunded";
+      data: { id: string; refundId: string; ticketIds: string[]; amount: number; eventId: string };
+    }
   | { type: "PaymentAttached"; data: { id: string; paymentId: string; confirmationUrl: string } }
   | {
       type: "TicketsIssued";

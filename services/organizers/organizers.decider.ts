@@ -1,4 +1,5 @@
 import { actingOrganizer, alreadyExists, forbidden, isAdmin, notFound, requireOwner } from "../../lib/domain/actor";
+import { checkSameSource, importedElsewhere } from "../../lib/domain/external";
 import { id } from "../../lib/domain/ids";
 import { isValidLegalEntityInn, isValidOgrn, isValidOgrnip, isValidPersonalInn } from "../../lib/domain/legal";
 import { compact, deepEqual } from "../../lib/domain/objects";
@@ -7,9 +8,11 @@ import type { Decider } from "../../lib/eventlog/decider";
 import {
   LEGAL_TYPES,
   type CreateOrganizer,
+  type ImportOrganizer,
   type Organizer,
   type OrganizerCommand,
   type OrganizerEvent,
+  type OrganizerImported,
   type OrganizerLegals,
   type OrganizerSnapshot,
   type OrganizerState,
@@ -46,6 +49,42 @@ function decideUpdate(command: UpdateOrganizer, state: OrganizerState): Organize
   return [{ type: "OrganizerUpdated", data: { id: state.id, ...changes } }];
 }
 
+/**
+ * A partner's organizer: validated as ours are; an unchanged one appends nothing, so a message
+ * delivered again changes nothing. The legal type comes from the registration numbers: an OGRNIP
+ * or a 12-digit INN is a sole entrepreneur, an OGRN or a 10-digit INN a company, else foreign.
+ */
+function decideImport(command: ImportOrganizer, state: OrganizerState): OrganizerEvent[] {
+  const organizerId = id(command.id, "id");
+  if (state) checkSameSource("organizer", organizerId, state.source, command.source);
+  const input = command.legals;
+  const next: Organizer = compact({
+    id: organizerId,
+    name: text(command.name, "name", NAME),
+    legals:
+      input === undefined
+        ? undefined
+        : legals({
+            name: input.name,
+            type: legalTypeOf(input),
+            inn: input.inn,
+            ogrn: input.ogrn ?? input.ogrnip,
+            address: input.address,
+          }),
+    source: { partner: command.source.partner, id: command.source.id },
+  });
+  if (deepEqual(next, state)) return [];
+  return [{ type: "OrganizerImported", data: next as OrganizerImported["data"] }];
+}
+
+function legalTypeOf(input: NonNullable<ImportOrganizer["legals"]>): OrganizerLegals["type"] {
+  if (input.ogrnip !== undefined) return "ru_lp";
+  if (input.ogrn !== undefined) return "ru_ltd";
+  if (input.inn !== undefined && /^\d{12}$/.test(input.inn)) return "ru_lp";
+  if (input.inn !== undefined && /^\d{10}$/.test(input.inn)) return "ru_ltd";
+  return "en_ltd";
+}
+
 function legals(value: unknown): OrganizerLegals {
   const input = record(value, "legals");
   const type = oneOf(input.type, "legals.type", LEGAL_TYPES);
@@ -73,7 +112,10 @@ function legals(value: unknown): OrganizerLegals {
 export const organizerDecider: Decider<OrganizerCommand, OrganizerEvent, OrganizerState> = {
   initialState: () => null,
   decide: (command, state) => {
+    if (state?.source && command.type !== "ImportOrganizer") throw importedElsewhere("organizer", state.id, state.source);
     switch (command.type) {
+      case "ImportOrganizer":
+        return decideImport(command, state);
       case "CreateOrganizer":
         return decideCreate(command, state);
       case "UpdateOrganizer":
@@ -83,6 +125,7 @@ export const organizerDecider: Decider<OrganizerCommand, OrganizerEvent, Organiz
   evolve: (state, event) => {
     switch (event.type) {
       case "OrganizerCreated":
+      case "OrganizerImported":
         return event.data;
       case "OrganizerUpdated": {
         const current = created(state);

@@ -1,7 +1,7 @@
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
 import { insertDoc, updateDoc } from "../../lib/domain/read-docs";
 import type { Projection } from "../../lib/eventlog/projection";
-import type { OrganizerCreated, OrganizerDoc, OrganizerUpdated } from "./organizers.types";
+import type { OrganizerCreated, OrganizerDoc, OrganizerImported, OrganizerUpdated } from "./organizers.types";
 
 export const organizersProjection: Projection<OrganizerDoc> = {
   name: "catalogue.organizers",
@@ -12,6 +12,20 @@ export const organizersProjection: Projection<OrganizerDoc> = {
       case "OrganizerCreated": {
         const { id, name, legals } = event.data as OrganizerCreated["data"];
         return insertDoc(view, { _id: id, id, name, legals: legals ?? null, createdAt: event.at, updatedAt: event.at });
+      }
+      case "OrganizerImported": {
+        const { id, name, legals, source } = event.data as OrganizerImported["data"];
+        const doc = await view.get(id);
+        view.put({
+          _id: id,
+          id,
+          name,
+          legals: legals ?? null,
+          source,
+          createdAt: doc?.createdAt ?? event.at,
+          updatedAt: event.at,
+        });
+        return;
       }
       case "OrganizerUpdated": {
         const { id, name, legals } = event.data as OrganizerUpdated["data"];

@@ -7,7 +7,13 @@ import { EventSourced, type EventSourcedMethods } from "../../mixins/event-sourc
 import { executeAndRead, ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
 import { organizerDecider } from "./organizers.decider";
 import { organizersProjection } from "./organizers.projection";
-import { LEGAL_TYPES, organizerStream, type CreateOrganizer, type UpdateOrganizer } from "./organizers.types";
+import {
+  LEGAL_TYPES,
+  organizerStream,
+  type CreateOrganizer,
+  type ImportOrganizer,
+  type UpdateOrganizer,
+} from "./organizers.types";
 
 type Self = Service & EventSourcedMethods & ReadModelMethods;
 
@@ -36,7 +42,7 @@ export default function organizersService(
       EventSourced(rt, CATALOGUE_LOG),
       ReadModel(rt, {
         projection: organizersProjection,
-        fields: ["_id", "id", "name", "legals", "createdAt", "updatedAt"],
+        fields: ["_id", "id", "name", "legals", "source", "createdAt", "updatedAt"],
         sortable: ["name", "createdAt", "updatedAt"],
       }),
     ],
@@ -60,6 +66,16 @@ export default function organizersService(
               id,
             }),
           );
+        },
+      },
+      /** A partner's organizer, from the Kafka bridge (not routed by the gateway); the decider validates it. */
+      import: {
+        visibility: "public",
+        params: { id: "string", source: "object", name: "string", legals: { type: "object", optional: true } },
+        async handler(this: Self, ctx: AppContext<Omit<ImportOrganizer, "type" | "actor" | "at">>) {
+          const command: ImportOrganizer = { ...ctx.params, type: "ImportOrganizer", actor: actorOf(ctx), at: Date.now() };
+          const result = await this.execute(ctx, organizerDecider, organizerStream(ctx.params.id), command, "import");
+          return { id: ctx.params.id, changed: !!result.commit && !result.duplicate, version: result.seq };
         },
       },
       update: {

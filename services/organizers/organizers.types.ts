@@ -1,4 +1,5 @@
 import type { CommandBase } from "../../lib/domain/actor";
+import type { ExternalSource } from "../../lib/domain/external";
 import type { ReadDoc } from "../../lib/eventlog/projection";
 
 export const LEGAL_TYPES = ["ru_ltd", "ru_lp", "en_ltd"] as const;
@@ -18,6 +19,8 @@ export interface Organizer {
   id: string;
   name: string;
   legals?: OrganizerLegals;
+  /** Set when the organizer was imported from a partner's stream. */
+  source?: ExternalSource;
 }
 
 /** null until the organizer is created. */
@@ -44,7 +47,17 @@ export interface UpdateOrganizer extends CommandBase {
   legals?: OrganizerLegals | null;
 }
 
-export type OrganizerCommand = CreateOrganizer | UpdateOrganizer;
+/** A partner's organizer as its stream describes it now: created, or replaced when it changed. */
+export interface ImportOrganizer extends CommandBase {
+  type: "ImportOrganizer";
+  id: string;
+  source: ExternalSource;
+  name: string;
+  /** Without a legal type: it is inferred from the registration numbers. */
+  legals?: { name: string; inn?: string; ogrn?: string; ogrnip?: string; address?: string };
+}
+
+export type OrganizerCommand = CreateOrganizer | UpdateOrganizer | ImportOrganizer;
 
 export interface OrganizerCreated {
   type: "OrganizerCreated";
@@ -57,12 +70,20 @@ export interface OrganizerUpdated {
   data: { id: string; name?: string; legals?: OrganizerLegals | null };
 }
 
-export type OrganizerEvent = OrganizerCreated | OrganizerUpdated;
+/** The whole imported organizer (with its source), on creation and on every change. */
+export interface OrganizerImported {
+  type: "OrganizerImported";
+  data: Organizer & { source: ExternalSource };
+}
+
+export type OrganizerEvent = OrganizerCreated | OrganizerUpdated | OrganizerImported;
 
 export interface OrganizerDoc extends ReadDoc {
   id: string;
   name: string;
   legals: OrganizerLegals | null;
+  /** The partner it was imported from; absent (or null) for our own organizers. */
+  source?: ExternalSource | null;
   createdAt: number;
   updatedAt: number;
 }

@@ -22,6 +22,7 @@ export const ticketsProjection: Projection<TicketDoc> = {
   apply: async (recorded, view) => {
     const event = { type: recorded.type, data: recorded.data } as OrderEvent;
     switch (event.type) {
+      case "OrderImported":
       case "TicketsIssued": {
         const { id: orderId, eventId, organizerId, userId, customer } = event.data;
         const name = [customer.firstName, customer.lastName].filter(Boolean).join(" ") || undefined;
@@ -48,9 +49,16 @@ export const ticketsProjection: Projection<TicketDoc> = {
         return;
       }
       case "TicketsRefunded":
+      case "ImportedTicketsRefunded":
         for (const ticketId of event.data.ticketIds) {
           const doc = await view.get(ticketId);
           if (doc) view.put({ ...doc, status: "refunded", updatedAt: recorded.at });
+        }
+        return;
+      case "ImportedOrderCancelled":
+        for (const ticketId of event.data.ticketIds) {
+          const doc = await view.get(ticketId);
+          if (doc) view.put({ ...doc, status: "cancelled", updatedAt: recorded.at });
         }
         return;
     }

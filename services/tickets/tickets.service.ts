@@ -74,8 +74,9 @@ export default function ticketsService(rt: Runtime): ServiceSchema<ServiceSettin
         params: {
           barcode: {
             type: "string",
-            pattern: /^[0-9A-F]{32}$/i,
-            messages: { stringPattern: "'barcode' must be a ticket barcode (32 hexadecimal characters)" },
+            // Ours are 32 hexadecimal characters; tickets imported from a partner carry the partner's barcodes.
+            pattern: /^[0-9A-Z]{4,64}$/i,
+            messages: { stringPattern: "'barcode' must be a ticket barcode (4 to 64 letters and digits)" },
           },
           $$strict: true,
         },

@@ -120,6 +120,105 @@ describe("partner configuration", () => {
     expect(withPartners(doc)).toThrow(message);
   });
 
+  test("a partner we only consume from: inbound streams without topics of ours, defaults filled in", () => {
+    const config = withPartners({
+      partners: [
+        {
+          id: "tc",
+          connection: { brokers: ["kafka.tc.example:9092"] },
+          inbound: { topics: { partners: "tc.partners", orders: "tc.orders" } },
+        },
+        {
+          id: "both",
+          connection: { brokers: ["k:1"] },
+          topics: { events: "ours.events" },
+          inbound: {
+            groupId: "ticketing-both",
+            topics: { events: "theirs.events", refundRequests: "theirs.refunds" },
+            deadLetterTopic: "theirs.dlq",
+            currency: "EUR",
+            timezone: "Europe/Berlin",
+            referenceWaitMs: 0,
+          },
+        },
+      ],
+    })();
+    expect(config.kafka!.partners.map((p) => [p.id, p.topics, p.inbound])).toEqual([
+      [
+        "tc",
+        {},
+        {
+          groupId: "ticketing.tc.inbound",
+          topics: { partners: "tc.partners", orders: "tc.orders" },
+          deadLetterTopic: "tc.inbound.dead-letters",
+          currency: "RUB",
+          timezone: "UTC",
+          referenceWaitMs: 5000,
+        },
+      ],
+      [
+        "both",
+        { events: { name: "ours.events", format: "json" } },
+        {
+          groupId: "ticketing-both",
+          topics: { events: "theirs.events", refundRequests: "theirs.refunds" },
+          deadLetterTopic: "theirs.dlq",
+          currency: "EUR",
+          timezone: "Europe/Berlin",
+          referenceWaitMs: 0,
+        },
+      ],
+    ]);
+  });
+
+  const conn = { brokers: ["k:1"] };
+  test.each([
+    [{ id: "a", connection: conn }, /partner a\.topics must name at least one/],
+    [{ id: "a", connection: conn, inbound: "x" }, /partner a\.inbound must be an object/],
+    [
+      { id: "a", connection: conn, inbound: { topics: {} } },
+      /partner a\.inbound\.topics must name at least one of partners, events/,
+    ],
+    [
+      { id: "a", connection: conn, inbound: { topics: { tickets: "t" } } },
+      /partner a\.inbound\.topics has unknown field\(s\) tickets/,
+    ],
+    [
+      { id: "a", connection: conn, inbound: { topics: { orders: "o" }, dlq: "d" } },
+      /partner a\.inbound has unknown field\(s\) dlq/,
+    ],
+    [
+      { id: "a", connection: conn, inbound: { topics: { orders: "bad topic" } } },
+      /inbound\.topics\.orders is not a valid Kafka topic name/,
+    ],
+    [
+      { id: "a", connection: conn, topics: { orders: "o" }, inbound: { topics: { orders: "o" } } },
+      /inbound\.topics\.orders "o" is also a topic we publish to/,
+    ],
+    [
+      { id: "a", connection: conn, inbound: { topics: { orders: "o", events: "o" } } },
+      /inbound\.topics\.orders "o" is named twice/,
+    ],
+    [
+      { id: "a", connection: conn, inbound: { topics: { orders: "o" }, deadLetterTopic: "o" } },
+      /inbound\.deadLetterTopic "o" must be a topic of its own/,
+    ],
+    [
+      { id: "a", connection: conn, inbound: { topics: { orders: "o" }, currency: "JPY" } },
+      /inbound\.currency must be one of RUB/,
+    ],
+    [
+      { id: "a", connection: conn, inbound: { topics: { orders: "o" }, timezone: "Mars/Olympus" } },
+      /inbound\.timezone must be an IANA/,
+    ],
+    [
+      { id: "a", connection: conn, inbound: { topics: { orders: "o" }, referenceWaitMs: -1 } },
+      /inbound\.referenceWaitMs must be/,
+    ],
+  ])("inbound refused with a message naming the field: %j", (partner, message) => {
+    expect(withPartners({ partners: [partner] })).toThrow(message);
+  });
+
   test("an unreadable partners file is named", () => {
     expect(() => loadConfig({ KAFKA_PARTNERS_FILE: "/nonexistent/partners.json" })).toThrow(/KAFKA_PARTNERS_FILE cannot be read/);
   });
@@ -130,9 +229,15 @@ test("the example partners file in deploy/ is valid", () => {
     KAFKA_BROKERS: "kafka:9092",
     KAFKA_PARTNERS_FILE: `${__dirname}/../../deploy/partners.example.json`,
     VIBE_KAFKA_PASSWORD: "x".repeat(20),
+    PROVIDER_KAFKA_PASSWORD: "y".repeat(20),
   });
   expect(config.kafka!.partners.map((p) => [p.id, p.connection.brokers[0]])).toEqual([
     ["vibe", "kafka.vibe.example:9094"],
     ["music", "kafka:9092"],
+    ["provider", "kafka.provider.example:9093"],
   ]);
+  expect(config.kafka!.partners[2].inbound).toMatchObject({
+    topics: { partners: "partners", events: "events", orders: "orders", refundRequests: "refund_requests" },
+    deadLetterTopic: "ticketing.provider.dead-letters",
+  });
 });

@@ -1,0 +1,41 @@
+import type { Runtime } from "../../lib/app/runtime";
+import type { PartnerConfig } from "../../lib/config/partners";
+import type { RunnerLogger } from "../../lib/eventlog/runner";
+import { createKafka, type KafkaLogger } from "../../lib/kafka/kafka";
+import { PartnerInbound, type InboundCall } from "./partner-inbound";
+
+export type { InboundCall } from "./partner-inbound";
+
+/**
+ * Starts consuming a partner's inbound streams, if it has any, and registers the consumer with
+ * this node's runners, so `/api/ready` and the REPL's `projections` show a consumer that
+ * cannot work. Connecting happens in the background: a broker that is down does not stop the node.
+ */
+export function startInbound(
+  rt: Runtime,
+  partner: PartnerConfig,
+  call: InboundCall,
+  logger: RunnerLogger,
+): PartnerInbound | null {
+  const { inbound } = partner;
+  if (!inbound) return null;
+  const consumer = new PartnerInbound({
+    partner: { ...partner, inbound },
+    kafka: createKafka(partner.connection, logger as KafkaLogger),
+    call,
+    store: rt.store,
+    owner: rt.instanceId,
+    logger,
+  });
+  rt.runners.add({
+    name: consumer.name,
+    kind: "subscription",
+    status: async () => [consumer.runnerStatus()],
+    resume: () => consumer.resume(),
+    wake: () => undefined,
+  });
+  consumer.start();
+  const topics = Object.entries(inbound.topics).map(([kind, topic]) => `${kind}←${topic}`);
+  logger.info(`partner ${partner.id}: consuming ${topics.join(", ")} (dead letters to ${inbound.deadLetterTopic})`);
+  return consumer;
+}

@@ -1,0 +1,496 @@
+import { randomUUID } from "node:crypto";
+import { Partitioners, type Consumer, type EachMessagePayload, type IHeaders, type Kafka, type Producer } from "kafkajs";
+import type { InboundTopicKind, PartnerConfig, PartnerInbound as InboundConfig } from "../../lib/config/partners";
+import { UNKNOWN_REFERENCE } from "../../lib/domain/external";
+import type { RunnerLogger, RunnerStatus } from "../../lib/eventlog/runner";
+import { ensureTopics } from "../../lib/kafka/kafka";
+import type { Store } from "../../lib/store/types";
+import { inboundCommandId, InboundRejected, mapInbound, type InboundCommand } from "./inbound-mapping";
+import { BridgeError } from "./partner-bridge";
+
+/** Runs one import command on the service that owns it; answers whether the command changed anything. */
+export type InboundCall = (action: InboundCommand["action"], params: object, commandId: string) => Promise<{ changed: boolean }>;
+
+export interface PartnerInboundOptions {
+  partner: PartnerConfig & { inbound: InboundConfig };
+  kafka: Kafka;
+  call: InboundCall;
+  store: Store;
+  owner: string;
+  logger: RunnerLogger;
+  /** Longest pause between retries of a broker or store that is down (the group's session must outlive it). */
+  maxRetryDelayMs?: number;
+}
+
+export interface DeadLetterRecord {
+  reason: string;
+  topic: string;
+  partition: number;
+  offset: string;
+  at: string;
+}
+
+export interface InboundStatus {
+  partner: string;
+  name: string;
+  groupId: string;
+  topics: Partial<Record<InboundTopicKind, string>>;
+  deadLetterTopic: string;
+  state: "starting" | "running" | "retrying" | "failed" | "stopped";
+  /** Messages that changed something, that changed nothing (repeats, stale versions), that did not concern us, and dead letters. */
+  counts: { applied: number; unchanged: number; skipped: number; deadLettered: number };
+  /** What is failing right now (a broker or service that is down); null when all is well. */
+  lastError: string | null;
+  /** A message waiting for its event or order to arrive on another topic. */
+  waiting: string | null;
+  lastDeadLetter: DeadLetterRecord | null;
+}
+
+/** One message of the dead-letter topic, as the REPL lists it. */
+export interface DeadLetter {
+  partition: number;
+  offset: string;
+  key: string | null;
+  topic: string;
+  originalPartition: number;
+  originalOffset: string;
+  reason: string;
+  at: string;
+  /** When it was last re-published to its topic, if it was. */
+  redrivenAt: string | null;
+}
+
+interface StoredDeadLetter extends DeadLetter {
+  value: Buffer | null;
+  headers: IHeaders;
+}
+
+interface RedriveDoc {
+  _id: string;
+  at: number;
+}
+
+const DLQ_HEADERS = ["dlq-reason", "dlq-topic", "dlq-partition", "dlq-offset", "dlq-at"];
+/** Where a re-driven message came from (kept if it fails again, so its history shows). */
+const REDRIVEN_FROM = "redriven-from";
+const READ_TIMEOUT_MS = 30_000;
+
+type Verdict = { kind: "permanent" | "reference" | "transient"; reason: string };
+
+/**
+ * Whether a failure is the message's fault (dead-letter it), a reference that may still arrive
+ * on another topic (wait a little), or the weather (a broker, node or store that is down: retry,
+ * never dead-letter). Moleculer errors keep `retryable`, `code` and `type` across the transporter.
+ */
+export function classify(err: unknown): Verdict {
+  const e = err as { message?: string; retryable?: boolean; code?: unknown; type?: string };
+  const reason = e?.message ?? String(err);
+  if (err instanceof InboundRejected) return { kind: "permanent", reason };
+  if (e?.retryable) return { kind: "transient", reason };
+  if (e?.type === UNKNOWN_REFERENCE) return { kind: "reference", reason };
+  if (typeof e?.code === "number" && e.code >= 400 && e.code < 500) return { kind: "permanent", reason };
+  return { kind: "transient", reason };
+}
+
+function headerText(value: IHeaders[string]): string {
+  if (value === undefined) return "";
+  const first = Array.isArray(value) ? value[0] : value;
+  return first === undefined ? "" : first.toString();
+}
+
+function withoutDlqHeaders(headers: IHeaders | undefined): IHeaders {
+  return Object.fromEntries(Object.entries(headers ?? {}).filter(([k]) => !DLQ_HEADERS.includes(k)));
+}
+
+/**
+ * The provider's protobuf streams of one partner, consumed into our domain: each message is
+ * decoded, translated and applied through the owning service's import action, one at a time
+ * per partition. A message that cannot be decoded or applied goes to the dead-letter topic
+ * (the original key, bytes and headers, plus the reason and where it came from) and the
+ * consumer moves on; a broker or service that is down is retried without moving on.
+ * Offsets are committed after a message was applied or dead-lettered; a re-delivery after a
+ * crash is harmless, because every import is idempotent (deterministic ids and command ids).
+ */
+export class PartnerInbound {
+  private consumer: Consumer | null = null;
+  private producer: Producer | null = null;
+  private stopping = false;
+  private state: InboundStatus["state"] = "starting";
+  private lastError: string | null = null;
+  private waiting: string | null = null;
+  private lastDeadLetter: DeadLetterRecord | null = null;
+  private readonly counts = { applied: 0, unchanged: 0, skipped: 0, deadLettered: 0 };
+  private readonly kinds: Map<string, InboundTopicKind>;
+  private wakeSleep: (() => void) | null = null;
+  private loop: Promise<void> | null = null;
+
+  constructor(private readonly options: PartnerInboundOptions) {
+    this.kinds = new Map(
+      (Object.entries(options.partner.inbound.topics) as [InboundTopicKind, string][]).map(([kind, topic]) => [topic, kind]),
+    );
+  }
+
+  get name(): string {
+    return `kafka.${this.options.partner.id}.inbound`;
+  }
+
+  private get config(): InboundConfig {
+    return this.options.partner.inbound;
+  }
+
+  /** Connects in the background: a broker that is down shows in the status and is retried. */
+  start(): void {
+    this.stopping = false;
+    this.loop ??= this.connectLoop().finally(() => (this.loop = null));
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wakeSleep?.();
+    await this.disconnect();
+    await this.loop;
+    this.state = "stopped";
+  }
+
+  /** Reconnects now (the REPL's `projections resume` on a failed consumer). */
+  resume(): void {
+    this.wakeSleep?.();
+  }
+
+  status(): InboundStatus {
+    const { partner } = this.options;
+    return {
+      partner: partner.id,
+      name: this.name,
+      groupId: this.config.groupId,
+      topics: this.config.topics,
+      deadLetterTopic: this.config.deadLetterTopic,
+      state: this.state,
+      counts: { ...this.counts },
+      lastError: this.lastError,
+      waiting: this.waiting,
+      lastDeadLetter: this.lastDeadLetter,
+    };
+  }
+
+  /** As the runners report themselves, so /api/ready shows a consumer that cannot work. */
+  runnerStatus(): RunnerStatus {
+    const handled = Object.values(this.counts).reduce((a, b) => a + b, 0);
+    const failed = this.state === "failed";
+    return {
+      name: this.name,
+      state: failed ? "halted" : this.state === "retrying" ? "running" : (this.state as RunnerStatus["state"]),
+      pos: handled,
+      head: handled,
+      lag: 0,
+      owner: this.options.owner,
+      fault: failed ? { pos: handled, message: this.lastError ?? "consumer failed", at: Date.now() } : null,
+      lastError: failed ? null : this.lastError,
+    };
+  }
+
+  private async connectLoop(): Promise<void> {
+    for (let attempt = 1; !this.stopping; attempt++) {
+      try {
+        await this.connect();
+        return;
+      } catch (err) {
+        if (this.stopping) return;
+        this.state = "failed";
+        this.lastError = `kafka: ${err instanceof Error ? err.message : String(err)}`;
+        if (attempt === 1) this.options.logger.warn(`${this.name}: cannot consume (${this.lastError}); retrying`);
+        await this.disconnect();
+        // No group session to keep alive here: back off further (up to half a minute).
+        await this.sleep(Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)));
+      }
+    }
+  }
+
+  private async connect(): Promise<void> {
+    const { kafka } = this.options;
+    const topics = [...this.kinds.keys()];
+    await ensureTopics(kafka, topics);
+    // One partition: a dead letter is named by its offset alone.
+    await ensureTopics(kafka, [this.config.deadLetterTopic], 1);
+    await this.ensureProducer();
+    const consumer = kafka.consumer({ groupId: this.config.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
+    this.consumer = consumer;
+    consumer.on(consumer.events.CRASH, (event) => {
+      const { error, restart } = event.payload;
+      this.lastError = `kafka: ${error.message}`;
+      if (restart || this.stopping) return;
+      // kafkajs gave up on this consumer: start a new one.
+      this.state = "failed";
+      this.options.logger.warn(`${this.name}: consumer stopped (${error.message}); reconnecting`);
+      void this.disconnect().then(() => this.start());
+    });
+    await consumer.connect();
+    // The first time the group starts, the provider's history is imported too.
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({ eachMessage: (payload) => this.handle(payload) });
+    this.state = "running";
+    this.lastError = null;
+    this.options.logger.info(`${this.name}: consuming ${topics.join(", ")} as group ${this.config.groupId}`);
+  }
+
+  private async disconnect(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = null;
+    await consumer?.disconnect().catch(() => undefined);
+    const producer = this.producer;
+    this.producer = null;
+    await producer?.disconnect().catch(() => undefined);
+  }
+
+  private async ensureProducer(): Promise<Producer> {
+    if (this.producer) return this.producer;
+    const producer = this.options.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      // Java clients' partitioning: a re-driven message goes back to its key's partition.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    await producer.connect();
+    this.producer = producer;
+    return producer;
+  }
+
+  /** Waits, unless the consumer stops or an operator asks to go on now. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.wakeSleep = done;
+    });
+  }
+
+  private async handle({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+    const kind = this.kinds.get(topic)!;
+    const bytes = message.value ?? Buffer.alloc(0);
+    const where = `${topic}/${partition}@${message.offset}`;
+    const first = Date.now();
+    for (let attempt = 1; ; attempt++) {
+      if (this.stopping) throw new Error(`${this.name} is stopping`);
+      let verdict: Verdict;
+      try {
+        const outcome = await this.apply(kind, bytes);
+        this.counts[outcome]++;
+        this.waiting = null;
+        if (this.state === "retrying") {
+          this.state = "running";
+          this.lastError = null;
+        }
+        return;
+      } catch (err) {
+        verdict = classify(err);
+      }
+      const waitedEnough = Date.now() - first >= this.config.referenceWaitMs;
+      if (verdict.kind === "permanent" || (verdict.kind === "reference" && waitedEnough)) {
+        this.waiting = null;
+        await this.deadLetter(topic, partition, message, verdict.reason, heartbeat);
+        return;
+      }
+      if (verdict.kind === "reference") {
+        this.waiting = `${where}: ${verdict.reason}; waiting up to ${this.config.referenceWaitMs} ms before the dead-letter topic`;
+        await this.sleep(Math.min(500, 50 * attempt));
+      } else {
+        this.state = "retrying";
+        this.lastError = `${where}: ${verdict.reason}`;
+        if (attempt === 1) this.options.logger.warn(`${this.name}: ${this.lastError}; retrying`);
+        await this.sleep(Math.min(this.options.maxRetryDelayMs ?? 5_000, 200 * 2 ** Math.min(attempt, 8)));
+      }
+      // Retrying takes time: the group must still know this consumer is alive.
+      await heartbeat();
+    }
+  }
+
+  private async apply(kind: InboundTopicKind, bytes: Buffer): Promise<"applied" | "unchanged" | "skipped"> {
+    const { partner } = this.options;
+    const command = mapInbound(kind, bytes, { partner: partner.id, inbound: this.config });
+    if ("skip" in command) return "skipped";
+    const result = await this.options.call(command.action, command.params, inboundCommandId(partner.id, kind, bytes));
+    return result.changed ? "applied" : "unchanged";
+  }
+
+  /** The original key, bytes and headers, plus why and where from; retried until the broker takes it. */
+  private async deadLetter(
+    topic: string,
+    partition: number,
+    message: EachMessagePayload["message"],
+    reason: string,
+    heartbeat: () => Promise<void>,
+  ): Promise<void> {
+    const at = new Date().toISOString();
+    const headers: IHeaders = {
+      ...withoutDlqHeaders(message.headers),
+      "dlq-reason": reason,
+      "dlq-topic": topic,
+      "dlq-partition": String(partition),
+      "dlq-offset": message.offset,
+      "dlq-at": at,
+    };
+    for (let attempt = 1; ; attempt++) {
+      if (this.stopping) throw new Error(`${this.name} is stopping`);
+      try {
+        const producer = await this.ensureProducer();
+        await producer.send({
+          topic: this.config.deadLetterTopic,
+          acks: -1,
+          messages: [{ key: message.key, value: message.value, headers }],
+        });
+        break;
+      } catch (err) {
+        this.state = "retrying";
+        this.lastError = `dead-letter topic ${this.config.deadLetterTopic}: ${err instanceof Error ? err.message : String(err)}`;
+        const producer = this.producer;
+        this.producer = null;
+        await producer?.disconnect().catch(() => undefined);
+        await this.sleep(Math.min(this.options.maxRetryDelayMs ?? 5_000, 200 * 2 ** Math.min(attempt, 8)));
+        await heartbeat();
+      }
+    }
+    this.counts.deadLettered++;
+    this.lastDeadLetter = { reason, topic, partition, offset: message.offset, at };
+    if (this.state === "retrying") {
+      this.state = "running";
+      this.lastError = null;
+    }
+    this.options.logger.warn(`${this.name}: ${topic}/${partition}@${message.offset} dead-lettered: ${reason}`);
+  }
+
+  private get redrives() {
+    return this.options.store.collection<RedriveDoc>("inbound_redrives");
+  }
+
+  private redriveId(letter: Pick<DeadLetter, "partition" | "offset">): string {
+    return `${this.options.partner.id}/${letter.partition}:${letter.offset}`;
+  }
+
+  /** Everything in the dead-letter topic now (oldest first), read with a throw-away consumer that commits nothing. */
+  private async readDeadLetters(): Promise<StoredDeadLetter[]> {
+    const { kafka } = this.options;
+    const topic = this.config.deadLetterTopic;
+    const admin = kafka.admin();
+    await admin.connect();
+    let ends: Map<number, bigint>;
+    try {
+      if (!(await admin.listTopics()).includes(topic)) return [];
+      const offsets = await admin.fetchTopicOffsets(topic);
+      ends = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
+    } finally {
+      await admin.disconnect();
+    }
+    if (ends.size === 0) return [];
+    const letters: StoredDeadLetter[] = [];
+    const consumer = kafka.consumer({ groupId: `${this.config.groupId}.dlq-reader.${randomUUID()}`, maxWaitTimeInMs: 100 });
+    await consumer.connect();
+    try {
+      await consumer.subscribe({ topics: [topic], fromBeginning: true });
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(
+          () => reject(new BridgeError(`reading ${topic} took longer than ${READ_TIMEOUT_MS / 1000} s`, 503)),
+          READ_TIMEOUT_MS,
+        );
+        const remaining = new Set(ends.keys());
+        void consumer
+          .run({
+            autoCommit: false,
+            eachMessage: async ({ partition, message }) => {
+              const end = ends.get(partition);
+              if (end === undefined || BigInt(message.offset) >= end) return;
+              const h = message.headers ?? {};
+              letters.push({
+                partition,
+                offset: message.offset,
+                key: message.key?.toString() ?? null,
+                topic: headerText(h["dlq-topic"]),
+                originalPartition: Number(headerText(h["dlq-partition"])),
+                originalOffset: headerText(h["dlq-offset"]),
+                reason: headerText(h["dlq-reason"]),
+                at: headerText(h["dlq-at"]),
+                redrivenAt: null,
+                value: message.value,
+                headers: h,
+              });
+              if (BigInt(message.offset) >= end - 1n) remaining.delete(partition);
+              if (remaining.size === 0) {
+                clearTimeout(timer);
+                resolve();
+              }
+            },
+          })
+          .catch(reject);
+      });
+    } finally {
+      await consumer.disconnect().catch(() => undefined);
+    }
+    letters.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
+    for (const letter of letters) {
+      const redriven = await this.redrives.get(this.redriveId(letter));
+      letter.redrivenAt = redriven ? new Date(redriven.at).toISOString() : null;
+    }
+    return letters;
+  }
+
+  /** The dead letters (the newest `limit`), without their bytes. */
+  async deadLetters(limit = 100): Promise<DeadLetter[]> {
+    const letters = await this.readDeadLetters();
+    return letters.slice(-limit).map(({ value: _v, headers: _h, ...letter }) => letter);
+  }
+
+  /**
+   * Publishes dead letters again to the topic they came from, with their key, bytes and
+   * headers, so the consumer applies them once their cause is fixed (one fails again into the
+   * dead-letter topic, with its reason). Without an offset: every one not re-driven before.
+   * `offset` is the dead letter's offset, or partition:offset.
+   */
+  async redrive(
+    offset?: string,
+  ): Promise<{ partner: string; redriven: Array<{ offset: string; topic: string; key: string | null }> }> {
+    const letters = await this.readDeadLetters();
+    let chosen: StoredDeadLetter[];
+    if (offset !== undefined) {
+      const [partition, at] = offset.includes(":") ? offset.split(":") : ["0", offset];
+      chosen = letters.filter((l) => String(l.partition) === partition && l.offset === at);
+      if (chosen.length === 0)
+        throw new BridgeError(
+          `no dead letter at ${offset} in ${this.config.deadLetterTopic} of partner ${this.options.partner.id}`,
+          404,
+        );
+    } else {
+      chosen = letters.filter((l) => !l.redrivenAt);
+    }
+    const known = new Set(this.kinds.keys());
+    const unknown = chosen.find((l) => !known.has(l.topic));
+    if (unknown)
+      throw new BridgeError(
+        `dead letter ${unknown.offset} came from ${unknown.topic || "no topic"}, which partner ${this.options.partner.id} does not consume`,
+      );
+    const producer = await this.ensureProducer();
+    const redriven = [];
+    for (const letter of chosen) {
+      await producer.send({
+        topic: letter.topic,
+        acks: -1,
+        messages: [
+          {
+            key: letter.key,
+            value: letter.value,
+            headers: {
+              ...withoutDlqHeaders(letter.headers),
+              [REDRIVEN_FROM]: `${this.config.deadLetterTopic}/${letter.partition}:${letter.offset}`,
+            },
+          },
+        ],
+      });
+      await this.redrives.upsert({ _id: this.redriveId(letter), at: Date.now() });
+      redriven.push({ offset: letter.offset, topic: letter.topic, key: letter.key });
+      this.options.logger.info(`${this.name}: dead letter ${letter.offset} re-driven to ${letter.topic}`);
+    }
+    return { partner: this.options.partner.id, redriven };
+  }
+}
