@@ -1,6 +1,6 @@
-import type { Kafka, Message, Producer } from "kafkajs";
+import { Partitioners, type ICustomPartitioner, type Kafka, type Message, type Producer } from "kafkajs";
 import { Checkpoints } from "../eventlog/checkpoints";
-import { Runner, type RunnerLogger, type RunnerStatus } from "../eventlog/runner";
+import { contiguousRun, Runner, type RunnerLogger, type RunnerStatus } from "../eventlog/runner";
 import type { Commit, EventLog } from "../eventlog/types";
 import type { Store } from "../store/types";
 import { ensureTopics } from "./kafka";
@@ -23,7 +23,11 @@ export interface DeliveryLedger {
   record(ids: string[]): Promise<void>;
 }
 
-/** Turns commits into the messages partners receive; must be deterministic so a replay repeats them. */
+/**
+ * Turns commits into the messages partners receive; must be deterministic so a replay repeats
+ * them, and commit by commit (the messages of a batch are those of its commits, in order), so
+ * the relay may map the next commits while the broker is busy with the ones before.
+ */
 export type RelayMapper = (commits: readonly Commit[]) => Promise<OutboundMessage[]>;
 
 export interface KafkaRelayOptions {
@@ -36,6 +40,8 @@ export interface KafkaRelayOptions {
   owner: string;
   logger: RunnerLogger;
   ledger?: DeliveryLedger;
+  /** Called after the broker acknowledged a batch's messages, before the checkpoint moves (benchmarks, tests). */
+  onDelivered?(commits: readonly Commit[], messages: readonly OutboundMessage[]): void;
   tuning?: { pollMs?: number; leaseMs?: number; batchSize?: number; retryDelayMs?: number; attempts?: number };
 }
 
@@ -53,6 +59,8 @@ export class KafkaRelay {
   private stopping = false;
   /** The broker error or the prerequisite we are waiting out, shown in the status while it lasts. */
   private sendError: string | null = null;
+  /** The commits after the batch in flight, mapped while the broker was busy with it. */
+  private ahead: { from: number; result: Promise<{ to: number; messages: OutboundMessage[] } | null> } | null = null;
 
   constructor(private readonly options: KafkaRelayOptions) {
     this.runner = new Runner({
@@ -105,7 +113,42 @@ export class KafkaRelay {
    * it. A broker that cannot be reached is weather: wait it out, without moving on.
    */
   private async publish(commits: readonly Commit[]): Promise<void> {
-    await this.deliver(await this.options.map(commits));
+    const messages = await this.mapped(commits);
+    const delivered = this.deliver(messages);
+    this.mapAhead(commits[commits.length - 1].pos);
+    await delivered;
+    this.options.onDelivered?.(commits, messages);
+  }
+
+  /** The batch's messages: those mapped ahead for its first commits, and the rest mapped now. */
+  private async mapped(commits: readonly Commit[]): Promise<OutboundMessage[]> {
+    const ahead = this.ahead;
+    this.ahead = null;
+    if (ahead && commits[0].pos === ahead.from) {
+      const early = await ahead.result;
+      if (early && early.to <= commits[commits.length - 1].pos) {
+        const rest = commits.filter((c) => c.pos > early.to);
+        return rest.length ? early.messages.concat(await this.options.map(rest)) : early.messages;
+      }
+    }
+    return this.options.map(commits);
+  }
+
+  /**
+   * Maps the commits after `pos` while the broker acknowledges the batch before them (node would
+   * be idle meanwhile). Only a head start: the log never changes a position it showed, the mapping
+   * is deterministic, and whatever fails here is mapped again (and fails) in its turn.
+   */
+  private mapAhead(pos: number): void {
+    const batchSize = this.options.tuning?.batchSize ?? 500; // the runner's default
+    const result = this.options.log
+      .readFrom(pos, batchSize)
+      .then(async (commits) => {
+        const run = contiguousRun(commits, pos);
+        return run.length ? { to: run[run.length - 1].pos, messages: await this.options.map(run) } : null;
+      })
+      .catch(() => null);
+    this.ahead = { from: pos + 1, result };
   }
 
   /** Sends messages through this relay's producer, after their prerequisites, until the broker takes them. */
@@ -160,7 +203,12 @@ export class KafkaRelay {
     await this.producer?.disconnect().catch(() => undefined);
     const { kafka, topics } = this.options;
     await ensureTopics(kafka, topics);
-    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    const producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: JavaCompatiblePartitioner,
+    });
     producer.on(producer.events.DISCONNECT, () => (this.connected = false));
     await producer.connect();
     this.producer = producer;
@@ -168,3 +216,46 @@ export class KafkaRelay {
     return producer;
   }
 }
+
+/**
+ * Kafka's murmur2 (org.apache.kafka.common.utils.Utils.murmur2) in 32-bit integer arithmetic.
+ * kafkajs' own copy computes the same value through 64-bit BigInt objects, which made hashing
+ * the keys a seventh of the relay's time.
+ */
+export function murmur2(data: Buffer): number {
+  const m = 0x5bd1e995;
+  const length = data.length;
+  const length4 = length & ~3;
+  let h = (0x9747b28c ^ length) | 0;
+  for (let i = 0; i < length4; i += 4) {
+    let k = data[i] | (data[i + 1] << 8) | (data[i + 2] << 16) | (data[i + 3] << 24);
+    k = Math.imul(k, m);
+    k ^= k >>> 24;
+    k = Math.imul(k, m);
+    h = Math.imul(h, m) ^ k;
+  }
+  const rest = length & 3;
+  if (rest === 3) h ^= data[length4 + 2] << 16;
+  if (rest >= 2) h ^= data[length4 + 1] << 8;
+  if (rest >= 1) h = Math.imul(h ^ data[length4], m);
+  h ^= h >>> 13;
+  h = Math.imul(h, m);
+  h ^= h >>> 15;
+  return h;
+}
+
+/**
+ * The partition of a keyed message exactly as Java clients and kafkajs' DefaultPartitioner choose
+ * it (positive murmur2 of the key modulo the partition count), so a key stays on its partition
+ * whichever client wrote it before; messages without a key go to kafkajs' default.
+ */
+export const JavaCompatiblePartitioner: ICustomPartitioner = () => {
+  const fallback = Partitioners.DefaultPartitioner();
+  return (args) => {
+    const { message, partitionMetadata } = args;
+    if (message.partition !== undefined && message.partition !== null) return message.partition;
+    if (message.key === undefined || message.key === null) return fallback(args);
+    const key = typeof message.key === "string" ? Buffer.from(message.key) : message.key;
+    return (murmur2(key) & 0x7fffffff) % partitionMetadata.length;
+  };
+};

@@ -2,7 +2,7 @@ import type { PartnerConfig, PartnerTopicKind } from "../../lib/config/partners"
 import type { Kafka } from "kafkajs";
 import { CHECKPOINTS, Checkpoints, type CheckpointDoc } from "../../lib/eventlog/checkpoints";
 import type { RunnerLogger, RunnerStatus } from "../../lib/eventlog/runner";
-import type { EventLog } from "../../lib/eventlog/types";
+import type { Commit, EventLog } from "../../lib/eventlog/types";
 import { createKafka, type KafkaLogger } from "../../lib/kafka/kafka";
 import { encodePartnerMessage } from "../../lib/kafka/partner-proto";
 import { KafkaRelay, type DeliveryLedger, type OutboundMessage } from "../../lib/kafka/relay";
@@ -102,6 +102,8 @@ export interface PartnerBridgeOptions {
   owner: string;
   logger: RunnerLogger;
   tuning?: ConstructorParameters<typeof KafkaRelay>[0]["tuning"];
+  /** After the broker acknowledged a batch of a live relay (benchmarks, tests). */
+  onDelivered?(source: SourceName, commits: readonly Commit[], messages: readonly OutboundMessage[]): void;
 }
 
 /** Everything one partner receives: a relay per source log, sharing what was delivered. */
@@ -127,6 +129,7 @@ export class PartnerBridge {
           ...this.relayOptions(source, topics),
           name: relayName(partner.id, source),
           map: async (commits) => (await mapper(commits)).flatMap((m) => encodeFor(partner, m) ?? []),
+          onDelivered: options.onDelivered && ((commits, messages) => options.onDelivered!(source, commits, messages)),
         }),
       );
     }

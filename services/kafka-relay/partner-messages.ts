@@ -188,16 +188,73 @@ export async function orderSnapshot(log: EventLog, stream: string): Promise<Part
   ];
 }
 
+const ORDER_EVENTS_FOR_PARTNERS = new Set(["TicketsIssued", "TicketCheckedIn", "TicketsRefunded"]);
+
+/**
+ * Each order's state right after the last of its commits this mapper saw, so a commit folds onto
+ * the state before it instead of reading its stream again (a query per commit on MongoDB). The
+ * state after a stream's n-th commit never changes, so the cache cannot make a replay map a commit
+ * differently; a commit whose predecessor is not cached is mapped from a read of its stream.
+ */
+class OrderStates {
+  /** Two generations: when the newer is full it becomes the older, and the older is dropped. */
+  private recent = new Map<string, { seq: number; state: Order | null }>();
+  private older = new Map<string, { seq: number; state: Order | null }>();
+
+  constructor(
+    private readonly log: EventLog,
+    private readonly perGeneration = 10_000,
+  ) {}
+
+  /** Folds a commit onto the cached state before it, when that costs no read. */
+  advance(commit: Commit): void {
+    const state = this.fromCache(commit);
+    if (state !== undefined) this.remember(commit, state);
+  }
+
+  /** The order as of this commit. */
+  async at(commit: Commit): Promise<Order | null> {
+    let state = this.fromCache(commit);
+    if (state === undefined) state = await stateAt<Order | null>(this.log, asDecider(orderDecider), commit.stream, commit.pos);
+    this.remember(commit, state);
+    return state;
+  }
+
+  private known(stream: string) {
+    return this.recent.get(stream) ?? this.older.get(stream);
+  }
+
+  private fromCache(commit: Commit): Order | null | undefined {
+    const known = this.known(commit.stream);
+    if (known?.seq === commit.seq) return known.state;
+    const before = commit.seq === 1 ? null : known?.seq === commit.seq - 1 ? known.state : undefined;
+    return before === undefined ? undefined : fold(asDecider<Order | null>(orderDecider), before, [commit]);
+  }
+
+  private remember(commit: Commit, state: Order | null): void {
+    const known = this.known(commit.stream);
+    if (known && known.seq > commit.seq) return; // a replay behind the live relay: keep the newer state
+    if (this.recent.size >= this.perGeneration && !this.recent.has(commit.stream)) {
+      this.older = this.recent;
+      this.recent = new Map();
+    }
+    this.recent.set(commit.stream, { seq: commit.seq, state });
+  }
+}
+
 /** Completed orders, refunds and ticket status changes of the sales log. */
 export function salesMessages(log: EventLog): MessageMapper {
+  const orders = new OrderStates(log);
   return async (commits) => {
     const out: PartnerMessage[] = [];
     for (const commit of commits) {
       if (!commit.stream.startsWith("order-")) continue;
       const events = commit.events as unknown as Array<OrderEvent & { id: string }>;
-      if (!events.some((e) => e.type === "TicketsIssued" || e.type === "TicketCheckedIn" || e.type === "TicketsRefunded"))
+      if (!events.some((e) => ORDER_EVENTS_FOR_PARTNERS.has(e.type))) {
+        orders.advance(commit);
         continue;
-      const order = await stateAt<Order | null>(log, asDecider(orderDecider), commit.stream, commit.pos);
+      }
+      const order = await orders.at(commit);
       // Imported orders were sold by a partner; their event is never published, so they would wait for it forever.
       if (!order || order.source) continue;
       const refs = { eventId: order.eventId, organizerId: order.organizerId, streamVersion: commit.seq };
