@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage, Server } from "node:http";
+import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import type { Principal } from "../../lib/auth/principal";
@@ -63,8 +63,37 @@ interface ReadyReport {
   problems: string[];
 }
 
+/**
+ * Moleculer's own errors for a call that reached nobody: the service is not registered (its
+ * node died or is restarting), has no live endpoint, or did not answer in time.
+ */
+const UNREACHABLE = new Set(["SERVICE_NOT_FOUND", "SERVICE_NOT_AVAILABLE", "REQUEST_TIMEOUT", "REQUEST_REJECTED"]);
+
+/**
+ * What a client should hear when part of the cluster does not answer: one retryable 503,
+ * never a 404 that reads as "no such thing" (what a nested SERVICE_NOT_FOUND would say), nor
+ * the names of internal actions and nodes. A 404 for the route's own action stays a 404: that
+ * action is not published.
+ */
+export function clientError(err: Errors.MoleculerError, routeAction: string | undefined): Errors.MoleculerError {
+  const unavailable =
+    err.name === "ServiceUnavailableError" ||
+    (UNREACHABLE.has(err.type) &&
+      !(err.type === "SERVICE_NOT_FOUND" && (err.data as { action?: string } | undefined)?.action === routeAction));
+  if (!unavailable) return err;
+  return new Errors.MoleculerRetryableError(
+    "part of the service is not answering right now: retry in a moment",
+    503,
+    "SERVICE_UNAVAILABLE",
+    { retryAfterSec: 1 },
+  );
+}
+
 /** Connections waiting to be accepted; the kernel caps it at net.core.somaxconn. */
 const LISTEN_BACKLOG = 8192;
+
+/** moleculer-web's own methods, for the ones this service wraps. */
+const gatewayMethods = (ApiGateway as unknown as { methods: Record<string, (...args: unknown[]) => unknown> }).methods;
 
 export default function apiService(rt: Runtime): ServiceSchema {
   const { http } = rt.config;
@@ -136,6 +165,19 @@ export default function apiService(rt: Runtime): ServiceSchema {
         meta.forwardedFor = Array.isArray(forwarded) ? forwarded.join(",") : forwarded;
         return user;
       },
+      sendError(
+        this: Service,
+        req: IncomingMessage & { $alias?: { action?: string } },
+        res: ServerResponse,
+        err: Errors.MoleculerError,
+      ) {
+        const answer = err instanceof Error ? clientError(err, req.$alias?.action) : err;
+        // "Retry in a moment" (e.g. 503 BUSY from a full mailbox) says when.
+        const retryAfter = (answer as { data?: { retryAfterSec?: unknown } }).data?.retryAfterSec;
+        if (answer.code === 503 && typeof retryAfter === "number" && !res.headersSent)
+          res.setHeader("Retry-After", String(retryAfter));
+        return gatewayMethods.sendError.call(this, req, res, answer);
+      },
       reformatError(this: Service, err: Errors.MoleculerError) {
         if (err.code >= 500 && !(err instanceof Errors.MoleculerRetryableError)) {
           this.logger.error("request failed:", err);
@@ -145,6 +187,11 @@ export default function apiService(rt: Runtime): ServiceSchema {
       },
     },
     actions: {
+      // moleculer-web's request handler must not be replayed by the broker's retry policy: the
+      // call it makes is retried already, and a replay would look up the URL moleculer-web has
+      // already rewritten (/api/orders -> /orders), match no route and answer 404 Not found
+      // instead of the retryable error (503 BUSY, a timeout...) the client should see.
+      rest: { retryPolicy: { enabled: false } },
       health: {
         handler(this: Service) {
           return { status: "ok", nodeID: this.broker.nodeID, uptimeSec: Math.round(process.uptime()) };

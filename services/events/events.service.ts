@@ -403,15 +403,21 @@ export default function eventsService(
   };
 }
 
+/** How long the event page waits for availability before it shows without it. */
+const AVAILABILITY_TIMEOUT_MS = 3000;
+
 /** Per category: what is still for sale. Null when the sales side cannot answer: the page still shows. */
 async function availabilityOf(
   ctx: AppContext,
   eventId: string,
 ): Promise<Record<string, { available: number; capacity: number }> | null> {
+  // Bounded and not retried: with the default timeout and retries a dead inventory node (not yet
+  // noticed by the registry) held the page for 4 x 10 s, past the gateway's own timeout.
   const stock = await ctx
     .call<{ categories: Record<string, { available: number; capacity: number }> } | null, { eventId: string }>(
       "inventory.availability",
       { eventId },
+      { timeout: AVAILABILITY_TIMEOUT_MS, retries: 0 },
     )
     .catch(() => null);
   if (!stock) return null;
