@@ -11,6 +11,8 @@ export interface ClusterNode {
   name: string;
   process: ChildProcess;
   output: string[];
+  /** What it was started with (NODE_ID aside): `startNode(node.name, node.env)` starts it again. */
+  env: Record<string, string>;
 }
 
 /** A free TCP port on loopback, for a process we are about to start. */
@@ -39,7 +41,7 @@ export function startNode(name: string, env: Record<string, string>): ClusterNod
   };
   child.stdout!.on("data", keep);
   child.stderr!.on("data", keep);
-  return { name, process: child, output };
+  return { name, process: child, output, env };
 }
 
 export async function stopNode(node: ClusterNode, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
