@@ -141,8 +141,9 @@ export class KafkaRelay {
    */
   private mapAhead(pos: number): void {
     const batchSize = this.options.tuning?.batchSize ?? 500; // the runner's default
-    const result = this.options.log
-      .readFrom(pos, batchSize)
+    // After the batch before has gone out: the send is written to the socket in the microtasks that follow.
+    const result = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => this.options.log.readFrom(pos, batchSize))
       .then(async (commits) => {
         const run = contiguousRun(commits, pos);
         return run.length ? { to: run[run.length - 1].pos, messages: await this.options.map(run) } : null;
