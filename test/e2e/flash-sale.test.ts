@@ -16,7 +16,7 @@ import {
 import { devIssuerOf } from "../support/quickstart";
 import { loadInfra, mongoUriFor } from "../support/infra";
 
-const BUYERS = 1000;
+const BUYERS = 2000;
 const GA = 300;
 const SEATS = seatIds(200);
 const CAPACITY = GA + SEATS.length;
