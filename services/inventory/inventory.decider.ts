@@ -105,8 +105,11 @@ function placeHold(command: PlaceHold, state: InventoryState): InventoryEvent[] 
   if (state.holds.has(command.holdId) || state.sales.has(command.holdId)) return [];
   if (!state.eventId) throw refuse("NOT_ON_SALE", "no tickets are on sale for this event", 404);
   if (!state.open) throw refuse("SALES_CLOSED", "sales for this event are closed", 409);
+  // The order service sets the expiry: past already means the request queued that long.
   if (command.expiresAt <= command.at)
-    throw refuse("VALIDATION", "a hold must expire in the future", 400, { field: "expiresAt" });
+    throw refuse("HOLD_EXPIRED", "the hold expired before it was placed (heavy load): send the same request again", 503, {
+      retryAfterSec: 1,
+    });
   const lines = linesOf(state, command);
   const count = ticketCount(lines);
   if (count > state.limits.maxPerOrder) {

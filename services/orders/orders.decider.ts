@@ -25,6 +25,16 @@ function invalid(field: string, message: string): DomainError {
   return new DomainError("VALIDATION", message, 400, { field });
 }
 
+/** Under heavy load a hold can lapse before its order is recorded: the same request again will do. */
+export function holdLapsed(): DomainError {
+  return new DomainError(
+    "HOLD_EXPIRED",
+    "the tickets held for this order expired before it was recorded (heavy load): send the same request again",
+    503,
+    { retryAfterSec: 1 },
+  );
+}
+
 function existing(state: OrderState, id: string): Order {
   if (!state) throw new DomainError("NOT_FOUND", `order ${id} does not exist`, 404, { id });
   return state;
@@ -58,7 +68,8 @@ function placeOrder(command: PlaceOrder, state: OrderState): OrderEvent[] {
       throw invalid("price", `price of ${line.categoryId} must be whole minor units`);
     if (!Number.isInteger(line.quantity) || line.quantity < 1) throw invalid("quantity", "quantity must be a positive integer");
   }
-  if (command.expiresAt <= command.at) throw invalid("expiresAt", "an order must expire in the future");
+  // The expiry is the hold's, set by us: past already means the request queued that long.
+  if (command.expiresAt <= command.at) throw holdLapsed();
   const amount = command.lines.reduce((sum, l) => sum + l.unitPrice * l.quantity, 0);
   const { type: _type, actor, at, ...rest } = command;
   return [{ type: "OrderPlaced", data: { ...rest, userId: actor.sub, amount, createdAt: at } }];

@@ -95,6 +95,11 @@ describe("order decider", () => {
     ).toBe("VALIDATION");
   });
 
+  test("a hold that lapsed before its order was recorded asks for the same request again (503), not for other data", () => {
+    const late = refusal({ ...place, at: T0 + 15 * 60_000 } as OrderCommand, null);
+    expect({ type: late.type, status: late.status }).toEqual({ type: "HOLD_EXPIRED", status: 503 });
+  });
+
   test("tickets are issued only for the exact amount and currency the provider confirmed, once", () => {
     const state = run([place, attach]);
     expect(refusal(issue(1_599_999), state).type).toBe("PAYMENT_MISMATCH");
