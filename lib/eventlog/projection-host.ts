@@ -47,6 +47,9 @@ export class ProjectionHost {
   private readonly runners = new Map<number, Runner>();
   private current: ProjectionMeta | null = null;
   private switching = false;
+  /** Old generations waiting to be dropped, and drops under way: stop() must not leave them behind. */
+  private readonly retireTimers = new Set<NodeJS.Timeout>();
+  private readonly retiring = new Set<Promise<void>>();
 
   constructor(private readonly options: ProjectionHostOptions) {
     this.meta = options.store.collection<ProjectionMeta>(PROJECTIONS);
@@ -67,7 +70,9 @@ export class ProjectionHost {
   }
 
   async stop(): Promise<void> {
-    await Promise.all([...this.runners.values()].map((r) => r.stop()));
+    for (const timer of this.retireTimers) clearTimeout(timer);
+    this.retireTimers.clear();
+    await Promise.all([...this.retiring, ...[...this.runners.values()].map((r) => r.stop())]);
     this.runners.clear();
   }
 
@@ -183,8 +188,15 @@ export class ProjectionHost {
       if (!ok) return;
       this.options.logger.info(`projection ${this.name}: switched to generation ${generation} at position ${status.pos}`);
       await this.refresh();
-      const timer = setTimeout(() => void this.retire(old), this.options.retireAfterMs ?? 30_000);
+      const timer = setTimeout(() => {
+        this.retireTimers.delete(timer);
+        const retiring = this.retire(old)
+          .catch((err) => this.options.logger.warn(`projection ${this.name}: generation ${old} not retired: ${String(err)}`))
+          .finally(() => this.retiring.delete(retiring));
+        this.retiring.add(retiring);
+      }, this.options.retireAfterMs ?? 30_000);
       timer.unref();
+      this.retireTimers.add(timer);
     } finally {
       this.switching = false;
     }
