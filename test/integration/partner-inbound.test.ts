@@ -329,8 +329,11 @@ describe("inbound partner streams: the provider's protobuf topics on the real br
       state: "running",
       counts: { applied: 5, unchanged: 4, skipped: 0, deadLettered: 4 },
       lastError: null,
-      lastDeadLetter: { reason: "unknown order ext-tc-o404", topic: topics.refundRequests },
     });
+    // Topics are consumed side by side, so which dead letter came last varies; each is checked below.
+    expect(status.lastDeadLetter).toEqual(
+      expect.objectContaining({ reason: expect.stringMatching(/.+/), topic: expect.stringMatching(/^tc\./) }),
+    );
 
     // The door: the valid ticket once, the refunded one never; both scanned by the provider's barcode.
     const admitted = await checkIn("4600000000017");
