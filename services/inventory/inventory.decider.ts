@@ -30,6 +30,20 @@ export function availability(state: InventoryState): CategoryAvailability[] {
   }));
 }
 
+/**
+ * Under heavy load a hold can lapse while its request queues (before it is placed, before its
+ * order is recorded, before the answer): nothing is wrong with the request, so the answer is
+ * "send the same request again" (the retry holds anew), never a refusal of the buyer's data.
+ */
+export function holdLapsed(): DomainError {
+  return new DomainError(
+    "HOLD_EXPIRED",
+    "the tickets held for this order expired while the request queued (heavy load): send the same request again",
+    503,
+    { retryAfterSec: 1 },
+  );
+}
+
 function refuse(type: string, message: string, status: number, data?: Record<string, unknown>): DomainError {
   return new DomainError(type, message, status, data);
 }
@@ -106,10 +120,7 @@ function placeHold(command: PlaceHold, state: InventoryState): InventoryEvent[] 
   if (!state.eventId) throw refuse("NOT_ON_SALE", "no tickets are on sale for this event", 404);
   if (!state.open) throw refuse("SALES_CLOSED", "sales for this event are closed", 409);
   // The order service sets the expiry: past already means the request queued that long.
-  if (command.expiresAt <= command.at)
-    throw refuse("HOLD_EXPIRED", "the hold expired before it was placed (heavy load): send the same request again", 503, {
-      retryAfterSec: 1,
-    });
+  if (command.expiresAt <= command.at) throw holdLapsed();
   const lines = linesOf(state, command);
   const count = ticketCount(lines);
   if (count > state.limits.maxPerOrder) {

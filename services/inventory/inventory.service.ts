@@ -12,7 +12,7 @@ import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin"
 import { Subscription } from "../../mixins/subscription.mixin";
 import { eventDecider } from "../events/events.decider";
 import { eventStream } from "../events/events.types";
-import { availability, inventoryDecider } from "./inventory.decider";
+import { availability, holdLapsed, inventoryDecider } from "./inventory.decider";
 import { eventStockId, salesCounters, stockProjection, type EventStockDoc, type HoldDoc } from "./inventory.projection";
 import {
   SALES_LOG,
@@ -171,7 +171,7 @@ export default function inventoryService(rt: Runtime): ServiceSchema<ServiceSett
           const state = await mailbox(eventId).current();
           const hold = state.holds.get(ctx.params.holdId);
           const sale = state.sales.get(ctx.params.holdId);
-          if (!hold && !sale) throw new Errors.MoleculerClientError("the hold is gone", 409, "HOLD_EXPIRED");
+          if (!hold && !sale) throw toMoleculerError(holdLapsed());
           return {
             holdId: ctx.params.holdId,
             eventId,

@@ -2,6 +2,7 @@ import { DomainError, type Decider } from "../../lib/eventlog/decider";
 import { forbidden, isAdmin, type Actor } from "../../lib/domain/actor";
 import { checkSameSource, importedElsewhere, unknownReference } from "../../lib/domain/external";
 import { id as validId } from "../../lib/domain/ids";
+import { holdLapsed } from "../inventory/inventory.decider";
 import type {
   CancelOrder,
   CheckInTicket,
@@ -23,16 +24,6 @@ const PHONE = /^\+[1-9]\d{7,14}$/;
 
 function invalid(field: string, message: string): DomainError {
   return new DomainError("VALIDATION", message, 400, { field });
-}
-
-/** Under heavy load a hold can lapse before its order is recorded: the same request again will do. */
-export function holdLapsed(): DomainError {
-  return new DomainError(
-    "HOLD_EXPIRED",
-    "the tickets held for this order expired before it was recorded (heavy load): send the same request again",
-    503,
-    { retryAfterSec: 1 },
-  );
 }
 
 function existing(state: OrderState, id: string): Order {

@@ -177,13 +177,9 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         customer: { email: order.customer.email, phone: order.customer.phone },
       });
     } catch (err) {
+      // The order keeps its hold: the buyer's retry (same Idempotency-Key) creates the payment
+      // with the same idempotence key; without one, the order expires with its hold.
       svc.logger.warn(`order ${order.id}: payment could not be created: ${(err as Error).message}`);
-      await ctx
-        .call("inventory.release", { eventId: order.eventId, holdId: order.id, reason: "payment_failed" })
-        .catch(() => undefined);
-      await run(svc, ctx, order.id, { type: "CancelOrder", id: order.id, reason: "payment_failed" }, "cancel").catch(
-        () => undefined,
-      );
       throw new Errors.MoleculerRetryableError(
         "the payment provider is not answering: try again in a moment",
         503,
@@ -286,6 +282,13 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
           // A retry of this request (same Idempotency-Key, or Moleculer after a timeout) finds the
           // order and finishes what the first attempt may not have: the payment.
           let order = (await loadAggregate(log(), orderDecider, orderStream(id))) ?? (await placeOrder(this, ctx, id));
+          if (!order.payment && (order.status === "expired" || order.status === "cancelled"))
+            throw new Errors.MoleculerClientError(
+              `order ${id} ${order.status === "expired" ? "expired" : "was cancelled"} before its payment could be created: place a new order`,
+              409,
+              "ORDER_CLOSED",
+              { id, status: order.status },
+            );
           if (!order.payment && order.status === "awaiting_payment")
             order =
               order.amount === 0

@@ -487,4 +487,42 @@ describe("orders and two-stage payments", () => {
       (r) => r.body.availability?.entry?.available === 2,
     );
   });
+
+  test("the provider down: 503 PAYMENT_UNAVAILABLE keeps the hold, and the same request again completes the order", async () => {
+    await api("POST", "/events", {
+      token: olga,
+      body: {
+        id: "talk",
+        venueId: "club",
+        name: "Talk",
+        category: "business",
+        startsAt: "2031-09-01T12:00:00+03:00",
+        endsAt: "2031-09-01T14:00:00+03:00",
+      },
+    });
+    const category = { categoryId: "seat", name: "Seat", price: 90000, currency: "RUB", kind: "ga", quota: 1 };
+    expect((await api("POST", "/events/talk/categories", { token: olga, body: category })).status).toBe(201);
+    expect((await api("POST", "/events/talk/publish", { token: olga })).status).toBe(200);
+    const talk = async () => (await api<{ availability: Availability }>("GET", "/events/talk")).body.availability;
+    await eventually(talk, (a) => a?.seat?.available === 1);
+
+    const request = { eventId: "talk", customer, items: [{ categoryId: "seat", quantity: 1 }] };
+    const headers = { "idempotency-key": "talk-ann-0001" };
+    sim().setFault({ status: 503, path: "/v3/payments" });
+    let first: ApiResponse<OrderReply & { type?: string }>;
+    try {
+      first = await api("POST", "/orders", { token: ann, body: request, headers });
+    } finally {
+      sim().setFault(null);
+    }
+    expect([first.status, first.body.type]).toEqual([503, "PAYMENT_UNAVAILABLE"]);
+    // The ticket stays held for this buyer while they retry: nobody else takes it meanwhile.
+    expect((await api("POST", "/orders", { token: bob, body: request })).body.type).toBe("SOLD_OUT");
+
+    const second = await api<OrderReply>("POST", "/orders", { token: ann, body: request, headers });
+    expect(second.status).toBe(201);
+    expect(second.body).toMatchObject({ status: "awaiting_payment", amount: 90000 });
+    expect(second.body.payment!.confirmationUrl).toMatch(/\/checkout\//);
+    expect([...sim().payments.values()].filter((p) => p.metadata?.orderId === second.body.id)).toHaveLength(1);
+  });
 });
