@@ -1,9 +1,12 @@
 import type { RunnerStatus } from "../eventlog/runner";
 
+export type RunnerKind = "projection" | "subscription" | "bridge";
+
 /** Anything on this node that consumes the log: a projection host or a subscription. */
 export interface RunnerEntry {
   name: string;
-  kind: "projection" | "subscription";
+  /** A bridge runner feeds partners: its trouble degrades their streams, not what clients are served. */
+  kind: RunnerKind;
   status(): Promise<RunnerStatus[]>;
   resume(): void;
   wake(log: string): void;

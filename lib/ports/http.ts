@@ -6,6 +6,13 @@
 import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 
+/**
+ * Connections waiting to be accepted (the kernel caps it at net.core.somaxconn). Node's
+ * default, 511, is less than an on-sale opening sends at once: the kernel drops the rest and
+ * clients wait for their SYN retries (1 s, 3 s, 7 s...).
+ */
+export const LISTEN_BACKLOG = 8192;
+
 /** An error a port surfaces to its caller: `code` is stable, the message is for logs. */
 export class PortError<Code extends string = string> extends Error {
   readonly code: Code;
@@ -279,7 +286,7 @@ export async function startJsonSimulator(options: JsonSimulatorOptions): Promise
 
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
-    server.listen(options.port ?? 0, "127.0.0.1", () => resolve());
+    server.listen({ port: options.port ?? 0, host: "127.0.0.1", backlog: LISTEN_BACKLOG }, () => resolve());
   });
   const address = server.address();
   if (address === null || typeof address === "string") throw new Error("simulator is not listening on a TCP port");

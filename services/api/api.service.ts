@@ -7,6 +7,7 @@ import { parseBearer } from "../../lib/auth/verifier";
 import type { AppContext } from "../../lib/app/context";
 import { toMoleculerError } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
+import { LISTEN_BACKLOG } from "../../lib/ports/http";
 import type { NodeRunners } from "../runners/runners.service";
 
 /** Every HTTP endpoint, named explicitly: nothing else of the cluster is reachable from outside. */
@@ -57,10 +58,13 @@ export const ROUTES: Record<string, string> = {
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
 
 interface ReadyReport {
-  status: "ready" | "not_ready";
+  /** degraded: clients are served, but a partner stream is stuck (see `bridge`). */
+  status: "ready" | "degraded" | "not_ready";
   transporter: { connected: boolean };
   nodes: NodeRunners[];
   problems: string[];
+  /** Trouble of the Kafka bridge (a partner's broker refusing us, an order waiting for its event). */
+  bridge: string[];
 }
 
 /**
@@ -89,9 +93,6 @@ export function clientError(err: Errors.MoleculerError, routeAction: string | un
   );
 }
 
-/** Connections waiting to be accepted; the kernel caps it at net.core.somaxconn. */
-const LISTEN_BACKLOG = 8192;
-
 /** moleculer-web's own methods, for the ones this service wraps. */
 const gatewayMethods = (ApiGateway as unknown as { methods: Record<string, (...args: unknown[]) => unknown> }).methods;
 
@@ -101,8 +102,7 @@ export default function apiService(rt: Runtime): ServiceSchema {
     name: "api",
     mixins: [ApiGateway as unknown as Partial<ServiceSchema>],
     created(this: Service) {
-      // moleculer-web listens with Node's default backlog (511): an on-sale opening sends more
-      // connections at once, and the kernel drops the rest until the buyers' SYN retries (1 s, 3 s...).
+      // moleculer-web listens with Node's default backlog: see LISTEN_BACKLOG.
       const server = (this as Service & { server: Server }).server;
       const listen = server.listen.bind(server);
       server.listen = ((port: number, host: string, callback: () => void) =>
@@ -200,7 +200,8 @@ export default function apiService(rt: Runtime): ServiceSchema {
       ready: {
         async handler(this: Service, ctx: AppContext): Promise<ReadyReport> {
           const report = await readiness(this);
-          if (report.status !== "ready") ctx.meta.$statusCode = 503;
+          // Only what stops us serving clients takes this node out of the load balancer.
+          if (report.status === "not_ready") ctx.meta.$statusCode = 503;
           return report;
         },
       },
@@ -246,13 +247,15 @@ async function readiness(svc: Service): Promise<ReadyReport> {
     ),
   );
   const answered = nodes.filter((n): n is NodeRunners => n !== null);
+  const bridge: string[] = [];
   for (const node of answered) {
     if (!node.store.ok) problems.push(`node ${node.nodeID}: ${node.store.kind} store unreachable: ${node.store.error}`);
     for (const r of node.runners) {
-      if (r.state === "halted")
-        problems.push(`runner ${r.name} on ${node.nodeID} halted at ${r.fault?.pos}: ${r.fault?.message}`);
-      if (r.lastError) problems.push(`runner ${r.name} on ${node.nodeID}: ${r.lastError}`);
+      const list = r.kind === "bridge" ? bridge : problems;
+      if (r.state === "halted") list.push(`runner ${r.name} on ${node.nodeID} halted at ${r.fault?.pos}: ${r.fault?.message}`);
+      if (r.lastError) list.push(`runner ${r.name} on ${node.nodeID}: ${r.lastError}`);
     }
   }
-  return { status: problems.length ? "not_ready" : "ready", transporter: { connected }, nodes: answered, problems };
+  const status = problems.length ? "not_ready" : bridge.length ? "degraded" : "ready";
+  return { status, transporter: { connected }, nodes: answered, problems, bridge };
 }

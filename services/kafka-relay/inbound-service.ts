@@ -29,7 +29,7 @@ export function startInbound(
   });
   rt.runners.add({
     name: consumer.name,
-    kind: "subscription",
+    kind: "bridge",
     status: async () => [consumer.runnerStatus()],
     resume: () => consumer.resume(),
     wake: () => undefined,

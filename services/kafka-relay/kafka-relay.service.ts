@@ -140,7 +140,7 @@ export default function kafkaRelayService(rt: Runtime): ServiceSchema {
         for (const [source, relay] of bridge.relays) {
           rt.runners.add({
             name: relay.name,
-            kind: "subscription",
+            kind: "bridge",
             status: async () => [await relay.status()],
             resume: () => relay.resume(),
             wake: (log) => LOG_SOURCES[log] === source && relay.wake(),

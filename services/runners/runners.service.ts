@@ -1,11 +1,12 @@
 import { Errors, type ServiceSchema } from "moleculer";
 import type { AppContext } from "../../lib/app/context";
 import type { Runtime } from "../../lib/app/runtime";
+import type { RunnerKind } from "../../lib/app/runner-registry";
 import type { RunnerStatus } from "../../lib/eventlog/runner";
 
 export interface NodeRunners {
   nodeID: string;
-  runners: Array<RunnerStatus & { runner: string; kind: "projection" | "subscription" }>;
+  runners: Array<RunnerStatus & { runner: string; kind: RunnerKind }>;
   store: { kind: string; ok: boolean; error?: string };
 }
 

@@ -408,11 +408,12 @@ describe("partner bridge: every topic of the contract, JSON and protobuf, on the
 
   test("wrong partner credentials: a clear error in the bridge status and /ready, nothing else stops", async () => {
     const ready = await eventually(
-      () => api<{ status: string; problems: string[] }>("GET", "/ready"),
-      (r) => r.body.problems?.some((p) => p.includes("kafka.locked.catalogue")),
+      () => api<{ status: string; problems: string[]; bridge: string[] }>("GET", "/ready"),
+      (r) => r.body.bridge?.some((p) => p.includes("kafka.locked.catalogue")),
     );
-    expect(ready.status).toBe(503);
-    expect(ready.body.problems.find((p) => p.includes("kafka.locked.catalogue"))).toMatch(/SASL|authentication/i);
+    // Clients are still served: the node stays in the load balancer, degraded.
+    expect([ready.status, ready.body.status, ready.body.problems]).toEqual([200, "degraded", []]);
+    expect(ready.body.bridge.find((p) => p.includes("kafka.locked.catalogue"))).toMatch(/SASL|authentication/i);
     const status = (await app.broker.call("kafka-relay.status")) as {
       partners: Array<{ id: string; relays: Array<{ pos: number }> }>;
     };

@@ -7,7 +7,7 @@
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
-import { isRecord } from "../http";
+import { isRecord, LISTEN_BACKLOG } from "../http";
 import {
   CHECKOUT_PAGE_CSP,
   checkoutPage,
@@ -183,7 +183,8 @@ class Simulator implements YookassaSimulator {
   async listen(port: number): Promise<void> {
     await new Promise<void>((resolve, reject) => {
       this.server.once("error", reject);
-      this.server.listen(port, "127.0.0.1", () => resolve());
+      // Every buyer of a flash sale may press "pay" at the same moment.
+      this.server.listen({ port, host: "127.0.0.1", backlog: LISTEN_BACKLOG }, () => resolve());
     });
     const address = this.server.address();
     if (address === null || typeof address === "string") throw new Error("simulator is not listening on a TCP port");
