@@ -73,7 +73,16 @@ describe("flash sale over NATS: never oversell, never a seat twice, never charge
     const tokens = await Promise.all(
       Array.from({ length: BUYERS }, (_, i) => issuer.mint({ sub: `buyer-${i}`, roles: ["customer"] })),
     );
-    const { outcome, placedBy, answers } = await runBuyers({ api, tokens, seats: SEATS, stock, holdTtlMs: HOLD_TTL_MS });
+    // On a loaded machine a payment can settle after its 4-second hold lapsed and the place was
+    // sold again: that buyer is refused (never charged) and tries again, as a person would.
+    const { outcome, placedBy, answers } = await runBuyers({
+      api,
+      tokens,
+      seats: SEATS,
+      stock,
+      holdTtlMs: HOLD_TTL_MS,
+      retryRefusedPayments: true,
+    });
     await waitUntilSettled(api, stock);
     const sold = await stock();
     await watch.stop();
@@ -82,5 +91,5 @@ describe("flash sale over NATS: never oversell, never a seat twice, never charge
     expect(Object.values(sold!.categories).reduce((n, c) => n + c.sold, 0)).toBe(CAPACITY);
     expect(watch.observations).toBeGreaterThan(5);
     console.log(JSON.stringify({ ...outcome, ...settled, observations: watch.observations, ms: latencies(answers) }));
-  }, 240_000);
+  }, 360_000);
 });
