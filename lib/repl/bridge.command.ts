@@ -1,18 +1,8 @@
 import type { ServiceBroker } from "moleculer";
 import type { ReplCustomCommand } from "moleculer/src/service-broker";
+import type { DeadLetter, InboundStatus } from "../../services/kafka-relay/partner-inbound";
 import type { RunnerStatus } from "../eventlog/runner";
 import { table } from "./projections.command";
-
-interface InboundStatus {
-  name: string;
-  topics: Record<string, string>;
-  deadLetterTopic: string;
-  state: string;
-  counts: { applied: number; unchanged: number; skipped: number; deadLettered: number };
-  lastError: string | null;
-  waiting: string | null;
-  lastDeadLetter: { reason: string; topic: string; offset: string } | null;
-}
 
 interface BridgeStatus {
   partners: Array<{
@@ -24,16 +14,7 @@ interface BridgeStatus {
 
 interface DeadLetters {
   partner: string;
-  deadLetters: Array<{
-    offset: string;
-    partition: number;
-    topic: string;
-    originalPartition: number;
-    originalOffset: string;
-    reason: string;
-    at: string;
-    redrivenAt: string | null;
-  }>;
+  deadLetters: DeadLetter[];
 }
 
 interface BridgeArgs {
