@@ -4,6 +4,7 @@ import { SYSTEM } from "../../lib/app/context";
 import { projectionsCommand } from "../../lib/repl/projections.command";
 import { devIssuerOf, quickStartEnv } from "../support/quickstart";
 import { apiClient, eventually } from "../support/api-client";
+import { openShow } from "../support/show";
 
 type Availability = Record<string, { available: number; capacity: number }>;
 
@@ -32,34 +33,7 @@ describe("inventory: holds under contention, durable expiry", () => {
   beforeAll(async () => {
     app = await startApp(env);
     api = apiClient(app.apiUrl!);
-    const issuer = await devIssuerOf(env);
-    const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
-    const organizer = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
-    await api("POST", "/organizers", { token: admin, body: { id: "org", name: "Org" } });
-    await api("POST", "/venues", {
-      token: organizer,
-      body: { id: "hall", name: "Hall", address: "Tverskaya 1", city: "Moscow", timezone: "Europe/Moscow", capacity: 100 },
-    });
-    await api("POST", "/events", {
-      token: organizer,
-      body: {
-        id: "show",
-        venueId: "hall",
-        name: "Show",
-        category: "concert",
-        startsAt: "2031-05-01T19:00:00+03:00",
-        endsAt: "2031-05-01T22:00:00+03:00",
-      },
-    });
-    expect(
-      (
-        await api("POST", "/events/show/categories", {
-          token: organizer,
-          body: { categoryId: "ga", name: "GA", price: 100000, currency: "RUB", kind: "ga", quota: 50 },
-        })
-      ).status,
-    ).toBe(201);
-    expect((await api("POST", "/events/show/publish", { token: organizer })).status).toBe(200);
+    await openShow(api, await devIssuerOf(env));
   });
   afterAll(async () => app?.stop());
 

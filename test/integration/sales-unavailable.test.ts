@@ -2,6 +2,7 @@ import { startApp, type App } from "../../lib/app/app";
 import { SERVICE_FACTORIES } from "../../services";
 import { devIssuerOf, quickStartEnv } from "../support/quickstart";
 import { apiClient, eventually } from "../support/api-client";
+import { openShow } from "../support/show";
 
 /**
  * The inventory gone (its node died, or has not started yet): what clients hear from the rest
@@ -19,30 +20,8 @@ describe("the inventory service is gone", () => {
     app = await startApp(env);
     api = apiClient(app.apiUrl!);
     const issuer = await devIssuerOf(env);
-    const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
-    const organizer = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
     buyer = await issuer.mint({ sub: "ivan", roles: ["customer"] });
-    await api("POST", "/organizers", { token: admin, body: { id: "org", name: "Org" } });
-    await api("POST", "/venues", {
-      token: organizer,
-      body: { id: "hall", name: "Hall", address: "Tverskaya 1", city: "Moscow", timezone: "Europe/Moscow", capacity: 100 },
-    });
-    await api("POST", "/events", {
-      token: organizer,
-      body: {
-        id: "show",
-        venueId: "hall",
-        name: "Show",
-        category: "concert",
-        startsAt: "2031-05-01T19:00:00+03:00",
-        endsAt: "2031-05-01T22:00:00+03:00",
-      },
-    });
-    await api("POST", "/events/show/categories", {
-      token: organizer,
-      body: { categoryId: "ga", name: "GA", price: 100000, currency: "RUB", kind: "ga", quota: 50 },
-    });
-    expect((await api("POST", "/events/show/publish", { token: organizer })).status).toBe(200);
+    await openShow(api, issuer);
     await eventually(
       () => api<{ availability: Record<string, { available: number }> | null }>("GET", "/events/show"),
       (r) => r.body.availability?.ga?.available === 50,
