@@ -1,6 +1,6 @@
 import { utcOffset } from "../../lib/domain/time";
 import { fold, type Decider } from "../../lib/eventlog/decider";
-import type { Commit, EventLog } from "../../lib/eventlog/types";
+import type { Commit, EventLog, NewEvent } from "../../lib/eventlog/types";
 import {
   PARTNER_CURRENCIES,
   partnerEvent,
@@ -55,54 +55,74 @@ export type PartnerMessage = {
 
 export type MessageMapper = (commits: readonly Commit[]) => Promise<PartnerMessage[]>;
 
+type StreamReader = (stream: string) => Promise<readonly Commit[]>;
+
 /**
  * A stream's state as of a log position, so a replay of the same commit maps to the same
  * message whatever happened to the stream since.
  */
-async function stateAt<S>(log: EventLog, decider: Decider<never, never, S>, stream: string, pos: number): Promise<S> {
-  const commits = (await log.readStream(stream)).filter((c) => c.pos <= pos);
+async function stateAt<E extends NewEvent, S>(
+  read: StreamReader,
+  decider: Pick<Decider<unknown, E, S>, "evolve" | "initialState">,
+  stream: string,
+  pos: number,
+): Promise<S> {
+  const commits = (await read(stream)).filter((c) => c.pos <= pos);
   return fold(decider, decider.initialState(), commits);
 }
 
-const asDecider = <S>(decider: unknown) => decider as Decider<never, never, S>;
+/**
+ * Reads each stream once for a batch: its commits, its organizers and its artists share them.
+ * A read taken while mapping the batch holds every commit up to the batch's last position, so
+ * filtering it by position gives what a read per commit would.
+ */
+function batchReader(log: EventLog): StreamReader {
+  const reads = new Map<string, Promise<Commit[]>>();
+  return (stream) => {
+    let read = reads.get(stream);
+    if (!read) reads.set(stream, (read = log.readStream(stream)));
+    return read;
+  };
+}
 
 /** Organizer, event and music-feed messages of the catalogue log. */
 export function catalogueMessages(log: EventLog): MessageMapper {
   return async (commits) => {
+    const read = batchReader(log);
     const out: PartnerMessage[] = [];
     for (const commit of commits) {
       const [kind, ...rest] = commit.stream.split("-");
       const id = rest.join("-");
       const source = { sourceEventId: commit.events[commit.events.length - 1].id, streamVersion: commit.seq };
       if (kind === "organizer") {
-        const organizer = await stateAt<{ source?: unknown } | null>(log, asDecider(organizerDecider), commit.stream, commit.pos);
+        const organizer = await stateAt(read, organizerDecider, commit.stream, commit.pos);
         // What we imported from a partner is that partner's to publish, not ours.
         if (organizer && !organizer.source)
-          out.push({ kind: "organizers", key: id, body: partnerOrganizer(organizer as never), ...source });
+          out.push({ kind: "organizers", key: id, body: partnerOrganizer(organizer), ...source });
       } else if (kind === "event") {
-        const event = await stateAt<CatalogueEvent | null>(log, asDecider(eventDecider), commit.stream, commit.pos);
+        const event = await stateAt(read, eventDecider, commit.stream, commit.pos);
         if (!event || event.source) continue;
-        const organizer = await stateAt(log, asDecider(organizerDecider), organizerStream(event.organizerId), commit.pos);
-        const body = partnerEvent(event, organizer as never);
+        const organizer = await stateAt(read, organizerDecider, organizerStream(event.organizerId), commit.pos);
+        const body = partnerEvent(event, organizer);
         if (!body) continue;
         const refs = { eventId: event.id, organizerId: event.organizerId };
         out.push({ kind: "events", key: id, body, timezone: event.timezone, ...source, ...refs });
-        out.push({ kind: "music", key: id, body: await musicEvent(log, event, commit.pos, body), ...source, ...refs });
+        out.push({ kind: "music", key: id, body: await musicEvent(read, event, commit.pos, body), ...source, ...refs });
       }
     }
     return out;
   };
 }
 
-async function musicEvent(log: EventLog, event: CatalogueEvent, pos: number, shown: PartnerEvent): Promise<MusicEventMessage> {
+async function musicEvent(
+  read: StreamReader,
+  event: CatalogueEvent,
+  pos: number,
+  shown: PartnerEvent,
+): Promise<MusicEventMessage> {
   const artists: MusicEventMessage["artists"] = [];
   for (const snapshot of event.artists) {
-    const artist = await stateAt<{ yandexMusicId?: string } | null>(
-      log,
-      asDecider(artistDecider),
-      artistStream(snapshot.id),
-      pos,
-    );
+    const artist = await stateAt(read, artistDecider, artistStream(snapshot.id), pos);
     artists.push({
       id: snapshot.id,
       name: snapshot.name,
@@ -174,7 +194,7 @@ function orderMessage(order: Order, tickets: Ticket[]): PartnerOrder {
 export async function orderSnapshot(log: EventLog, stream: string): Promise<PartnerMessage[]> {
   const commits = await log.readStream(stream);
   const last = commits[commits.length - 1];
-  const order = fold(asDecider<Order | null>(orderDecider), null, commits);
+  const order = fold(orderDecider, null, commits);
   if (!last || !order || order.source || order.tickets.length === 0) return [];
   const source = {
     eventId: order.eventId,
@@ -215,7 +235,7 @@ class OrderStates {
   /** The order as of this commit. */
   async at(commit: Commit): Promise<Order | null> {
     let state = this.fromCache(commit);
-    if (state === undefined) state = await stateAt<Order | null>(this.log, asDecider(orderDecider), commit.stream, commit.pos);
+    if (state === undefined) state = await stateAt((s) => this.log.readStream(s), orderDecider, commit.stream, commit.pos);
     this.remember(commit, state);
     return state;
   }
@@ -228,7 +248,7 @@ class OrderStates {
     const known = this.known(commit.stream);
     if (known?.seq === commit.seq) return known.state;
     const before = commit.seq === 1 ? null : known?.seq === commit.seq - 1 ? known.state : undefined;
-    return before === undefined ? undefined : fold(asDecider<Order | null>(orderDecider), before, [commit]);
+    return before === undefined ? undefined : fold(orderDecider, before, [commit]);
   }
 
   private remember(commit: Commit, state: Order | null): void {
