@@ -72,7 +72,7 @@ interface CreateParams {
 
 /** Orders: hold, pay (two-stage YooKassa), issue tickets and capture, expire, cancel. */
 export default function ordersService(rt: Runtime): ServiceSchema<ServiceSettingSchema, EventSourcedMethods & ReadModelMethods> {
-  const log = () => rt.store.log(SALES_LOG);
+  const load = (id: string) => loadOrder(rt, id);
   const webhookSource = sourceCheck(rt.config.payments.webhookAllowlist, rt.config.payments.trustedProxies);
   let sweeper: NodeJS.Timeout | null = null;
 
@@ -109,7 +109,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
       eventId,
       holdId: id,
       orderId: id,
-      customerKey: `user:${user.sub}`,
+      customerKey: customerKey(user.sub),
       requests,
       expiresAt: Date.now() + rt.config.sales.holdTtlMs,
     });
@@ -139,13 +139,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
 
   /** Nothing to pay (free tickets): sell the hold and issue the tickets at once. */
   async function issueFree(svc: Self, ctx: AppContext, order: Order): Promise<Order> {
-    await ctx.call("inventory.confirm", {
-      eventId: order.eventId,
-      holdId: order.id,
-      orderId: order.id,
-      customerKey: `user:${order.userId}`,
-      lines: order.lines.map(({ categoryId, quantity, seats }) => ({ categoryId, quantity, ...(seats ? { seats } : {}) })),
-    });
+    await ctx.call("inventory.confirm", confirmation(order));
     const issued = await run(
       svc,
       ctx,
@@ -281,7 +275,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
           const id = newId(ctx, "order");
           // A retry of this request (same Idempotency-Key, or Moleculer after a timeout) finds the
           // order and finishes what the first attempt may not have: the payment.
-          let order = (await loadAggregate(log(), orderDecider, orderStream(id))) ?? (await placeOrder(this, ctx, id));
+          let order = (await load(id)) ?? (await placeOrder(this, ctx, id));
           if (!order.payment && (order.status === "expired" || order.status === "cancelled"))
             throw new Errors.MoleculerClientError(
               `order ${id} ${order.status === "expired" ? "expired" : "was cancelled"} before its payment could be created: place a new order`,
@@ -301,7 +295,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         auth: "user",
         params: { id: { type: "string", max: 64 }, $$strict: "remove" },
         async handler(this: Self, ctx: AppContext<{ id: string }>) {
-          const order = await loadAggregate(log(), orderDecider, orderStream(ctx.params.id));
+          const order = await load(ctx.params.id);
           const user = ctx.meta.user!;
           // Someone else's order does not exist, as far as this caller can tell.
           if (!order || !isOrderParty(user, order)) throw notFound("order", ctx.params.id);
@@ -354,7 +348,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         params: { id: "string", source: "object", status: "string", eventId: "string", customer: "object", tickets: "array" },
         async handler(this: Self, ctx: AppContext<Omit<ImportOrder, "type" | "actor" | "at" | "event">>) {
           const { id, eventId } = ctx.params;
-          const current = await loadAggregate(log(), orderDecider, orderStream(id));
+          const current = await load(id);
           const event = await loadAggregate(rt.store.log(CATALOGUE_LOG), eventDecider, eventStream(eventId));
           const command: ImportOrder = {
             ...ctx.params,
@@ -404,7 +398,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         auth: "user",
         params: { id: { type: "string", max: 64 }, $$strict: true },
         async handler(this: Self, ctx: AppContext<{ id: string }>) {
-          const before = await loadAggregate(log(), orderDecider, orderStream(ctx.params.id));
+          const before = await load(ctx.params.id);
           if (!before) throw notFound("order", ctx.params.id);
           const { state: cancelled } = await run(
             this,
@@ -480,6 +474,26 @@ type Run = (
   name: string,
 ) => Promise<CommandResult<OrderState>>;
 
+function loadOrder(rt: Runtime, id: string): Promise<OrderState> {
+  return loadAggregate(rt.store.log(SALES_LOG), orderDecider, orderStream(id));
+}
+
+/** Whose tickets the inventory counts against the per-customer limit. */
+function customerKey(userId: string): string {
+  return `user:${userId}`;
+}
+
+/** inventory.confirm for an order: its hold becomes sold tickets, the same lines and seats. */
+function confirmation(order: Order) {
+  return {
+    eventId: order.eventId,
+    holdId: order.id,
+    orderId: order.id,
+    customerKey: customerKey(order.userId),
+    lines: order.lines.map(({ categoryId, quantity, seats }) => ({ categoryId, quantity, ...(seats ? { seats } : {}) })),
+  };
+}
+
 function view(order: Order): Partial<Order> {
   const { refundIds: _r, userId: _u, ...rest } = order;
   return rest;
@@ -527,7 +541,7 @@ async function settlePayment(rt: Runtime, svc: Self, recorded: RecordedEvent, ru
   const ctx = systemContext(recorded);
   const cancelAuthorisation = () => rt.payments.cancelPayment(payment.id, { idempotenceKey: `cancel-${payment.id}` });
   const orderId = payment.metadata?.orderId;
-  const order = orderId ? await loadAggregate(rt.store.log(SALES_LOG), orderDecider, orderStream(orderId)) : null;
+  const order = orderId ? await loadOrder(rt, orderId) : null;
   if (!order || order.payment?.id !== payment.id) {
     svc.logger.warn(`payment ${payment.id} belongs to no order of ours`);
     if (payment.status === "waiting_for_capture") await cancelAuthorisation();
@@ -560,17 +574,7 @@ async function settlePayment(rt: Runtime, svc: Self, recorded: RecordedEvent, ru
     return;
   }
   try {
-    await svc.broker.call(
-      "inventory.confirm",
-      {
-        eventId: order.eventId,
-        holdId: order.id,
-        orderId: order.id,
-        customerKey: `user:${order.userId}`,
-        lines: order.lines.map(({ categoryId, quantity, seats }) => ({ categoryId, quantity, ...(seats ? { seats } : {}) })),
-      },
-      { meta: { user: SYSTEM } },
-    );
+    await svc.broker.call("inventory.confirm", confirmation(order), { meta: { user: SYSTEM } });
   } catch (err) {
     if ((err as { type?: string }).type !== "HOLD_LOST") throw err;
     await cancelAuthorisation();
@@ -612,7 +616,7 @@ async function settleRefund(rt: Runtime, svc: Self, recorded: RecordedEvent): Pr
       description: `Refund of order ${data.id}`,
     });
   }
-  const order = (await loadAggregate(rt.store.log(SALES_LOG), orderDecider, orderStream(data.id)))!;
+  const order = (await loadOrder(rt, data.id))!;
   const lines = new Map<string, { categoryId: string; quantity: number; seats?: string[] }>();
   for (const ticket of order.tickets.filter((t) => data.ticketIds.includes(t.id))) {
     let line = lines.get(ticket.categoryId);
