@@ -3,7 +3,7 @@
  * per-attempt timeout, whole-call deadline and retries), typed errors, JSON shape readers,
  * and the server side their local simulators are built on.
  */
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 
 /**
@@ -50,6 +50,14 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
 
 // ---------------------------------------------------------------------------------------------
 // Client side
+
+/** Checks a client's whole-number setting at construction; the message names the client and the setting. */
+export function integerSetting(owner: string, name: string, value: number, min: 0 | 1): number {
+  if (!Number.isInteger(value) || value < min) {
+    throw new TypeError(`${owner}: ${name} must be an integer ${min === 0 ? ">= 0" : "> 0"}`);
+  }
+  return value;
+}
 
 export interface JsonRequest {
   url: URL;
@@ -284,15 +292,10 @@ export async function startJsonSimulator(options: JsonSimulatorOptions): Promise
     answer(req, res).catch(() => send(res, 500, JSON.stringify(options.errorBody(500)), {}));
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen({ port: options.port ?? 0, host: "127.0.0.1", backlog: LISTEN_BACKLOG }, () => resolve());
-  });
-  const address = server.address();
-  if (address === null || typeof address === "string") throw new Error("simulator is not listening on a TCP port");
+  const url = await listenOnLoopback(server, options.port ?? 0);
 
   return {
-    url: `http://127.0.0.1:${address.port}`,
+    url,
     get requests() {
       return requests;
     },
@@ -302,13 +305,28 @@ export async function startJsonSimulator(options: JsonSimulatorOptions): Promise
     },
     close() {
       closing.abort();
-      return new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        // Keep-alive sockets from fetch would otherwise hold close() open.
-        server.closeAllConnections();
-      });
+      return closeServer(server);
     },
   };
+}
+
+/** Listens on 127.0.0.1 (port 0: a free one) and resolves to the base URL, e.g. `http://127.0.0.1:40123`. */
+export async function listenOnLoopback(server: Server, port: number): Promise<string> {
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen({ port, host: "127.0.0.1", backlog: LISTEN_BACKLOG }, () => resolve());
+  });
+  const address = server.address();
+  if (address === null || typeof address === "string") throw new Error("simulator is not listening on a TCP port");
+  return `http://127.0.0.1:${address.port}`;
+}
+
+export function closeServer(server: Server): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.close((error) => (error ? reject(error) : resolve()));
+    // Keep-alive sockets from fetch would otherwise hold close() open.
+    server.closeAllConnections();
+  });
 }
 
 function send(res: ServerResponse, status: number, body: string, headers: Record<string, string>): void {

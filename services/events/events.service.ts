@@ -15,7 +15,7 @@ import { EventSourced, type CommandContext, type EventSourcedMethods } from "../
 import { selectParam, ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
 import { artistDecider, artistSnapshot } from "../artists/artists.decider";
 import { artistStream } from "../artists/artists.types";
-import type { EventSales } from "../inventory/inventory.service";
+import type { Availability, EventSales } from "../inventory/inventory.service";
 import { organizerDecider, organizerSnapshot } from "../organizers/organizers.decider";
 import { organizerStream } from "../organizers/organizers.types";
 import { venueDecider, venueSnapshot } from "../venues/venues.decider";
@@ -407,23 +407,16 @@ export default function eventsService(
 const AVAILABILITY_TIMEOUT_MS = 3000;
 
 /** Per category: what is still for sale. Null when the sales side cannot answer: the page still shows. */
-async function availabilityOf(
-  ctx: AppContext,
-  eventId: string,
-): Promise<Record<string, { available: number; capacity: number }> | null> {
+async function availabilityOf(ctx: AppContext, eventId: string): Promise<Availability | null> {
   // Bounded and not retried: with the default timeout and retries a dead inventory node (not yet
   // noticed by the registry) held the page for 4 x 10 s, past the gateway's own timeout.
-  const stock = await ctx
-    .call<{ categories: Record<string, { available: number; capacity: number }> } | null, { eventId: string }>(
+  return ctx
+    .call<Availability | null, { eventId: string }>(
       "inventory.availability",
       { eventId },
       { timeout: AVAILABILITY_TIMEOUT_MS, retries: 0 },
     )
     .catch(() => null);
-  if (!stock) return null;
-  return Object.fromEntries(
-    Object.entries(stock.categories).map(([id, c]) => [id, { available: c.available, capacity: c.capacity }]),
-  );
 }
 
 /** Tickets sold per category, from the sales side's write model; without it, no change may be checked. */

@@ -73,6 +73,9 @@ export interface EventSales {
   totals: SalesFigures;
 }
 
+/** Per ticket category: what is still for sale, for the event page. */
+export type Availability = Record<string, { available: number; capacity: number }>;
+
 export interface HoldResult {
   holdId: string;
   eventId: string;
@@ -250,13 +253,16 @@ export default function inventoryService(rt: Runtime): ServiceSchema<ServiceSett
           return Object.fromEntries(availability(state).map((a) => [a.categoryId, a.sold]));
         },
       },
-      /** Availability for the event page, from the read model. */
+      /** Availability for the event page, from the read model: per category, what is still for sale. */
       availability: {
         visibility: "public",
         params: { eventId: "string" },
-        async handler(this: Service & ReadModelMethods, ctx: AppContext<{ eventId: string }>) {
-          const doc = (await this.liveDocs<EventStockDoc>().get(eventStockId(ctx.params.eventId))) ?? null;
-          return doc ? { open: doc.open, categories: doc.categories } : null;
+        async handler(this: Service & ReadModelMethods, ctx: AppContext<{ eventId: string }>): Promise<Availability | null> {
+          const doc = await this.liveDocs<EventStockDoc>().get(eventStockId(ctx.params.eventId));
+          if (!doc) return null;
+          return Object.fromEntries(
+            Object.entries(doc.categories).map(([id, c]) => [id, { available: c.available, capacity: c.capacity }]),
+          );
         },
       },
       /** Sales per category for the organizer, from the read model; who may see them is the caller's check. */

@@ -7,7 +7,7 @@
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
-import { isRecord, LISTEN_BACKLOG } from "../http";
+import { closeServer, isRecord, listenOnLoopback } from "../http";
 import {
   CHECKOUT_PAGE_CSP,
   checkoutPage,
@@ -181,14 +181,8 @@ class Simulator implements YookassaSimulator {
   }
 
   async listen(port: number): Promise<void> {
-    await new Promise<void>((resolve, reject) => {
-      this.server.once("error", reject);
-      // Every buyer of a flash sale may press "pay" at the same moment.
-      this.server.listen({ port, host: "127.0.0.1", backlog: LISTEN_BACKLOG }, () => resolve());
-    });
-    const address = this.server.address();
-    if (address === null || typeof address === "string") throw new Error("simulator is not listening on a TCP port");
-    this.base = `http://127.0.0.1:${address.port}`;
+    // With the long accept backlog: every buyer of a flash sale may press "pay" at the same moment.
+    this.base = await listenOnLoopback(this.server, port);
     this.publicBase = (this.options.publicUrl ?? this.base).replace(/\/+$/, "");
   }
 
@@ -258,11 +252,7 @@ class Simulator implements YookassaSimulator {
     this.closing.abort();
     clearTimeout(this.holdTimer);
     for (const record of this.records.values()) clearTimeout(record.deadline);
-    await new Promise<void>((resolve, reject) => {
-      this.server.close((error) => (error ? reject(error) : resolve()));
-      // Keep-alive sockets from fetch would otherwise hold close() open.
-      this.server.closeAllConnections();
-    });
+    await closeServer(this.server);
     await Promise.allSettled([...this.inFlight]);
   }
 
