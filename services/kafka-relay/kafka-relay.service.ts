@@ -5,15 +5,11 @@ import { PARTNER_TOPIC_KINDS, type PartnerTopicKind } from "../../lib/config/par
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
 import { APPENDED_EVENT, type AppendedPayload } from "../../mixins/event-sourced.mixin";
 import { SALES_LOG } from "../inventory/inventory.types";
-import { BridgeError, PartnerBridge, SOURCES, type SourceName } from "./partner-bridge";
+import { BridgeError, PartnerBridge, sourceOf, type SourceName } from "./partner-bridge";
 import { startInbound, type InboundCall } from "./inbound-service";
 import type { PartnerInbound } from "./partner-inbound";
 
 const LOG_SOURCES: Record<string, SourceName> = { [CATALOGUE_LOG]: "catalogue", [SALES_LOG]: "sales" };
-
-function sourceOf(kind: PartnerTopicKind): SourceName {
-  return (SOURCES.catalogue as readonly string[]).includes(kind) ? "catalogue" : "sales";
-}
 
 export interface ReplayParams {
   partner: string;

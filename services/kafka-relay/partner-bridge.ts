@@ -18,6 +18,11 @@ export const SOURCES = {
 } as const satisfies Record<string, readonly PartnerTopicKind[]>;
 export type SourceName = keyof typeof SOURCES;
 
+/** The log that feeds a topic. */
+export function sourceOf(kind: PartnerTopicKind): SourceName {
+  return (SOURCES.catalogue as readonly PartnerTopicKind[]).includes(kind) ? "catalogue" : "sales";
+}
+
 export function relayName(partner: string, source: SourceName): string {
   return `kafka.${partner}.${source}`;
 }
@@ -87,10 +92,7 @@ export function encodeFor(partner: PartnerConfig, message: PartnerMessage): Outb
       "stream-version": String(message.streamVersion),
     },
     // Orders and tickets must follow their event, when this partner takes events at all.
-    after:
-      message.kind !== "events" && partner.topics.events && message.eventId && SOURCES.sales.includes(message.kind as never)
-        ? message.eventId
-        : undefined,
+    after: partner.topics.events && sourceOf(message.kind) === "sales" ? message.eventId : undefined,
     delivers: message.kind === "events" ? message.eventId : undefined,
   };
 }
