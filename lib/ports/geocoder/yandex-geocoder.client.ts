@@ -1,4 +1,4 @@
-import { fetchJson, HttpTransportError, isRecord, parseRetryAfter, redact, type JsonResponse } from "../http";
+import { fetchJson, HttpTransportError, integerSetting, isRecord, parseRetryAfter, redact, type JsonResponse } from "../http";
 import {
   GeocoderBadResponseError,
   GeocoderInvalidRequestError,
@@ -99,6 +99,5 @@ export class YandexGeocoderClient implements Geocoder {
 }
 
 function nonNegative(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 0) throw new TypeError(`YandexGeocoderClient: ${name} must be an integer >= 0`);
-  return value;
+  return integerSetting("YandexGeocoderClient", name, value, 0);
 }

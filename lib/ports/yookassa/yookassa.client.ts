@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { fetchJson, HttpTransportError, parseRetryAfter, redact, type JsonResponse } from "../http";
+import { fetchJson, HttpTransportError, integerSetting, parseRetryAfter, redact, type JsonResponse } from "../http";
 import { parseErrorBody, parsePayment, parseRefund, type ApiErrorBody } from "./yookassa.parse";
 import {
   minorToValue,
@@ -349,11 +349,9 @@ function secondsToMs(seconds: number | undefined): number | undefined {
 }
 
 function positive(value: number, name: string): number {
-  if (!Number.isInteger(value) || value <= 0) throw new TypeError(`YookassaClient: ${name} must be an integer > 0`);
-  return value;
+  return integerSetting("YookassaClient", name, value, 1);
 }
 
 function nonNegative(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 0) throw new TypeError(`YookassaClient: ${name} must be an integer >= 0`);
-  return value;
+  return integerSetting("YookassaClient", name, value, 0);
 }
