@@ -4,10 +4,9 @@ import { accessTokenClaims } from "./claims";
 import { loadOrCreateSigningKey } from "./dev-key-store";
 import type { Role } from "./principal";
 
-export const DEFAULT_AUDIENCE = "ticketing-api";
 /** `azp` of dev tokens; Keycloak would put the front-end client here. */
-export const DEV_CLIENT_ID = "ticketing-dev";
-export const DEFAULT_DEV_TTL_SECONDS = 3600;
+const DEV_CLIENT_ID = "ticketing-dev";
+const DEFAULT_DEV_TTL_SECONDS = 3600;
 
 export interface DevIssuerSettings {
   /** The key lives in `<dataDir>/dev-issuer/keys.json`. */
