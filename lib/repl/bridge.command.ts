@@ -2,7 +2,7 @@ import type { ServiceBroker } from "moleculer";
 import type { ReplCustomCommand } from "moleculer/src/service-broker";
 import type { DeadLetter, InboundStatus } from "../../services/kafka-relay/partner-inbound";
 import type { RunnerStatus } from "../eventlog/runner";
-import { table } from "./projections.command";
+import { nodesHosting, table } from "./projections.command";
 
 interface BridgeStatus {
   partners: Array<{
@@ -22,14 +22,6 @@ interface BridgeArgs {
   partner?: string;
   target?: string;
   from?: string;
-}
-
-function nodesHosting(broker: ServiceBroker, service: string): string[] {
-  const services = broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true }) as Array<{
-    name: string;
-    nodeID: string;
-  }>;
-  return [...new Set(services.filter((s) => s.name === service).map((s) => s.nodeID))].sort();
 }
 
 /**

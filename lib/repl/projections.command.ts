@@ -8,13 +8,18 @@ interface ReplArgs {
   options: Record<string, unknown>;
 }
 
-/** Asks every node that hosts runners for their state. */
-export async function collectRunners(broker: ServiceBroker): Promise<NodeRunners[]> {
+/** The nodes that host a service, in a stable order. */
+export function nodesHosting(broker: ServiceBroker, service: string): string[] {
   const services = broker.registry.getServiceList({ onlyAvailable: true, skipInternal: true }) as Array<{
     name: string;
     nodeID: string;
   }>;
-  const nodeIDs = [...new Set(services.filter((s) => s.name === "runners").map((s) => s.nodeID))].sort();
+  return [...new Set(services.filter((s) => s.name === service).map((s) => s.nodeID))].sort();
+}
+
+/** Asks every node that hosts runners for their state. */
+export async function collectRunners(broker: ServiceBroker): Promise<NodeRunners[]> {
+  const nodeIDs = nodesHosting(broker, "runners");
   return Promise.all(nodeIDs.map((nodeID) => broker.call<NodeRunners, Record<string, never>>("runners.status", {}, { nodeID })));
 }
 
