@@ -42,12 +42,12 @@ export function checkSameSource(what: string, id: string, current: ExternalSourc
   }
 }
 
+export const UNKNOWN_REFERENCE = "UNKNOWN_REFERENCE";
+
 /**
  * A message refers to something not imported (yet): messages of different topics arrive in no
  * particular order, so the bridge waits a little before it gives up on it.
  */
 export function unknownReference(what: string, id: string): DomainError {
-  return new DomainError("UNKNOWN_REFERENCE", `unknown ${what} ${id}`, 422, { what, id });
+  return new DomainError(UNKNOWN_REFERENCE, `unknown ${what} ${id}`, 422, { what, id });
 }
-
-export const UNKNOWN_REFERENCE = "UNKNOWN_REFERENCE";
