@@ -1,20 +1,19 @@
-import { randomUUID } from "node:crypto";
-import { MongoStore } from "../../lib/store/mongo/mongo-store";
-import { apiClient } from "../support/api-client";
-import { startCluster, startNode, stopNode, tail, type Cluster } from "../support/cluster";
+import type { MongoStore } from "../../lib/store/mongo/mongo-store";
+import { startNode, stopNode, tail, type Cluster } from "../support/cluster";
 import {
   checkSettledSale,
   latencies,
   openHotSale,
   runBuyers,
   seatIds,
+  startSaleCluster,
   stockOf,
   waitUntilSettled,
   watchStock,
+  type SaleCluster,
   type StockWatch,
 } from "../support/flash-sale";
 import { devIssuerOf } from "../support/quickstart";
-import { loadInfra, mongoUriFor } from "../support/infra";
 
 const BUYERS = 600;
 const GA = 180;
@@ -32,11 +31,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * later, while buyers keep buying and paying.
  */
 describe("flash sale over NATS with the inventory process killed mid-sale", () => {
-  const infra = loadInfra(["nats", "mongo"]);
-  const run = randomUUID().slice(0, 8);
-  const db = `crash_${run}`;
+  let sale: SaleCluster;
   let cluster: Cluster;
-  let api: ReturnType<typeof apiClient>;
+  let api: SaleCluster["api"];
   let store: MongoStore;
   let watch: StockWatch | null = null;
   /** The kill and the restart, beside the buyers; ended early (see `until`) if the test fails. */
@@ -56,7 +53,7 @@ describe("flash sale over NATS with the inventory process killed mid-sale", () =
   }
 
   beforeAll(async () => {
-    cluster = await startCluster(
+    sale = await startSaleCluster(
       {
         gateway: "api,runners",
         catalogue: "organizers,artists,venues,events,runners",
@@ -64,26 +61,17 @@ describe("flash sale over NATS with the inventory process killed mid-sale", () =
         // The runners service only reports this process's runners (readiness).
         inventory: "inventory,runners",
       },
-      {
-        TRANSPORTER: infra.natsUrl,
-        NAMESPACE: `crash-${run}`,
-        MONGO_URI: mongoUriFor(db),
-        RUNNER_POLL_MS: "100",
-        RATE_LIMIT_PER_MINUTE: "0",
-        HOLD_TTL_SECONDS: String(HOLD_TTL_MS / 1000),
-      },
+      "crash",
+      HOLD_TTL_MS,
     );
-    api = apiClient(cluster.apiUrl);
-    store = await MongoStore.open({ uri: mongoUriFor(db) });
+    ({ cluster, api, store } = sale);
   }, 90_000);
 
   afterAll(async () => {
     ending = true;
     await crash.catch(() => undefined);
     await watch?.stop().catch(() => undefined);
-    await cluster?.stop();
-    await store?.connection.dropDatabase().catch(() => undefined);
-    await store?.close();
+    await sale?.stop();
   }, 30_000);
 
   test(`${BUYERS} buyers for ${CAPACITY} tickets; the inventory is SIGKILLed and restarted mid-sale`, async () => {

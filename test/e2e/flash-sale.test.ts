@@ -1,20 +1,19 @@
-import { randomUUID } from "node:crypto";
-import { MongoStore } from "../../lib/store/mongo/mongo-store";
-import { apiClient } from "../support/api-client";
-import { startCluster, type Cluster } from "../support/cluster";
+import type { MongoStore } from "../../lib/store/mongo/mongo-store";
+import type { Cluster } from "../support/cluster";
 import {
   checkSettledSale,
   latencies,
   openHotSale,
   runBuyers,
   seatIds,
+  startSaleCluster,
   stockOf,
   waitUntilSettled,
   watchStock,
+  type SaleCluster,
   type StockWatch,
 } from "../support/flash-sale";
 import { devIssuerOf } from "../support/quickstart";
-import { loadInfra, mongoUriFor } from "../support/infra";
 
 const BUYERS = 2000;
 const GA = 300;
@@ -27,39 +26,28 @@ const HOLD_TTL_MS = 4000;
  * NATS and the MongoDB protocol, buyers over HTTP, payments through the YooKassa simulator.
  */
 describe("flash sale over NATS: never oversell, never a seat twice, never charge without tickets", () => {
-  const infra = loadInfra(["nats", "mongo"]);
-  const run = randomUUID().slice(0, 8);
-  const db = `flash_${run}`;
+  let sale: SaleCluster;
   let cluster: Cluster;
-  let api: ReturnType<typeof apiClient>;
+  let api: SaleCluster["api"];
   let store: MongoStore;
   let watch: StockWatch | null = null;
 
   beforeAll(async () => {
-    cluster = await startCluster(
+    sale = await startSaleCluster(
       {
         gateway: "api,runners",
         catalogue: "organizers,artists,venues,events,runners",
         sales: "inventory,orders,tickets,runners",
       },
-      {
-        TRANSPORTER: infra.natsUrl,
-        NAMESPACE: `flash-${run}`,
-        MONGO_URI: mongoUriFor(db),
-        RUNNER_POLL_MS: "100",
-        RATE_LIMIT_PER_MINUTE: "0",
-        HOLD_TTL_SECONDS: String(HOLD_TTL_MS / 1000),
-      },
+      "flash",
+      HOLD_TTL_MS,
     );
-    api = apiClient(cluster.apiUrl);
-    store = await MongoStore.open({ uri: mongoUriFor(db) });
+    ({ cluster, api, store } = sale);
   }, 90_000);
 
   afterAll(async () => {
     await watch?.stop().catch(() => undefined);
-    await cluster?.stop();
-    await store?.connection.dropDatabase().catch(() => undefined);
-    await store?.close();
+    await sale?.stop();
   }, 30_000);
 
   test(`${BUYERS} buyers for ${CAPACITY} tickets, some declining or abandoning`, async () => {

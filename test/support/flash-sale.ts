@@ -2,13 +2,15 @@ import { randomUUID } from "node:crypto";
 import type { DevIssuer } from "../../lib/auth/dev-issuer";
 import { fold } from "../../lib/eventlog/decider";
 import type { Commit } from "../../lib/eventlog/types";
-import type { MongoStore } from "../../lib/store/mongo/mongo-store";
+import { MongoStore } from "../../lib/store/mongo/mongo-store";
 import { availability, inventoryDecider } from "../../services/inventory/inventory.decider";
 import type { EventStockDoc } from "../../services/inventory/inventory.projection";
 import { inventoryStream, SALES_LOG } from "../../services/inventory/inventory.types";
 import { orderDecider } from "../../services/orders/orders.decider";
 import type { Order } from "../../services/orders/orders.types";
-import { eventually, type ApiResponse, type apiClient } from "./api-client";
+import { apiClient, eventually, type ApiResponse } from "./api-client";
+import { startCluster, type Cluster } from "./cluster";
+import { loadInfra, mongoUriFor } from "./infra";
 
 /**
  * The pieces of a flash sale over HTTP shared by the e2e tests: one hot event with general
@@ -98,6 +100,47 @@ export async function openHotSale(api: Api, issuer: DevIssuer, spec: SaleSpec): 
     (r) => r.body.availability?.ga?.available === spec.ga,
     20_000,
   );
+}
+
+export interface SaleCluster {
+  cluster: Cluster;
+  api: Api;
+  /** The cluster's database, for the read model and the invariants. */
+  store: MongoStore;
+  /** Stops the processes and drops the database. */
+  stop(): Promise<void>;
+}
+
+/**
+ * The distributed sale: `nodes` (name -> SERVICES) as processes over NATS, on a fresh MongoDB
+ * database and namespace named `${name}_<run>` / `${name}-<run>`, with holds of `holdTtlMs`.
+ */
+export async function startSaleCluster(nodes: Record<string, string>, name: string, holdTtlMs: number): Promise<SaleCluster> {
+  const infra = loadInfra(["nats", "mongo"]);
+  const run = randomUUID().slice(0, 8);
+  const uri = mongoUriFor(`${name}_${run}`);
+  const cluster = await startCluster(nodes, {
+    TRANSPORTER: infra.natsUrl,
+    NAMESPACE: `${name}-${run}`,
+    MONGO_URI: uri,
+    RUNNER_POLL_MS: "100",
+    RATE_LIMIT_PER_MINUTE: "0",
+    HOLD_TTL_SECONDS: String(holdTtlMs / 1000),
+  });
+  const store = await MongoStore.open({ uri }).catch(async (err: unknown) => {
+    await cluster.stop();
+    throw err;
+  });
+  return {
+    cluster,
+    api: apiClient(cluster.apiUrl),
+    store,
+    async stop() {
+      await cluster.stop();
+      await store.connection.dropDatabase().catch(() => undefined);
+      await store.close();
+    },
+  };
 }
 
 /** The hot event's stock as the read model shows it. */
