@@ -13,6 +13,17 @@ import { setTimeout as sleep } from "node:timers/promises";
  */
 export const LISTEN_BACKLOG = 8192;
 
+/**
+ * Keeps idle keep-alive connections open longer than clients and load balancers do (Node
+ * closes them after 5 s). Whoever closes an idle connection first must be the client: when
+ * the server does, a client may send its next request on a socket that is being closed and
+ * get "other side closed" with no answer (seen in the flash sale, with busy event loops).
+ */
+export function keepIdleConnections(server: Server): void {
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+}
+
 /** An error a port surfaces to its caller: `code` is stable, the message is for logs. */
 export class PortError<Code extends string = string> extends Error {
   readonly code: Code;
@@ -312,6 +323,7 @@ export async function startJsonSimulator(options: JsonSimulatorOptions): Promise
 
 /** Listens on 127.0.0.1 (port 0: a free one) and resolves to the base URL, e.g. `http://127.0.0.1:40123`. */
 export async function listenOnLoopback(server: Server, port: number): Promise<string> {
+  keepIdleConnections(server);
   await new Promise<void>((resolve, reject) => {
     server.once("error", reject);
     server.listen({ port, host: "127.0.0.1", backlog: LISTEN_BACKLOG }, () => resolve());

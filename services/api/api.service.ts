@@ -7,7 +7,7 @@ import { parseBearer } from "../../lib/auth/verifier";
 import type { AppContext } from "../../lib/app/context";
 import { toMoleculerError } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
-import { LISTEN_BACKLOG } from "../../lib/ports/http";
+import { keepIdleConnections, LISTEN_BACKLOG } from "../../lib/ports/http";
 import type { NodeRunners } from "../runners/runners.service";
 
 /** Every HTTP endpoint, named explicitly: nothing else of the cluster is reachable from outside. */
@@ -102,8 +102,9 @@ export default function apiService(rt: Runtime): ServiceSchema {
     name: "api",
     mixins: [ApiGateway as unknown as Partial<ServiceSchema>],
     created(this: Service) {
-      // moleculer-web listens with Node's default backlog: see LISTEN_BACKLOG.
+      // moleculer-web listens with Node's defaults: see LISTEN_BACKLOG and keepIdleConnections.
       const server = (this as Service & { server: Server }).server;
+      keepIdleConnections(server);
       const listen = server.listen.bind(server);
       server.listen = ((port: number, host: string, callback: () => void) =>
         listen({ port, host, backlog: LISTEN_BACKLOG }, callback)) as typeof server.listen;
