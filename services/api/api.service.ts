@@ -71,7 +71,14 @@ interface ReadyReport {
  * Moleculer's own errors for a call that reached nobody: the service is not registered (its
  * node died or is restarting), has no live endpoint, or did not answer in time.
  */
-const UNREACHABLE = new Set(["SERVICE_NOT_FOUND", "SERVICE_NOT_AVAILABLE", "REQUEST_TIMEOUT", "REQUEST_REJECTED"]);
+const UNREACHABLE = new Set([
+  "SERVICE_NOT_FOUND",
+  "SERVICE_NOT_AVAILABLE",
+  "REQUEST_TIMEOUT",
+  "REQUEST_REJECTED",
+  // A nested call not made because the request's deadline had passed (the same "not in time").
+  "REQUEST_SKIPPED",
+]);
 
 /**
  * What a client should hear when part of the cluster does not answer: one retryable 503,
