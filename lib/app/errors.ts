@@ -7,7 +7,13 @@ import { DomainError } from "../eventlog/decider";
  * domain refusal reaches the client as e.g. 409 SEAT_TAKEN, never as a bare 500.
  */
 export function toMoleculerError(err: unknown): unknown {
-  if (err instanceof DomainError) return new Errors.MoleculerClientError(err.message, err.status, err.type, err.data);
+  if (err instanceof DomainError) {
+    // A 5xx refusal (e.g. 503 HOLD_EXPIRED) says "send the same request again": retryable, and
+    // shown to the client as itself rather than as an internal error.
+    return err.status >= 500
+      ? new Errors.MoleculerRetryableError(err.message, err.status, err.type, err.data)
+      : new Errors.MoleculerClientError(err.message, err.status, err.type, err.data);
+  }
   if (err instanceof AuthError) {
     return err.status >= 500
       ? new Errors.MoleculerRetryableError(err.message, err.status, err.reason)

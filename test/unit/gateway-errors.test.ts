@@ -1,5 +1,7 @@
 import { Errors } from "moleculer";
+import { toMoleculerError } from "../../lib/app/errors";
 import { clientError } from "../../services/api/api.service";
+import { holdLapsed } from "../../services/inventory/inventory.decider";
 
 describe("what the gateway tells a client when part of the cluster does not answer", () => {
   test.each([
@@ -21,5 +23,12 @@ describe("what the gateway tells a client when part of the cluster does not answ
     expect(clientError(own, "orders.create")).toBe(own);
     const soldOut = new Errors.MoleculerClientError("sold out", 409, "SOLD_OUT");
     expect(clientError(soldOut, "orders.create")).toBe(soldOut);
+  });
+
+  test("a domain refusal that says 'send it again' (503 HOLD_EXPIRED) reaches the client as itself, retryable", () => {
+    const answer = toMoleculerError(holdLapsed()) as Errors.MoleculerError;
+    expect(answer).toBeInstanceOf(Errors.MoleculerRetryableError);
+    expect([answer.code, answer.type]).toEqual([503, "HOLD_EXPIRED"]);
+    expect(clientError(answer, "orders.create")).toBe(answer);
   });
 });
