@@ -9,8 +9,9 @@ import { loadConfig } from "../lib/config/config";
 import { isRole, ROLES, type Role } from "../lib/auth/principal";
 
 const USAGE = `usage: npm run -s token -- --role <${ROLES.join("|")}> [--role ...] [--sub <id>]
-       [--organizer <id>] [--email <address>] [--name <name>] [--ttl <seconds>]
-An organizer token without --organizer gets the subject as its organizer id.`;
+       [--organizer <id>] [--event <id> ...] [--email <address>] [--name <name>] [--ttl <seconds>]
+An organizer token without --organizer gets the subject as its organizer id.
+A checker token needs --organizer (whose tickets it admits); --event limits it to those events.`;
 
 class UsageError extends Error {}
 
@@ -27,10 +28,24 @@ function parseRoles(raw: string[] | undefined): Role[] {
   return raw.filter(isRole);
 }
 
+/** The API refuses a checker that names no organizer (see lib/auth/claims.ts): do not mint one. */
+function parseCheckerScope(roles: Role[], organizerId: string | undefined, events: string[] | undefined): string[] | undefined {
+  const checker = roles.includes("checker") && !roles.includes("admin");
+  if (checker && organizerId === undefined) {
+    throw new UsageError("a checker token needs --organizer <id>: the organizer whose tickets it admits");
+  }
+  if (events === undefined) return undefined;
+  if (!roles.includes("checker")) throw new UsageError("--event limits a checker: add --role checker");
+  const empty = events.filter((id) => id.trim() === "");
+  if (empty.length > 0) throw new UsageError("--event needs an event id");
+  return events;
+}
+
 const FLAGS = {
   role: { type: "string", multiple: true },
   sub: { type: "string" },
   organizer: { type: "string" },
+  event: { type: "string", multiple: true },
   email: { type: "string" },
   name: { type: "string" },
   ttl: { type: "string" },
@@ -50,7 +65,8 @@ function parseRequest(args: string[]): MintRequest {
   const sub = flags.sub ?? defaultSubject(roles);
   // Organizer endpoints need an organizer id; this keeps the one-flag quick start usable.
   const organizerId = flags.organizer ?? (roles.includes("organizer") ? sub : undefined);
-  return { roles, sub, organizerId, email: flags.email, name: flags.name, ttlSeconds: parseTtl(flags.ttl) };
+  const eventIds = parseCheckerScope(roles, organizerId, flags.event);
+  return { roles, sub, organizerId, eventIds, email: flags.email, name: flags.name, ttlSeconds: parseTtl(flags.ttl) };
 }
 
 async function main(): Promise<number> {

@@ -1,5 +1,5 @@
 import type { ActionHandler, ActionSchema, Middleware, Service } from "moleculer";
-import { hasRole } from "../auth/principal";
+import { hasRole, withheldReason } from "../auth/principal";
 import type { AppContext } from "./context";
 import { forbidden, unauthorized } from "./errors";
 
@@ -13,7 +13,7 @@ export const AuthMiddleware: Middleware = {
       const user = ctx.meta.user;
       if (!user) throw unauthorized();
       if (rule !== "user" && !hasRole(user, ...rule)) {
-        throw forbidden(`${action.name} needs one of the roles ${rule.join(", ")}`);
+        throw forbidden(withheldReason(user, rule) ?? `${action.name} needs one of the roles ${rule.join(", ")}`);
       }
       return next.call(this, ctx);
     } as ActionHandler;

@@ -20,6 +20,8 @@ export interface MintRequest {
   sub?: string;
   roles: Role[];
   organizerId?: string;
+  /** Events a checker is limited to. */
+  eventIds?: string[];
   email?: string;
   name?: string;
   /** Default 3600. */

@@ -1,5 +1,5 @@
 import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWSAlgorithm, type JWTVerifyGetKey } from "jose";
-import { DEFAULT_ORGANIZER_CLAIM, principalFromClaims, type ClaimMapping } from "./claims";
+import { DEFAULT_EVENTS_CLAIM, DEFAULT_ORGANIZER_CLAIM, principalFromClaims, type ClaimMapping } from "./claims";
 import { AuthError, toAuthError } from "./errors";
 import type { Principal } from "./principal";
 import { createRemoteKeyResolver, type AuthLogger, type RemoteKeyOptions } from "./remote-keys";
@@ -28,6 +28,8 @@ export interface TokenVerifierOptions {
   clientId?: string;
   /** Default `organizer_id`. */
   organizerClaim?: string;
+  /** Default `event_ids`. */
+  eventsClaim?: string;
   logger?: AuthLogger;
 }
 
@@ -60,6 +62,7 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
   const mapping: ClaimMapping = {
     clientId: opts.clientId ?? (typeof opts.audience === "string" ? opts.audience : undefined),
     organizerClaim: opts.organizerClaim ?? DEFAULT_ORGANIZER_CLAIM,
+    eventsClaim: opts.eventsClaim ?? DEFAULT_EVENTS_CLAIM,
   };
   const verifyOptions = {
     issuer: opts.issuer,

@@ -9,7 +9,7 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { DEFAULT_ORGANIZER_CLAIM } from "../../lib/auth/claims";
+import { DEFAULT_EVENTS_CLAIM, DEFAULT_ORGANIZER_CLAIM } from "../../lib/auth/claims";
 import { ROLES } from "../../lib/auth/principal";
 import { loadConfig, SERVICE_NAMES, type AppConfig } from "../../lib/config/config";
 import { REPO_ROOT } from "../support/infra";
@@ -420,7 +420,7 @@ describe("realm ticketing", () => {
     expect(client!.redirectUris).not.toContain("*");
   });
 
-  test.each(spaIds)("%s: access tokens carry the configured audience and the organizer id", (id) => {
+  test.each(spaIds)("%s: access tokens carry the configured audience, the organizer id and a checker's events", (id) => {
     type Mapper = { protocolMapper: string; config: Record<string, string> };
     const mappers = clientById(id)!.protocolMappers as Mapper[];
     const aud = mappers.filter((m) => m.protocolMapper === "oidc-audience-mapper");
@@ -429,11 +429,14 @@ describe("realm ticketing", () => {
     const organizer = mappers.filter((m) => m.protocolMapper === "oidc-usermodel-attribute-mapper");
     expect(organizer.map((m) => [m.config["user.attribute"], m.config["claim.name"]])).toEqual([
       ["organizer_id", DEFAULT_ORGANIZER_CLAIM],
+      ["event_ids", DEFAULT_EVENTS_CLAIM],
     ]);
     expect(organizer[0].config).toMatchObject({ "access.token.claim": "true", "jsonType.label": "String", multivalued: "false" });
+    // A list of event ids, emitted as a JSON array even when it holds one.
+    expect(organizer[1].config).toMatchObject({ "access.token.claim": "true", "jsonType.label": "String", multivalued: "true" });
   });
 
-  test("only administrators can set a user's organizer_id", () => {
+  test("only administrators can set a user's organizer_id and event_ids", () => {
     const providers = (realm.components as Record<string, Array<{ config: Record<string, string[]> }>>)[
       "org.keycloak.userprofile.UserProfileProvider"
     ];
@@ -442,6 +445,7 @@ describe("realm ticketing", () => {
     };
     expect(profile.attributes.map((a) => a.name)).toEqual(expect.arrayContaining(["username", "email"]));
     expect(profile.attributes.find((a) => a.name === "organizer_id")?.permissions.edit).toEqual(["admin"]);
+    expect(profile.attributes.find((a) => a.name === "event_ids")?.permissions.edit).toEqual(["admin"]);
   });
 });
 

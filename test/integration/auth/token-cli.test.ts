@@ -79,6 +79,12 @@ describe("npm run token", () => {
     expect(Number(exp) - Number(iat)).toBe(120);
   });
 
+  it("mints a checker scoped to an organizer and, with --event, to those events", async () => {
+    const run = await runToken(["--role", "checker", "--organizer", "org-1", "--event", "gig-1", "--event", "gig-2"]);
+    expect(run).toMatchObject({ code: 0, stderr: "" });
+    expect(decodeJwt(run.stdout.trim())).toMatchObject({ organizer_id: "org-1", event_ids: ["gig-1", "gig-2"] });
+  });
+
   it("takes issuer and audience from the environment", async () => {
     const run = await runToken(["--role", "customer", "--sub", "u-9"], {
       DEV_ISSUER: "http://api.example.test/dev-issuer",
@@ -96,6 +102,8 @@ describe("npm run token", () => {
     ["an unknown flag", ["--role", "admin", "--roles", "x"], /--roles/],
     ["no role", [], /--role/],
     ["a bad lifetime", ["--role", "admin", "--ttl", "soon"], /--ttl/],
+    ["a checker without an organizer", ["--role", "checker"], /checker token needs --organizer/],
+    ["events for a token that is no checker", ["--role", "organizer", "--event", "gig-1"], /--event limits a checker/],
   ])("refuses %s with exit code 2 and prints no token", async (_, args, message) => {
     const run = await runToken(args);
     expect(run.code).toBe(2);

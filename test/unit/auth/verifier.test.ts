@@ -1,5 +1,6 @@
 import { base64url, decodeJwt, generateKeyPair } from "jose";
 import { AuthError, createTokenVerifier, parseBearer, type TokenVerifier } from "../../../lib/auth/verifier";
+import { requireRole } from "../../../lib/auth/principal";
 import { createTestSigner, TEST_AUDIENCE, TEST_CLIENT_ID, type TestSigner } from "../../support/oidc-issuer";
 
 const ISSUER = "https://sso.example.test/realms/ticketing";
@@ -55,6 +56,7 @@ describe("a valid token", () => {
   it("counts client roles of our client only, and ignores roles the product does not know", async () => {
     const token = await signer.mint({
       claims: {
+        organizer_id: "org-1",
         realm_access: { roles: ["checker", "offline_access", "uma_authorization"] },
         resource_access: {
           [TEST_AUDIENCE]: { roles: ["organizer", "manage-account"] },
@@ -80,6 +82,41 @@ describe("a valid token", () => {
     const principal = await custom.verify(token);
     expect(principal.roles).toEqual(["admin"]);
     expect(principal.organizerId).toBe("org-9");
+  });
+
+  it("reads the events a checker is limited to, as a list or a single value", async () => {
+    const listed = await signer.mint({
+      roles: ["checker"],
+      claims: { organizer_id: "org-1", event_ids: ["gig-1", "gig-2", "gig-1"] },
+    });
+    await expect(verifier.verify(listed)).resolves.toMatchObject({
+      roles: ["checker"],
+      organizerId: "org-1",
+      eventIds: ["gig-1", "gig-2"],
+    });
+    const single = await signer.mint({ roles: ["checker"], claims: { organizer_id: "org-1", event_ids: "gig-1" } });
+    expect((await verifier.verify(single)).eventIds).toEqual(["gig-1"]);
+    const all = await signer.mint({ roles: ["checker"], claims: { organizer_id: "org-1" } });
+    expect((await verifier.verify(all)).eventIds).toBeUndefined();
+  });
+
+  it("does not grant the checker role without an organizer, and says which claim is missing", async () => {
+    const token = await signer.mint({ roles: ["checker", "customer"] });
+    const principal = await verifier.verify(token);
+    expect(principal.roles).toEqual(["customer"]);
+    expect(() => requireRole(principal, "checker", "admin")).toThrow(
+      expect.objectContaining({ reason: "FORBIDDEN", message: expect.stringContaining('"organizer_id"') }),
+    );
+    const custom = createTokenVerifier({
+      issuer: ISSUER,
+      audience: TEST_AUDIENCE,
+      keys: { type: "local", jwks: signer.jwks() },
+      organizerClaim: "org",
+    });
+    expect((await custom.verify(token)).withheld?.checker).toContain('"org"');
+    // An admin admits every ticket: nothing to scope.
+    const admin = await signer.mint({ roles: ["checker", "admin"] });
+    expect((await verifier.verify(admin)).roles).toEqual(["checker", "admin"]);
   });
 
   it("is accepted when our audience is one of several", async () => {
@@ -113,6 +150,8 @@ describe("a token is refused with 401 and a reason when it", () => {
     ["has no expiry", () => signer.mint({ claims: { exp: undefined } }), "TOKEN_MALFORMED"],
     ["has no subject", () => signer.mint({ claims: { sub: undefined } }), "TOKEN_MALFORMED"],
     ["has an empty subject", () => signer.mint({ claims: { sub: "" } }), "TOKEN_MALFORMED"],
+    ["lists its events as something else than strings", () => signer.mint({ claims: { event_ids: [7] } }), "TOKEN_MALFORMED"],
+    ["lists an empty event id", () => signer.mint({ claims: { event_ids: [""] } }), "TOKEN_MALFORMED"],
     ["is an ID token, not an access token", () => signer.mint({ claims: { typ: "ID" } }), "TOKEN_WRONG_TYPE"],
     ["is unsigned (alg none)", () => signer.mint({ alg: "none" }), "TOKEN_ALG_NOT_ALLOWED"],
     [
