@@ -35,7 +35,10 @@ export function brokerConfig(config: AppConfig): BrokerOptions {
     circuitBreaker: { enabled: false },
     registry: { strategy: "RoundRobin", preferLocal: true },
     // Lets in-flight requests finish on shutdown.
-    tracking: { enabled: true, shutdownTimeout: 10_000 },
+    tracking: { enabled: true, shutdownTimeout: config.shutdown.graceMs },
+    // Moleculer's own SIGINT/SIGTERM handler exits as soon as the broker has stopped, before
+    // the stores are closed; the binaries install ours instead (lib/app/shutdown.ts).
+    skipProcessEventRegistration: true,
     validator: true,
     metrics: { enabled: false },
     tracing: { enabled: false },

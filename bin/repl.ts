@@ -2,6 +2,7 @@ import { ServiceBroker } from "moleculer";
 import { hostname } from "node:os";
 import { brokerConfig } from "../moleculer.config";
 import { startApp } from "../lib/app/app";
+import { exitOnSignals } from "../lib/app/shutdown";
 import { ConfigError, loadConfig } from "../lib/config/config";
 
 /**
@@ -16,10 +17,13 @@ async function main(): Promise<void> {
       logger: { type: "Console", options: { level: "warn" } },
     });
     await broker.start();
+    exitOnSignals(() => broker.stop(), broker.logger);
     await broker.repl();
     return;
   }
+  // `quit` and Ctrl+D stop the broker, which closes the stack's stores too (lib/app/app.ts).
   const app = await startApp();
+  exitOnSignals(app.stop, app.broker.logger);
   await app.broker.repl();
 }
 

@@ -1,4 +1,5 @@
 import { startApp } from "../lib/app/app";
+import { exitOnSignals } from "../lib/app/shutdown";
 import { ConfigError } from "../lib/config/config";
 
 async function main(): Promise<void> {
@@ -17,21 +18,7 @@ async function main(): Promise<void> {
   }
   console.log(lines.join("\n") + "\n");
 
-  let stopping = false;
-  const shutdown = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    app.broker.logger.info(`${signal}: stopping`);
-    app.stop().then(
-      () => process.exit(0),
-      (err) => {
-        console.error(err);
-        process.exit(1);
-      },
-    );
-  };
-  process.on("SIGINT", () => shutdown("SIGINT"));
-  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  exitOnSignals(app.stop, app.broker.logger);
 }
 
 main().catch((err) => {

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { AddressInfo } from "node:net";
-import { ServiceBroker } from "moleculer";
+import { ServiceBroker, type Middleware } from "moleculer";
 import { brokerConfig } from "../../moleculer.config";
 import { SERVICE_FACTORIES } from "../../services";
 import { loadConfig, type AppConfig } from "../config/config";
@@ -24,8 +24,10 @@ export interface App {
 export async function startApp(env: Env = process.env): Promise<App> {
   const config = loadConfig(env);
   const instanceId = `${config.nodeId ?? "node"}-${randomUUID().slice(0, 8)}`;
-  const broker = new ServiceBroker(brokerConfig(config));
-  const runtime = await createRuntime(config, broker.getLogger("runtime"), instanceId);
+  const options = brokerConfig(config);
+  let runtime: Runtime | null = null;
+  const broker = new ServiceBroker({ ...options, middlewares: [...(options.middlewares ?? []), stopInOrder(() => runtime)] });
+  runtime = await createRuntime(config, broker.getLogger("runtime"), instanceId);
   try {
     for (const name of config.services) {
       broker.createService(SERVICE_FACTORIES[name](runtime));
@@ -36,19 +38,31 @@ export async function startApp(env: Env = process.env): Promise<App> {
     await runtime.close();
     throw err;
   }
-  let stopped = false;
-  const stop = async () => {
-    if (stopped) return;
-    stopped = true;
-    await broker.stop();
-    await runtime.close();
-  };
+  let stopping: Promise<void> | null = null;
+  const stop = () => (stopping ??= broker.stop());
   const apiUrl = gatewayUrl(broker, config);
   // The simulator calls back the way YooKassa would: to this process's gateway, or (in a
   // cluster, where the gateway is another process) to the public URL.
   const apiBase = apiUrl ?? `${config.http.publicUrl}/api`;
   runtime.paymentSimulator?.setWebhookUrl(`${apiBase.replace("localhost", "127.0.0.1")}/payments/yookassa/webhook`);
   return { broker, runtime, config, apiUrl, stop };
+}
+
+/**
+ * Every stop of the broker (a signal, the REPL's `quit`, a test) goes the same way: the work
+ * under way finishes first (the gateway's requests), then the services stop (runners at a
+ * checkpoint), and last the stores close (the embedded store compacts and removes its LOCK).
+ */
+function stopInOrder(runtime: () => Runtime | null): Middleware {
+  return {
+    name: "StopInOrder",
+    async stopping() {
+      await Promise.all(runtime()?.drains.map((drain) => drain()) ?? []);
+    },
+    async stopped() {
+      await runtime()?.close();
+    },
+  };
 }
 
 function gatewayUrl(broker: ServiceBroker, config: AppConfig): string | undefined {

@@ -40,6 +40,12 @@ export interface Runtime {
   runners: RunnerRegistry;
   /** Unique per process: lease owner and log prefix. */
   instanceId: string;
+  /**
+   * Work under way that a stop lets finish before any service stops (the gateway's requests);
+   * the broker runs them first when it stops (lib/app/app.ts).
+   */
+  drains: Array<() => Promise<void>>;
+  /** Closes the stores and simulators; later calls wait for the first. */
   close(): Promise<void>;
 }
 
@@ -61,6 +67,10 @@ export async function createRuntime(config: AppConfig, logger: Logger, instanceI
     const geocoder = await createGeocoder(config, logger, closers);
     const music = await createMusic(config, logger, closers);
     const { gateway: payments, simulator: paymentSimulator } = await createPayments(config, logger, closers);
+    let closing: Promise<void> | null = null;
+    const closeAll = async () => {
+      for (const close of closers.reverse()) await close().catch((err) => logger.warn("close failed:", String(err)));
+    };
     return {
       config,
       store,
@@ -71,9 +81,8 @@ export async function createRuntime(config: AppConfig, logger: Logger, instanceI
       paymentSimulator,
       runners: new RunnerRegistry(),
       instanceId,
-      close: async () => {
-        for (const close of closers.reverse()) await close().catch((err) => logger.warn("close failed:", String(err)));
-      },
+      drains: [],
+      close: () => (closing ??= closeAll()),
     };
   } catch (err) {
     for (const close of closers.reverse()) await close().catch(() => undefined);

@@ -54,6 +54,8 @@ export interface AppConfig {
   geocoder: { provider: "yandex" | "simulator"; apiKey?: string; url?: string; timeoutMs: number };
   music: { provider: "yandex" | "simulator"; token?: string; url?: string; timeoutMs: number };
   runners: { pollMs: number; leaseMs: number; batchSize: number };
+  /** How long a stop waits for requests under way (at the gateway, then calls from other nodes). */
+  shutdown: { graceMs: number };
   sales: { holdTtlMs: number };
   payments: {
     /** "simulator" runs the built-in YooKassa simulator in-process (quick start, demos, tests). */
@@ -157,6 +159,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       leaseMs: e.int("RUNNER_LEASE_MS", 15_000, { min: 100 }),
       batchSize: e.int("RUNNER_BATCH_SIZE", 500, { min: 1, max: 10_000 }),
     },
+    shutdown: { graceMs: e.int("SHUTDOWN_GRACE_MS", 10_000, { min: 0, max: 600_000 }) },
   };
 }
 

@@ -5,6 +5,7 @@ import ApiGateway from "moleculer-web";
 import type { Principal } from "../../lib/auth/principal";
 import { parseBearer } from "../../lib/auth/verifier";
 import type { AppContext } from "../../lib/app/context";
+import { HttpDrain } from "../../lib/app/http-drain";
 import { toMoleculerError } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
 import { keepIdleConnections, LISTEN_BACKLOG } from "../../lib/ports/http";
@@ -105,6 +106,7 @@ const gatewayMethods = (ApiGateway as unknown as { methods: Record<string, (...a
 
 export default function apiService(rt: Runtime): ServiceSchema {
   const { http } = rt.config;
+  const requests = new HttpDrain();
   return {
     name: "api",
     mixins: [ApiGateway as unknown as Partial<ServiceSchema>],
@@ -115,6 +117,13 @@ export default function apiService(rt: Runtime): ServiceSchema {
       const listen = server.listen.bind(server);
       server.listen = ((port: number, host: string, callback: () => void) =>
         listen({ port, host, backlog: LISTEN_BACKLOG }, callback)) as typeof server.listen;
+      // A stop answers the requests under way before any service stops (see lib/app/app.ts).
+      rt.drains.push(async () => {
+        const { graceMs } = rt.config.shutdown;
+        const { inFlight, cut } = await requests.drain(server, graceMs);
+        if (cut > 0) this.logger.warn(`stopping: ${cut} of ${inFlight} requests under way were cut after ${graceMs} ms`);
+        else this.logger.info(`stopping: the gateway answered its ${inFlight} requests under way and closed`);
+      });
     },
     settings: {
       port: http.port,
@@ -151,6 +160,10 @@ export default function apiService(rt: Runtime): ServiceSchema {
       ],
     } as ServiceSettingSchema,
     methods: {
+      httpHandler(this: Service, req: IncomingMessage, res: ServerResponse, next?: unknown) {
+        if (!requests.admit(req, res)) return;
+        return gatewayMethods.httpHandler.call(this, req, res, next);
+      },
       /**
        * A missing token is an anonymous caller; a present but invalid one is refused, never
        * ignored. Runs before every call, so it also names the request's command id.

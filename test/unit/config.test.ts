@@ -11,9 +11,16 @@ describe("configuration", () => {
     expect(loadConfig({ PORT: "8080" }).auth).toMatchObject({ issuer: "http://localhost:8080/dev-issuer" });
   });
 
+  it("a stop waits 10 s for requests under way unless SHUTDOWN_GRACE_MS says otherwise", () => {
+    expect(loadConfig({}).shutdown).toEqual({ graceMs: 10_000 });
+    expect(loadConfig({ SHUTDOWN_GRACE_MS: "2500" }).shutdown).toEqual({ graceMs: 2500 });
+  });
+
   it.each([
     [{ PORT: "eighty" }, /PORT/],
     [{ DEV_ISSUER: "localhost/dev" }, /DEV_ISSUER/],
+    [{ SHUTDOWN_GRACE_MS: "10s" }, /SHUTDOWN_GRACE_MS/],
+    [{ SHUTDOWN_GRACE_MS: "-1" }, /SHUTDOWN_GRACE_MS/],
   ])("names the bad variable (%p)", (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
