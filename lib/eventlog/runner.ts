@@ -40,6 +40,9 @@ export interface RunnerOptions {
   retryDelayMs?: number;
 }
 
+/** stop() was asked for before a batch was applied: the batch is left for the next start, and that is no fault. */
+class StoppingError extends Error {}
+
 interface Waiter {
   pos: number;
   resolve(): void;
@@ -157,6 +160,7 @@ export class Runner {
         }
         this.lastError = null;
       } catch (err) {
+        if (err instanceof StoppingError) break;
         if (err instanceof LeaseLostError) {
           this.options.logger.warn(`runner ${this.name}: lease lost, standing by`);
           this.leaseUntil = 0;
@@ -223,14 +227,14 @@ export class Runner {
     try {
       await this.attempt(run);
     } catch (err) {
-      if (err instanceof LeaseLostError) throw err;
+      if (err instanceof LeaseLostError || err instanceof StoppingError) throw err;
       if (run.length === 1) return this.halt(run[0].pos, errorMessage(err));
       // Replay one by one to find the commit that fails and keep everything before it.
       for (const commit of run) {
         try {
           await this.attempt([commit]);
         } catch (single) {
-          if (single instanceof LeaseLostError) throw single;
+          if (single instanceof LeaseLostError || single instanceof StoppingError) throw single;
           return this.halt(commit.pos, errorMessage(single));
         }
       }
@@ -240,7 +244,7 @@ export class Runner {
   private async attempt(run: Commit[]): Promise<void> {
     let failure: unknown;
     for (let i = 0; i < this.o.attempts; i++) {
-      if (this.stopping) throw new Error("stopping");
+      if (this.stopping) throw new StoppingError(`runner ${this.name} is stopping`);
       try {
         await this.options.handle(run);
         failure = undefined;
