@@ -1,6 +1,7 @@
 import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { SYSTEM, type AppContext } from "../../lib/app/context";
 import { toMoleculerError } from "../../lib/app/errors";
+import { periodic, type Periodic } from "../../lib/app/periodic";
 import type { Runtime } from "../../lib/app/runtime";
 import type { DistributiveOmit } from "../../lib/domain/objects";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
@@ -89,7 +90,7 @@ export interface HoldResult {
  */
 export default function inventoryService(rt: Runtime): ServiceSchema<ServiceSettingSchema, ReadModelMethods> {
   const mailboxes = new Map<string, InventoryMailbox>();
-  let sweeper: NodeJS.Timeout | null = null;
+  let sweeper: Periodic | null = null;
   let announced = 0;
 
   const mailbox = (eventId: string): InventoryMailbox => {
@@ -277,14 +278,19 @@ export default function inventoryService(rt: Runtime): ServiceSchema<ServiceSett
     },
     started(this: Service) {
       // Expiry is durable: due holds are found in the read model, whatever process placed them.
-      sweeper = setInterval(() => {
-        void sweep(this as Service & ReadModelMethods).catch((err) => this.logger.warn("hold sweep failed:", String(err)));
-        evictIdle(mailboxes, Date.now() - MAILBOX_IDLE_MS);
-      }, SWEEP_MS);
-      sweeper.unref();
+      sweeper = periodic(
+        SWEEP_MS,
+        async () => {
+          evictIdle(mailboxes, Date.now() - MAILBOX_IDLE_MS);
+          await sweep(this as Service & ReadModelMethods);
+        },
+        (err) => this.logger.warn("hold sweep failed:", String(err)),
+      );
+      sweeper.start();
     },
-    stopped() {
-      if (sweeper) clearInterval(sweeper);
+    // The sweep under way finishes (its commands decided and written) before the store closes.
+    async stopped() {
+      await sweeper?.stop();
     },
   };
 }

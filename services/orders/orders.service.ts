@@ -4,6 +4,7 @@ import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } f
 import { created, newId } from "../../lib/app/actions";
 import { SYSTEM, type AppContext } from "../../lib/app/context";
 import { notFound, toMoleculerError } from "../../lib/app/errors";
+import { periodic, type Periodic } from "../../lib/app/periodic";
 import type { Runtime } from "../../lib/app/runtime";
 import type { DistributiveOmit } from "../../lib/domain/objects";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
@@ -74,7 +75,7 @@ interface CreateParams {
 export default function ordersService(rt: Runtime): ServiceSchema<ServiceSettingSchema, EventSourcedMethods & ReadModelMethods> {
   const load = (id: string) => loadOrder(rt, id);
   const webhookSource = sourceCheck(rt.config.payments.webhookAllowlist, rt.config.payments.trustedProxies);
-  let sweeper: NodeJS.Timeout | null = null;
+  let sweeper: Periodic | null = null;
 
   async function run(
     svc: Self,
@@ -454,14 +455,16 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
     },
     started(this: Service) {
       const svc = this as Self;
-      sweeper = setInterval(
-        () => void expireDue(svc, run).catch((err) => svc.logger.warn("order expiry sweep failed:", String(err))),
+      sweeper = periodic(
         SWEEP_MS,
+        () => expireDue(svc, run),
+        (err) => svc.logger.warn("order expiry sweep failed:", String(err)),
       );
-      sweeper.unref();
+      sweeper.start();
     },
-    stopped() {
-      if (sweeper) clearInterval(sweeper);
+    // The sweep under way finishes (its commands decided and written) before the store closes.
+    async stopped() {
+      await sweeper?.stop();
     },
   };
 }
