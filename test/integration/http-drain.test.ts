@@ -1,6 +1,7 @@
 import { Agent, createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { HttpDrain } from "../../lib/app/http-drain";
+import { eventually } from "../support/api-client";
 
 interface Answer {
   status: number;
@@ -41,19 +42,15 @@ function get(port: number): Promise<Answer> {
   });
 }
 
-async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`waited 10 s for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
-
 describe("HttpDrain", () => {
   test("answers the requests under way with Connection: close, refuses new connections, then closes", async () => {
     const { server, port, drain, release, held } = await heldServer();
     const underWay = [get(port), get(port)];
-    await until("two requests to reach the server", () => held() === 2);
+    // Both requests have reached the server.
+    await eventually(
+      async () => held(),
+      (n) => n === 2,
+    );
 
     const drained = drain.drain(server, 60_000);
     await expect(get(port)).rejects.toMatchObject({ code: "ECONNREFUSED" });
@@ -70,7 +67,10 @@ describe("HttpDrain", () => {
   test("cuts what is still unanswered when the grace is over", async () => {
     const { server, port, drain, held } = await heldServer();
     const stuck = get(port);
-    await until("the request to reach the server", () => held() === 1);
+    await eventually(
+      async () => held(),
+      (n) => n === 1,
+    );
     await expect(drain.drain(server, 100)).resolves.toEqual({ inFlight: 1, cut: 1 });
     await expect(stuck).rejects.toMatchObject({ code: "ECONNRESET" });
   });

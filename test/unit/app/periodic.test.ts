@@ -1,12 +1,5 @@
 import { periodic } from "../../../lib/app/periodic";
-
-async function until(what: string, check: () => boolean): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`waited 10 s for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
+import { eventually } from "../../support/api-client";
 
 describe("periodic", () => {
   test("stop waits for the round under way, and no round starts after it", async () => {
@@ -23,7 +16,10 @@ describe("periodic", () => {
       },
     );
     work.start();
-    await until("the first round to start", () => finishRound !== null);
+    await eventually(
+      async () => rounds,
+      (n) => n === 1,
+    );
 
     let stopped = false;
     const stopping = work.stop().then(() => (stopped = true));
@@ -54,7 +50,10 @@ describe("periodic", () => {
       (err) => errors.push(err),
     );
     work.start();
-    await until("five rounds", () => rounds >= 5);
+    await eventually(
+      async () => rounds,
+      (n) => n >= 5,
+    );
     await work.stop();
     expect(most).toBe(1);
     expect(errors).toEqual([new Error("first round fails")]);
