@@ -5,6 +5,7 @@ import mongoose, { Schema } from "mongoose";
 import type { Service, ServiceBroker } from "moleculer";
 import type { Runtime } from "../lib/app/runtime";
 import { EmbeddedStore } from "../lib/store/embedded/embedded-store";
+import { MONGO_CONNECT_OPTIONS } from "../lib/store/mongo/mongo-store";
 
 /** MemoryAdapter promisifies methods on the Datastore it gets: it must wrap each one once. */
 const memoryAdapters = new WeakMap<object, DbAdapter>();
@@ -81,7 +82,9 @@ export class SwitchingAdapter {
       mongoose.models[collection] ??
       mongoose.model(collection, new Schema({ _id: String }, { strict: false, collection, versionKey: false }));
     // The stock adapter reads `model` from the service schema it is initialised with.
-    const adapter = new MongooseAdapter(uri) as unknown as DbAdapter;
+    // Our connection options too: should the adapter ever (re)connect, it must not start
+    // sending undefined as null.
+    const adapter = new MongooseAdapter(uri, MONGO_CONNECT_OPTIONS) as unknown as DbAdapter;
     const init = adapter.init.bind(adapter) as (broker: ServiceBroker, service: unknown) => void;
     adapter.init = (broker: ServiceBroker) =>
       init(broker, { schema: { model }, settings: this.service!.settings, logger: this.service!.logger });
