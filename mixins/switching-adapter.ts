@@ -78,9 +78,13 @@ export class SwitchingAdapter {
       return adapter;
     }
     const uri = rt.config.store.kind === "mongo" ? rt.config.store.uri : "";
-    const model =
-      mongoose.models[collection] ??
-      mongoose.model(collection, new Schema({ _id: String }, { strict: false, collection, versionKey: false }));
+    // Read-only: the store creates the collection and its indexes. Mongoose's own create on
+    // model init would be refused (NamespaceExists) on every start by MongoDB and FerretDB.
+    const schema = new Schema(
+      { _id: String },
+      { strict: false, collection, versionKey: false, autoCreate: false, autoIndex: false },
+    );
+    const model = mongoose.models[collection] ?? mongoose.model(collection, schema);
     // The stock adapter reads `model` from the service schema it is initialised with.
     // Our connection options too: should the adapter ever (re)connect, it must not start
     // sending undefined as null.
