@@ -251,13 +251,19 @@ pg_user() {
   AS_PG=(setpriv --reuid=postgres --regid=postgres --init-groups --)
 }
 
-start_ferret() {
-  local dir=$STATE_DIR/ferret bin pgbin pid deadline
-  # The build is the slow part on a new machine: fail on a missing Go before touching anything.
-  bin=$(bash "$INFRA_DIR/ferretdb/build.sh") || exit 1
+# What FerretDB needs, checked before any server starts, so that a missing Go toolchain or
+# PostgreSQL is a clear error rather than a half-started set: its binary (built on the
+# first run, a few minutes), PostgreSQL's programs and the user to run them as.
+FERRET_BIN='' PG_BIN=''
+prepare_ferret() {
+  FERRET_BIN=$(bash "$INFRA_DIR/ferretdb/build.sh") || exit 1
   install_postgresql
-  pgbin=$(pg_bindir)
+  PG_BIN=$(pg_bindir)
   pg_user
+}
+
+start_ferret() {
+  local dir=$STATE_DIR/ferret pid deadline
   require_free_ports ferret "$FERRET_PORT" "$PG_PORT"
   mkdir -p "$dir/pg" "$dir/state"
   ((${#AS_PG[@]} == 0)) || chown postgres: "$dir/pg"
@@ -266,13 +272,13 @@ start_ferret() {
     die "the postgres user cannot write $dir/pg (every parent folder must be searchable by it); set INFRA_STATE_DIR to a folder it can reach"
 
   # A throwaway cluster: trust on 127.0.0.1 only, no durability (test data).
-  "${AS_PG[@]}" "$pgbin/initdb" -D "$dir/pg" -U postgres --auth=trust --no-sync --encoding=UTF8 --locale=C \
+  "${AS_PG[@]}" "$PG_BIN/initdb" -D "$dir/pg" -U postgres --auth=trust --no-sync --encoding=UTF8 --locale=C \
     >"$dir/initdb.log" 2>&1 9>&- || {
     tail -n 20 "$dir/initdb.log" >&2
     die "initdb of FerretDB's PostgreSQL failed (log: $dir/initdb.log)"
   }
   # The postmaster writes its own pid into pg/postmaster.pid (see ferret_pg_pid).
-  setsid "${AS_PG[@]}" "$pgbin/postgres" -D "$dir/pg" -p "$PG_PORT" -c listen_addresses=127.0.0.1 \
+  setsid "${AS_PG[@]}" "$PG_BIN/postgres" -D "$dir/pg" -p "$PG_PORT" -c listen_addresses=127.0.0.1 \
     -c unix_socket_directories= -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
     </dev/null >>"$dir/postgres.log" 2>&1 9>&- &
   pid=$!
@@ -288,7 +294,7 @@ start_ferret() {
 
   echo "FERRET_URI=mongodb://127.0.0.1:$FERRET_PORT/$MONGO_DB" >"$dir/env"
   # --debug-addr=-: no metrics/pprof listener (its default port would collide between runs).
-  spawn ferret "$dir/server.log" "$bin" --handler=postgresql \
+  spawn ferret "$dir/server.log" "$FERRET_BIN" --handler=postgresql \
     --postgresql-url="postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
     --listen-addr="127.0.0.1:$FERRET_PORT" --state-dir="$dir/state" --debug-addr=- \
     --telemetry=disable --log-level=warn
@@ -363,6 +369,7 @@ reused=() started=()
 for s in "${SERVERS[@]}"; do
   if running_pid "$s" >/dev/null; then reused+=("$s"); fi
 done
+if [[ " ${SERVERS[*]} " == *" ferret "* && " ${reused[*]} " != *" ferret "* ]]; then prepare_ferret; fi
 
 # Start order matters for wall time: the Mongo JVM compiles its launcher while Kafka's
 # storage is being formatted; NATS is up in milliseconds; FerretDB's PostgreSQL starts

@@ -7,12 +7,15 @@ import { EmbeddedStore } from "../../lib/store/embedded/embedded-store";
 import { MongoStore } from "../../lib/store/mongo/mongo-store";
 import type { Store, StoreKind } from "../../lib/store/types";
 
-/** The embedded store and the lenient MongoDB-protocol server (mongo-java-server). */
+/**
+ * The embedded store and the lenient MongoDB-protocol server (mongo-java-server): for suites
+ * that FerretDB's known limits make meaningless there (lease races, range-scan-bound speed).
+ */
 export const BACKENDS: StoreKind[] = ["embedded", "mongo"];
 
 /**
  * Also FerretDB ("ferret"), the MongoDB-protocol server that refuses what mongod refuses:
- * for suites whose meaning survives its known limits (README, "Test servers").
+ * every other store suite (README, "Test servers").
  */
 export const STRICT_BACKENDS: TestBackend[] = [...BACKENDS, "ferret"];
 

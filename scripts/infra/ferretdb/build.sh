@@ -12,10 +12,10 @@
 #
 #   bash scripts/infra/ferretdb/build.sh    print the binary's path, building it if needed
 #
-# Environment: INFRA_FERRET_VERSION (default v1.24.2), INFRA_FERRET_CACHE.
+# Environment: INFRA_FERRET_CACHE. The version is pinned: up.sh passes flags of 1.x.
 set -euo pipefail
 
-VERSION=${INFRA_FERRET_VERSION:-v1.24.2}
+VERSION=v1.24.2
 CACHE_DIR=${INFRA_FERRET_CACHE:-$HOME/.cache/ticketing-infra}
 BIN=$CACHE_DIR/ferretdb-$VERSION/ferretdb
 
@@ -28,7 +28,7 @@ if [[ -x $BIN ]]; then
 fi
 
 command -v go >/dev/null ||
-  die "go not found: FerretDB (INFRA_ONLY=ferret) is built from source once per machine; install Go 1.21+ (https://go.dev/dl or Debian's golang-go) or leave ferret out of INFRA_ONLY"
+  die "go not found: the FerretDB test server is built from source once per machine and needs Go 1.24+ (https://go.dev/dl); or leave ferret out of INFRA_ONLY"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/ferretdb-build.XXXXXX")
 trap 'chmod -R u+w "$work" 2>/dev/null; rm -rf "$work"' EXIT
