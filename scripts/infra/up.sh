@@ -169,20 +169,24 @@ resolve_classpath() {
 
 # ---------------------------------------------------------------------------- nats
 
-install_nats() {
-  command -v nats-server >/dev/null && return 0
-  local sudo=() log=$STATE_DIR/apt.log
+# Installs a Debian package (first run on a machine), or dies saying which and why.
+apt_install() {
+  local pkg=$1 purpose=$2 sudo=() log=$STATE_DIR/apt.log
   ((EUID == 0)) || sudo=(sudo -n)
-  say "installing nats-server with apt-get (first run on this machine)"
+  say "installing $pkg with apt-get ($purpose; first run on this machine)"
   export DEBIAN_FRONTEND=noninteractive
   # Try without refreshing the package lists first: update is the slow part.
-  if ! "${sudo[@]}" apt-get install -y -qq --no-install-recommends nats-server >"$log" 2>&1; then
+  if ! "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$pkg" >"$log" 2>&1; then
     { "${sudo[@]}" apt-get update -qq &&
-      "${sudo[@]}" apt-get install -y -qq --no-install-recommends nats-server; } >>"$log" 2>&1 || {
+      "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$pkg"; } >>"$log" 2>&1 || {
       tail -n 20 "$log" >&2
-      die "could not install nats-server (log: $log)"
+      die "could not install $pkg, $purpose (log: $log)"
     }
   fi
+}
+
+install_nats() {
+  command -v nats-server >/dev/null || apt_install nats-server "the NATS server"
 }
 
 start_nats() {
@@ -228,17 +232,7 @@ pg_bindir() {
 
 install_postgresql() {
   pg_bindir >/dev/null && return 0
-  local sudo=() log=$STATE_DIR/apt.log
-  ((EUID == 0)) || sudo=(sudo -n)
-  say "installing postgresql with apt-get (FerretDB's backend; first run on this machine)"
-  export DEBIAN_FRONTEND=noninteractive
-  if ! "${sudo[@]}" apt-get install -y -qq --no-install-recommends postgresql >"$log" 2>&1; then
-    { "${sudo[@]}" apt-get update -qq &&
-      "${sudo[@]}" apt-get install -y -qq --no-install-recommends postgresql; } >>"$log" 2>&1 || {
-      tail -n 20 "$log" >&2
-      die "could not install postgresql, FerretDB's backend (log: $log); install it or leave ferret out of INFRA_ONLY"
-    }
-  fi
+  apt_install postgresql "FerretDB's backend"
   pg_bindir >/dev/null || die "postgresql is installed but initdb/postgres are not in /usr/lib/postgresql/*/bin"
 }
 
