@@ -13,7 +13,8 @@
 
 INFRA_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$INFRA_DIR/../.." && pwd)
-STATE_DIR=${INFRA_STATE_DIR:-$REPO_ROOT/.infra}
+# Absolute (symlinks kept): servers are found again by paths on their command lines.
+STATE_DIR=$(realpath -m -s -- "${INFRA_STATE_DIR:-$REPO_ROOT/.infra}")
 CLASSPATH_CACHE_DIR=${INFRA_CLASSPATH_CACHE:-$HOME/.m2/ticketing-infra}
 ENV_FILE="$STATE_DIR/env"
 ALL_SERVERS=(nats kafka mongo ferret)
