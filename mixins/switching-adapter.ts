@@ -5,6 +5,7 @@ import mongoose, { Schema } from "mongoose";
 import type { Service, ServiceBroker } from "moleculer";
 import type { Runtime } from "../lib/app/runtime";
 import { EmbeddedStore } from "../lib/store/embedded/embedded-store";
+import { MONGO_CONNECT_OPTIONS } from "../lib/store/mongo/mongo-store";
 
 /** MemoryAdapter promisifies methods on the Datastore it gets: it must wrap each one once. */
 const memoryAdapters = new WeakMap<object, DbAdapter>();
@@ -77,11 +78,17 @@ export class SwitchingAdapter {
       return adapter;
     }
     const uri = rt.config.store.kind === "mongo" ? rt.config.store.uri : "";
-    const model =
-      mongoose.models[collection] ??
-      mongoose.model(collection, new Schema({ _id: String }, { strict: false, collection, versionKey: false }));
+    // Read-only: the store creates the collection and its indexes. Mongoose's own create on
+    // model init would be refused (NamespaceExists) on every start by MongoDB and FerretDB.
+    const schema = new Schema(
+      { _id: String },
+      { strict: false, collection, versionKey: false, autoCreate: false, autoIndex: false },
+    );
+    const model = mongoose.models[collection] ?? mongoose.model(collection, schema);
     // The stock adapter reads `model` from the service schema it is initialised with.
-    const adapter = new MongooseAdapter(uri) as unknown as DbAdapter;
+    // Our connection options too: should the adapter ever (re)connect, it must not start
+    // sending undefined as null.
+    const adapter = new MongooseAdapter(uri, MONGO_CONNECT_OPTIONS) as unknown as DbAdapter;
     const init = adapter.init.bind(adapter) as (broker: ServiceBroker, service: unknown) => void;
     adapter.init = (broker: ServiceBroker) =>
       init(broker, { schema: { model }, settings: this.service!.settings, logger: this.service!.logger });

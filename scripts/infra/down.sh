@@ -6,6 +6,7 @@
 #   bash scripts/infra/down.sh                 all servers
 #   bash scripts/infra/down.sh kafka,mongo     only these (jest's global teardown stops
 #                                              only what its setup started)
+# INFRA_STATE_DIR: the state directory up.sh was run with (default <repo>/.infra).
 set -euo pipefail
 
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
@@ -16,21 +17,13 @@ mapfile -t SERVERS <<<"$servers"
 take_lock
 
 # Kafka does a controlled shutdown (flushes, closes the metadata log) within a few
-# seconds; give up waiting after 30 s and kill it, it is test data anyway.
+# seconds; FerretDB stops with its PostgreSQL.
 stop() {
-  local name=$1 pid i
-  if pid=$(running_pid "$name"); then
-    kill -TERM "$pid" 2>/dev/null || true
-    for ((i = 0; i < 60; i++)); do
-      alive "$pid" || break
-      sleep 0.5
-    done
-    if alive "$pid"; then
-      say "$name (pid $pid) ignored SIGTERM for 30s; killing it"
-      kill -KILL "$pid" 2>/dev/null || true
-      while alive "$pid"; do sleep 0.2; done
-    fi
-    say "stopped $name (pid $pid)"
+  local name=$1 pid
+  if [[ $name == ferret ]]; then
+    stop_ferret
+  elif pid=$(running_pid "$name"); then
+    stop_process "$name" "$pid" TERM
   fi
   rm -rf "${STATE_DIR:?}/$name"
 }

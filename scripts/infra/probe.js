@@ -85,6 +85,8 @@ async function probeMongo(uri) {
   try {
     await conn.asPromise();
     await conn.db.admin().command({ ping: 1 });
+    // FerretDB answers ping without its PostgreSQL: a read of the catalogue needs the backend.
+    await conn.db.listCollections().toArray();
   } finally {
     await conn.close(true).catch(() => {});
   }

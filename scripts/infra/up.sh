@@ -3,20 +3,26 @@
 #   nats   nats-server (Debian package) with JetStream
 #   kafka  Apache Kafka, single KRaft node, jars from Maven Central
 #   mongo  mongo-java-server (MongoDB wire protocol, in memory), jars from Maven Central
+#   ferret FerretDB 1.24 over PostgreSQL: a second MongoDB-protocol server that validates
+#          commands like mongod (the Java one accepts anything); built from its Go module
+#          source once per machine (scripts/infra/ferretdb/build.sh), PostgreSQL from Debian
 # and writes their connection settings to .infra/env (see test/support/infra.ts).
 #
 # Idempotent: servers that are already running and answering are reused. Runs without
 # any interaction (CI). Downloads only on the first run on a machine: apt and ~/.m2 keep
-# what was fetched (~/.m2/ticketing-infra also the resolved classpaths).
+# what was fetched (~/.m2/ticketing-infra also the resolved classpaths, ~/.cache/ticketing-infra
+# the FerretDB binary; its first build takes a few minutes).
 #
 #   bash scripts/infra/up.sh            start (or reuse) everything, print the settings
 #   bash scripts/infra/up.sh --check    exit 0 only if everything is up and answering
 #
 # Environment (all optional):
-#   INFRA_ONLY=nats,mongo       a subset of the servers
+#   INFRA_ONLY=nats,mongo       a subset of the servers (nats, kafka, mongo, ferret)
 #   INFRA_NATS_PORT=4222  INFRA_NATS_MONITOR_PORT=8222
 #   INFRA_KAFKA_PORT=9092  INFRA_KAFKA_CONTROLLER_PORT=9093  INFRA_KAFKA_SASL_PORT=9094
 #   INFRA_MONGO_PORT=27018  INFRA_MONGO_DB=ticketing
+#   INFRA_FERRET_PORT=27019  INFRA_PG_PORT=55432 (FerretDB's PostgreSQL)
+#   INFRA_STATE_DIR=<dir>       runtime state instead of <repo>/.infra (a private set)
 #   INFRA_TIMEOUT=120           seconds to wait for each server to answer
 #   INFRA_STARTED_FILE=<path>   append the names of the servers this run started
 #                               (jest's global setup uses it to stop only those)
@@ -31,6 +37,8 @@ KAFKA_CONTROLLER_PORT=${INFRA_KAFKA_CONTROLLER_PORT:-9093}
 KAFKA_SASL_PORT=${INFRA_KAFKA_SASL_PORT:-9094}
 MONGO_PORT=${INFRA_MONGO_PORT:-27018}
 MONGO_DB=${INFRA_MONGO_DB:-ticketing}
+FERRET_PORT=${INFRA_FERRET_PORT:-27019}
+PG_PORT=${INFRA_PG_PORT:-55432}
 TIMEOUT=${INFRA_TIMEOUT:-120}
 KAFKA_USER=partner
 
@@ -66,6 +74,7 @@ probe() {
         kafka) "$NODE" "$INFRA_DIR/probe.js" kafka "$KAFKA_BROKERS" "$KAFKA_SASL_BROKERS" \
           "$KAFKA_SASL_MECHANISM" "$KAFKA_SASL_USERNAME" "$KAFKA_SASL_PASSWORD" ;;
         mongo) "$NODE" "$INFRA_DIR/probe.js" mongo "$MONGO_URI" ;;
+        ferret) "$NODE" "$INFRA_DIR/probe.js" mongo "$FERRET_URI" ;;
       esac
     else
       # Without node_modules (npm ci not run yet) the best we can do is a port check,
@@ -75,6 +84,7 @@ probe() {
         kafka) port_open "${KAFKA_BROKERS##*:}" &&
           grep -q 'Kafka Server started' "$STATE_DIR/kafka/server.log" ;;
         mongo) port_open "$(sed -E 's#^mongodb://[^:]+:([0-9]+).*#\1#' <<<"$MONGO_URI")" ;;
+        ferret) port_open "$(sed -E 's#^mongodb://[^:]+:([0-9]+).*#\1#' <<<"$FERRET_URI")" ;;
       esac
     fi
   ) 2>>"$STATE_DIR/$name/probe.log"
@@ -159,20 +169,24 @@ resolve_classpath() {
 
 # ---------------------------------------------------------------------------- nats
 
-install_nats() {
-  command -v nats-server >/dev/null && return 0
-  local sudo=() log=$STATE_DIR/apt.log
+# Installs a Debian package (first run on a machine), or dies saying which and why.
+apt_install() {
+  local pkg=$1 purpose=$2 sudo=() log=$STATE_DIR/apt.log
   ((EUID == 0)) || sudo=(sudo -n)
-  say "installing nats-server with apt-get (first run on this machine)"
+  say "installing $pkg with apt-get ($purpose; first run on this machine)"
   export DEBIAN_FRONTEND=noninteractive
   # Try without refreshing the package lists first: update is the slow part.
-  if ! "${sudo[@]}" apt-get install -y -qq --no-install-recommends nats-server >"$log" 2>&1; then
+  if ! "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$pkg" >"$log" 2>&1; then
     { "${sudo[@]}" apt-get update -qq &&
-      "${sudo[@]}" apt-get install -y -qq --no-install-recommends nats-server; } >>"$log" 2>&1 || {
+      "${sudo[@]}" apt-get install -y -qq --no-install-recommends "$pkg"; } >>"$log" 2>&1 || {
       tail -n 20 "$log" >&2
-      die "could not install nats-server (log: $log)"
+      die "could not install $pkg, $purpose (log: $log)"
     }
   fi
+}
+
+install_nats() {
+  command -v nats-server >/dev/null || apt_install nats-server "the NATS server"
 }
 
 start_nats() {
@@ -203,6 +217,81 @@ EOF
   spawn mongo "$dir/server.log" java -Xms64m -Xmx512m -XX:+UseSerialGC \
     -Dorg.slf4j.simpleLogger.defaultLogLevel=info -Dorg.slf4j.simpleLogger.showDateTime=true \
     -cp "$(cat "$cp_file")" "$INFRA_DIR/mongo/MongoLauncher.java" 127.0.0.1 "$MONGO_PORT"
+}
+
+# ---------------------------------------------------------------------------- ferret
+
+# Debian's PostgreSQL keeps its programs (initdb, postgres) out of PATH, one folder per
+# major version; prints the newest such folder, or the one initdb is in.
+pg_bindir() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)
+  [[ -z $dir ]] && command -v initdb >/dev/null && dir=$(dirname "$(readlink -f "$(command -v initdb)")")
+  [[ -n $dir && -x $dir/initdb && -x $dir/postgres ]] && echo "$dir"
+}
+
+install_postgresql() {
+  pg_bindir >/dev/null && return 0
+  apt_install postgresql "FerretDB's backend"
+  pg_bindir >/dev/null || die "postgresql is installed but initdb/postgres are not in /usr/lib/postgresql/*/bin"
+}
+
+# PostgreSQL refuses to run as root: as root, run its programs as the postgres user.
+AS_PG=()
+pg_user() {
+  ((EUID == 0)) || return 0
+  id postgres >/dev/null 2>&1 ||
+    die "running as root, and there is no postgres user to run PostgreSQL as (Debian's postgresql package creates it)"
+  AS_PG=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+}
+
+# What FerretDB needs, checked before any server starts, so that a missing Go toolchain or
+# PostgreSQL is a clear error rather than a half-started set: its binary (built on the
+# first run, a few minutes), PostgreSQL's programs and the user to run them as.
+FERRET_BIN='' PG_BIN=''
+prepare_ferret() {
+  FERRET_BIN=$(bash "$INFRA_DIR/ferretdb/build.sh") || exit 1
+  install_postgresql
+  PG_BIN=$(pg_bindir)
+  pg_user
+}
+
+start_ferret() {
+  local dir=$STATE_DIR/ferret pid deadline
+  require_free_ports ferret "$FERRET_PORT" "$PG_PORT"
+  mkdir -p "$dir/pg" "$dir/state"
+  ((${#AS_PG[@]} == 0)) || chown postgres: "$dir/pg"
+  chmod 700 "$dir/pg"
+  "${AS_PG[@]}" test -w "$dir/pg" ||
+    die "the postgres user cannot write $dir/pg (every parent folder must be searchable by it); set INFRA_STATE_DIR to a folder it can reach"
+
+  # A throwaway cluster: trust on 127.0.0.1 only, no durability (test data).
+  "${AS_PG[@]}" "$PG_BIN/initdb" -D "$dir/pg" -U postgres --auth=trust --no-sync --encoding=UTF8 --locale=C \
+    >"$dir/initdb.log" 2>&1 9>&- || {
+    tail -n 20 "$dir/initdb.log" >&2
+    die "initdb of FerretDB's PostgreSQL failed (log: $dir/initdb.log)"
+  }
+  # The postmaster writes its own pid into pg/postmaster.pid (see ferret_pg_pid).
+  setsid "${AS_PG[@]}" "$PG_BIN/postgres" -D "$dir/pg" -p "$PG_PORT" -c listen_addresses=127.0.0.1 \
+    -c unix_socket_directories= -c fsync=off -c synchronous_commit=off -c full_page_writes=off \
+    </dev/null >>"$dir/postgres.log" 2>&1 9>&- &
+  pid=$!
+  deadline=$((SECONDS + TIMEOUT))
+  until port_open "$PG_PORT"; do
+    alive "$pid" || {
+      tail -n 20 "$dir/postgres.log" >&2
+      die "FerretDB's PostgreSQL exited during startup (log: $dir/postgres.log)"
+    }
+    ((SECONDS < deadline)) || die "FerretDB's PostgreSQL does not listen on $PG_PORT after ${TIMEOUT}s (log: $dir/postgres.log)"
+    sleep 0.2
+  done
+
+  echo "FERRET_URI=mongodb://127.0.0.1:$FERRET_PORT/$MONGO_DB" >"$dir/env"
+  # --debug-addr=-: no metrics/pprof listener (its default port would collide between runs).
+  spawn ferret "$dir/server.log" "$FERRET_BIN" --handler=postgresql \
+    --postgresql-url="postgres://postgres@127.0.0.1:$PG_PORT/postgres" \
+    --listen-addr="127.0.0.1:$FERRET_PORT" --state-dir="$dir/state" --debug-addr=- \
+    --telemetry=disable --log-level=warn
 }
 
 # ---------------------------------------------------------------------------- kafka
@@ -274,12 +363,16 @@ reused=() started=()
 for s in "${SERVERS[@]}"; do
   if running_pid "$s" >/dev/null; then reused+=("$s"); fi
 done
+if [[ " ${SERVERS[*]} " == *" ferret "* && " ${reused[*]} " != *" ferret "* ]]; then prepare_ferret; fi
 
 # Start order matters for wall time: the Mongo JVM compiles its launcher while Kafka's
-# storage is being formatted; NATS is up in milliseconds.
-for s in nats mongo kafka; do
+# storage is being formatted; NATS is up in milliseconds; FerretDB's PostgreSQL starts
+# while the JVMs warm up.
+for s in nats mongo kafka ferret; do
   [[ " ${SERVERS[*]} " == *" $s "* && " ${reused[*]} " != *" $s "* ]] || continue
-  # A dead server's leftovers (pid file, data) must not be mistaken for a live one.
+  # A dead server's leftovers (pid file, data) must not be mistaken for a live one; a
+  # PostgreSQL left behind by a FerretDB that died would hold its port and data.
+  [[ $s != ferret ]] || stop_ferret
   rm -rf "${STATE_DIR:?}/$s"
   say "starting $s"
   "start_$s"

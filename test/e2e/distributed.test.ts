@@ -3,7 +3,7 @@ import { createKafka } from "../../lib/kafka/kafka";
 import { apiClient, eventually } from "../support/api-client";
 import { startCluster, tail, type Cluster } from "../support/cluster";
 import { devIssuerOf } from "../support/quickstart";
-import { loadInfra, mongoUriFor } from "../support/infra";
+import { loadInfra, mongoServerUri, type MongoServer } from "../support/infra";
 
 interface KafkaRecord {
   key: string;
@@ -14,8 +14,11 @@ interface KafkaRecord {
 /**
  * The distributed mode as docker compose runs it: gateway, catalogue and Kafka relay as three
  * Node processes over NATS, with the MongoDB wire protocol for storage and a real Kafka broker.
+ * Both MongoDB-protocol test servers: FerretDB refuses every command a real MongoDB would.
  */
-describe("distributed mode: three processes over NATS, MongoDB protocol and Kafka", () => {
+const SERVERS: MongoServer[] = ["mongo", "ferret"];
+
+describe.each(SERVERS)("distributed mode: three processes over NATS, MongoDB protocol (%s) and Kafka", (server) => {
   const infra = loadInfra();
   const run = randomUUID().slice(0, 8);
   const topics = { organizers: `organizers-${run}`, events: `events-${run}` };
@@ -32,7 +35,7 @@ describe("distributed mode: three processes over NATS, MongoDB protocol and Kafk
       {
         TRANSPORTER: infra.natsUrl,
         NAMESPACE: `e2e-${run}`,
-        MONGO_URI: mongoUriFor(`e2e_${run}`),
+        MONGO_URI: mongoServerUri(server, `e2e_${run}`),
         KAFKA_BROKERS: infra.kafkaBrokers.join(","),
         KAFKA_TOPIC_ORGANIZERS: topics.organizers,
         KAFKA_TOPIC_EVENTS: topics.events,

@@ -1,9 +1,9 @@
 import { BusyError, evictIdle, Mailbox } from "../../lib/eventlog/mailbox";
 import { fold } from "../../lib/eventlog/decider";
 import { counterDecider, type CounterCommand, type CounterEvent, type CounterState } from "../support/counter";
-import { BACKENDS, disposeTestStore, openTestStore, type TestStore } from "../support/stores";
+import { STRICT_BACKENDS, disposeTestStore, openTestStore, type TestStore } from "../support/stores";
 
-describe.each(BACKENDS)("hot aggregate mailbox: %s", (kind) => {
+describe.each(STRICT_BACKENDS)("hot aggregate mailbox: %s", (kind) => {
   let t: TestStore;
   beforeEach(async () => {
     t = await openTestStore(kind);

@@ -4,7 +4,7 @@ import { Runner } from "../../lib/eventlog/runner";
 import { commitId, type Commit } from "../../lib/eventlog/types";
 import { MongoStore, commitsCollection } from "../../lib/store/mongo/mongo-store";
 import { counterProjection, silentLogger, type CounterDoc } from "../support/counter";
-import { BACKENDS, disposeTestStore, openTestStore, type TestStore } from "../support/stores";
+import { STRICT_BACKENDS, disposeTestStore, openTestStore, type TestStore } from "../support/stores";
 
 async function until(check: () => Promise<boolean> | boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -14,7 +14,7 @@ async function until(check: () => Promise<boolean> | boolean, timeoutMs = 10_000
   }
 }
 
-describe.each(BACKENDS)("runner faults: %s", (kind) => {
+describe.each(STRICT_BACKENDS)("runner faults: %s", (kind) => {
   let t: TestStore;
   afterEach(async () => disposeTestStore(t));
 

@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 
-export type InfraServer = "nats" | "kafka" | "mongo";
+export type InfraServer = "nats" | "kafka" | "mongo" | "ferret";
 
 export interface KafkaSaslSettings {
   brokers: string[];
@@ -18,7 +18,10 @@ export interface KafkaSaslSettings {
 
 export interface Infra {
   natsUrl: string;
+  /** mongo-java-server: lenient, and the one for tests that need atomic conditional updates. */
   mongoUri: string;
+  /** FerretDB over PostgreSQL: refuses what mongod refuses (see the README's test servers). */
+  ferretUri: string;
   kafkaBrokers: string[];
   kafkaSasl: KafkaSaslSettings;
   /** File holding the Kafka classpath (`java -cp "$(cat file)" org.apache.kafka.tools...`). */
@@ -33,6 +36,7 @@ export const INFRA_ENV_FILE = process.env.INFRA_ENV_FILE ?? path.join(REPO_ROOT,
 const VARS: Record<InfraServer, string[]> = {
   nats: ["NATS_URL"],
   mongo: ["MONGO_URI"],
+  ferret: ["FERRET_URI"],
   kafka: [
     "KAFKA_BROKERS",
     "KAFKA_SASL_BROKERS",
@@ -81,7 +85,7 @@ const splitList = (v: string): string[] =>
  * check (e.g. a suite started with `INFRA_ONLY=nats,mongo` passes `["nats", "mongo"]`);
  * the settings of servers not needed are then empty strings / empty lists.
  */
-export function loadInfra(need: readonly InfraServer[] = ["nats", "kafka", "mongo"]): Infra {
+export function loadInfra(need: readonly InfraServer[] = ["nats", "kafka", "mongo", "ferret"]): Infra {
   const file = readEnvFile();
   const get = (key: string): string => process.env[key] || file[key] || "";
 
@@ -102,6 +106,7 @@ export function loadInfra(need: readonly InfraServer[] = ["nats", "kafka", "mong
   return {
     natsUrl: get("NATS_URL"),
     mongoUri: get("MONGO_URI"),
+    ferretUri: get("FERRET_URI"),
     kafkaBrokers: splitList(get("KAFKA_BROKERS")),
     kafkaSasl: {
       brokers: splitList(get("KAFKA_SASL_BROKERS")),
@@ -112,6 +117,15 @@ export function loadInfra(need: readonly InfraServer[] = ["nats", "kafka", "mong
     kafkaClasspathFile: get("KAFKA_HOME_CP"),
     kafkaLog4jConfig: get("KAFKA_LOG4J2_CONFIG"),
   };
+}
+
+/** The two MongoDB-protocol test servers (see Infra.mongoUri and Infra.ferretUri). */
+export type MongoServer = "mongo" | "ferret";
+
+/** The URI of one MongoDB-protocol test server, for a database of the caller's own. */
+export function mongoServerUri(server: MongoServer, dbName: string): string {
+  const infra = loadInfra([server]);
+  return mongoUriFor(dbName, server === "mongo" ? infra.mongoUri : infra.ferretUri);
 }
 
 /**

@@ -7,7 +7,20 @@ import { EmbeddedStore } from "../../lib/store/embedded/embedded-store";
 import { MongoStore } from "../../lib/store/mongo/mongo-store";
 import type { Store, StoreKind } from "../../lib/store/types";
 
+/**
+ * The embedded store and the lenient MongoDB-protocol server (mongo-java-server): for suites
+ * that FerretDB's known limits make meaningless there (lease races, range-scan-bound speed).
+ */
 export const BACKENDS: StoreKind[] = ["embedded", "mongo"];
+
+/**
+ * Also FerretDB ("ferret"), the MongoDB-protocol server that refuses what mongod refuses:
+ * every other store suite (README, "Test servers").
+ */
+export const STRICT_BACKENDS: TestBackend[] = [...BACKENDS, "ferret"];
+
+/** A store kind of the app, with its MongoDB one on either test server. */
+export type TestBackend = StoreKind | "ferret";
 
 export interface TestStoreOptions {
   logs?: string[];
@@ -24,7 +37,7 @@ export interface TestStore {
   location: string;
 }
 
-export async function openTestStore(kind: StoreKind, options: TestStoreOptions = {}): Promise<TestStore> {
+export async function openTestStore(kind: TestBackend, options: TestStoreOptions = {}): Promise<TestStore> {
   const logs = options.logs ?? ["test"];
   if (kind === "embedded") {
     const dataDir = options.memory ? undefined : (options.location ?? mkdtempSync(join(tmpdir(), "store-")));
@@ -33,8 +46,8 @@ export async function openTestStore(kind: StoreKind, options: TestStoreOptions =
   }
   const db = options.location ?? `t_${randomUUID().replace(/-/g, "").slice(0, 16)}`;
   // Loaded here so embedded-only runs do not need the servers' settings.
-  const { mongoUriFor } = await import("./infra");
-  const store = await MongoStore.open({ uri: mongoUriFor(db), hooks: options.hooks });
+  const { mongoServerUri } = await import("./infra");
+  const store = await MongoStore.open({ uri: mongoServerUri(kind, db), hooks: options.hooks });
   return { store, location: db };
 }
 

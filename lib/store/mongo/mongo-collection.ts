@@ -63,7 +63,11 @@ export class MongoCollection<T extends Doc> implements DocCollection<T> {
   }
 
   async ensureIndex(spec: IndexSpec): Promise<void> {
-    await this.collection.createIndex({ [spec.field]: 1 }, { unique: spec.unique, sparse: spec.sparse });
+    // Only the options asked for: a real MongoDB refuses `unique: null` (see MONGO_CONNECT_OPTIONS).
+    await this.collection.createIndex(
+      { [spec.field]: 1 },
+      { ...(spec.unique ? { unique: true } : {}), ...(spec.sparse ? { sparse: true } : {}) },
+    );
   }
 
   async drop(): Promise<void> {

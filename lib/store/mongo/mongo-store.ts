@@ -14,6 +14,17 @@ export interface MongoStoreOptions {
   hooks?: EventLogHooks;
 }
 
+/**
+ * Options of every connection to MongoDB we open (the store's and moleculer-db's adapter).
+ *
+ * `ignoreUndefined`: by default the driver encodes an `undefined` value as BSON null, so an
+ * option object or document built with optional fields (`{ unique: spec.unique }`) sends
+ * `unique: null`, which mongod and FerretDB refuse ("not convertible to bool") while the
+ * lenient test server accepted it. Left out, an undefined field means what it means in
+ * TypeScript and in the embedded store: absent.
+ */
+export const MONGO_CONNECT_OPTIONS = { serverSelectionTimeoutMS: 10_000, ignoreUndefined: true } as const;
+
 /** Commits of context X live in collection `X_commits`. */
 export function commitsCollection(log: string): string {
   return `${log}_commits`;
@@ -29,10 +40,9 @@ export class MongoStore implements Store {
   ) {}
 
   static async open(options: MongoStoreOptions): Promise<MongoStore> {
-    const connectOptions = { serverSelectionTimeoutMS: 10_000 };
     const connection = options.sharedConnection
-      ? (await mongoose.connect(options.uri, connectOptions)).connection
-      : await mongoose.createConnection(options.uri, connectOptions).asPromise();
+      ? (await mongoose.connect(options.uri, MONGO_CONNECT_OPTIONS)).connection
+      : await mongoose.createConnection(options.uri, MONGO_CONNECT_OPTIONS).asPromise();
     return new MongoStore(connection, options);
   }
 
