@@ -21,7 +21,7 @@
 #   INFRA_NATS_PORT=4222  INFRA_NATS_MONITOR_PORT=8222
 #   INFRA_KAFKA_PORT=9092  INFRA_KAFKA_CONTROLLER_PORT=9093  INFRA_KAFKA_SASL_PORT=9094
 #   INFRA_MONGO_PORT=27018  INFRA_MONGO_DB=ticketing
-#   INFRA_FERRET_PORT=27019  INFRA_PG_PORT=55432 (FerretDB's PostgreSQL)
+#   INFRA_FERRET_PORT=27019  INFRA_PG_PORT=25432 (FerretDB's PostgreSQL)
 #   INFRA_STATE_DIR=<dir>       runtime state instead of <repo>/.infra (a private set)
 #   INFRA_TIMEOUT=120           seconds to wait for each server to answer
 #   INFRA_STARTED_FILE=<path>   append the names of the servers this run started
@@ -38,7 +38,8 @@ KAFKA_SASL_PORT=${INFRA_KAFKA_SASL_PORT:-9094}
 MONGO_PORT=${INFRA_MONGO_PORT:-27018}
 MONGO_DB=${INFRA_MONGO_DB:-ticketing}
 FERRET_PORT=${INFRA_FERRET_PORT:-27019}
-PG_PORT=${INFRA_PG_PORT:-55432}
+# Below the ephemeral range (32768+): a port there can be taken by any outgoing connection.
+PG_PORT=${INFRA_PG_PORT:-25432}
 TIMEOUT=${INFRA_TIMEOUT:-120}
 KAFKA_USER=partner
 
