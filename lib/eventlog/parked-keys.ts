@@ -52,6 +52,12 @@ export interface ParkedSummary {
   keys: ParkedKeyView[];
 }
 
+/** The parked keys of one subscription, as the runners service lists them. */
+export interface SubscriptionParked {
+  subscription: string;
+  keys: ParkedKeyView[];
+}
+
 /** What an admin does with the parked keys of one subscription (from any node: the store is the truth). */
 export interface ParkedControl {
   list(): Promise<ParkedKeyView[]>;

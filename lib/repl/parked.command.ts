@@ -1,6 +1,6 @@
 import type { ServiceBroker } from "moleculer";
 import type { ReplCustomCommand } from "moleculer/src/service-broker";
-import type { SubscriptionParked } from "../../services/runners/runners.service";
+import type { SubscriptionParked } from "../eventlog/parked-keys";
 import { nodesHosting, table } from "./projections.command";
 
 interface ParkedArgs {

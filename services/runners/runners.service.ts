@@ -2,13 +2,8 @@ import { Errors, type ServiceSchema } from "moleculer";
 import type { AppContext } from "../../lib/app/context";
 import type { Runtime } from "../../lib/app/runtime";
 import type { RunnerKind } from "../../lib/app/runner-registry";
-import type { ParkedControl, ParkedKeyView } from "../../lib/eventlog/parked-keys";
+import type { ParkedControl, SubscriptionParked } from "../../lib/eventlog/parked-keys";
 import type { RunnerStatus } from "../../lib/eventlog/runner";
-
-export interface SubscriptionParked {
-  subscription: string;
-  keys: ParkedKeyView[];
-}
 
 interface ParkedKeyParams {
   subscription: string;
