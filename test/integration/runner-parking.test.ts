@@ -2,7 +2,7 @@ import { Checkpoints } from "../../lib/eventlog/checkpoints";
 import { ParkedKeys } from "../../lib/eventlog/parked-keys";
 import { PartitionedHandler } from "../../lib/eventlog/partitioned-handler";
 import { applyBatch } from "../../lib/eventlog/projection";
-import { Runner, type RunnerLogger, type RunnerStatus } from "../../lib/eventlog/runner";
+import { Runner, type RunnerLogger, type RunnerOptions, type RunnerStatus } from "../../lib/eventlog/runner";
 import { eventsOf, type EventLog, type RecordedEvent } from "../../lib/eventlog/types";
 import type { Store } from "../../lib/store/types";
 import { counterProjection, silentLogger, type CounterDoc } from "../support/counter";
@@ -260,40 +260,34 @@ describe.each(BACKENDS)("a partitioned subscription parks the key that keeps fai
     const poison = (await log.readStream("k-b"))[0].pos;
     const base = counterProjection();
     const docs = t.store.collection<CounterDoc>("halting");
-    const projection = new Runner({
-      name: "test.projection",
-      log,
-      checkpoints: new Checkpoints(t.store),
-      owner: "me",
-      logger: silentLogger,
-      pollMs: 20,
-      retryDelayMs: 5,
-      handle: (commits) =>
-        applyBatch(
-          {
-            ...base,
-            apply: (event, view) => {
-              if (event.pos === poison) throw new Error("cannot apply poison");
-              return base.apply(event, view);
-            },
+    const halting = (name: string, handle: RunnerOptions["handle"]) =>
+      new Runner({
+        name,
+        log,
+        checkpoints: new Checkpoints(t.store),
+        owner: "me",
+        logger: silentLogger,
+        pollMs: 20,
+        retryDelayMs: 5,
+        handle,
+      });
+    const projection = halting("test.projection", (commits) =>
+      applyBatch(
+        {
+          ...base,
+          apply: (event, view) => {
+            if (event.pos === poison) throw new Error("cannot apply poison");
+            return base.apply(event, view);
           },
-          docs,
-          commits,
-        ),
-    });
+        },
+        docs,
+        commits,
+      ),
+    );
     const effects = new SideEffects();
     effects.refuse = (e) => e.pos === poison;
-    const plain = new Runner({
-      name: "test.plain-subscription",
-      log,
-      checkpoints: new Checkpoints(t.store),
-      owner: "me",
-      logger: silentLogger,
-      pollMs: 20,
-      retryDelayMs: 5,
-      handle: async (commits) => {
-        for (const event of commits.flatMap((commit) => eventsOf(commit))) await effects.run(event);
-      },
+    const plain = halting("test.plain-subscription", async (commits) => {
+      for (const event of commits.flatMap((commit) => eventsOf(commit))) await effects.run(event);
     });
     projection.start();
     plain.start();
