@@ -235,6 +235,34 @@ describe.each(BACKENDS)("a partitioned subscription parks the key that keeps fai
     await b.runner.stop();
   });
 
+  test("another node taking over the lease continues with the parked keys", async () => {
+    t = await openTestStore(kind);
+    const log = t.store.log("test");
+    await append(log, ["a", "b", "a", "b"]);
+    // One provider behind both nodes.
+    const effects = new SideEffects();
+    effects.refuse = (e) => e.stream === "k-a";
+    const a = subscription(t.store, "node-a", effects);
+    const b = subscription(t.store, "node-b", effects);
+    a.runner.start();
+    expect(await a.runner.waitFor(4, 20_000)).toBe(true);
+    b.runner.start();
+    // B stands by while A holds the lease, and reports the same parked key: the store is the truth.
+    await until("node-b to stand by", async () => (await b.runner.status()).state === "standby");
+    expect((await b.runner.status()).parked?.keys.map((k) => [k.key, k.pending])).toEqual([["k-a", 2]]);
+
+    await a.runner.stop();
+    await append(log, ["a", "b"]);
+    b.runner.wake();
+    expect(await b.runner.waitFor(6, 20_000)).toBe(true);
+    expect((await b.runner.status()).parked?.keys[0]).toMatchObject({ key: "k-a", pending: 3 });
+    effects.refuse = () => false;
+    await until("node-b to drain the parked key", async () => parkedCount(await b.runner.status()) === 0);
+    expect(effects.positionsOf("k-a")).toEqual(await positionsOfStream(log, "k-a"));
+    expect(effects.positionsOf("k-b")).toEqual(await positionsOfStream(log, "k-b"));
+    await b.runner.stop();
+  });
+
   test("a batch that comes again after a crash queues nothing twice and nothing that already ran", async () => {
     t = await openTestStore(kind);
     const log = t.store.log("test");
