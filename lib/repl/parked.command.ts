@@ -66,9 +66,20 @@ export async function parkedCommand(broker: ServiceBroker, args: ParkedArgs): Pr
   return `unknown action ${args.action}: use status, retry or skip`;
 }
 
+/** What moleculer-repl's commander hands to `parse`: the operands, the variadic reason collected. */
+interface ParsedCommand {
+  processedArgs: [string?, string?, string?, string[]?];
+  params?: ParkedArgs;
+}
+
 export const parkedCommands: ReplCustomCommand[] = [
   {
     command: "parked [action] [subscription] [key] [reason...]",
+    // moleculer-repl's own parser keeps one word per declared argument: a reason has several.
+    parse(command: ParsedCommand) {
+      const [action, subscription, key, reason] = command.processedArgs;
+      command.params = { action, subscription, key, reason };
+    },
     description:
       "Keys a partitioned subscription set aside after repeated failures; 'retry <subscription> <key>' tries now, " +
       "'skip <subscription> <key> <reason>' drops the event at its head for good",
