@@ -215,7 +215,10 @@ export class ParkedKeys {
     return this.change(key, (doc) => ({ ...doc, nextAttemptAt: 0 }));
   }
 
-  /** Admin: drops the head event for good; the next one is tried at the runner's next turn. */
+  /**
+   * Admin: drops the head event for good; the next one is tried at the runner's next turn. (An
+   * attempt at that event already under way still finishes: handlers are idempotent anyway.)
+   */
   skipHead(key: string): Promise<{ before: ParkedKeyDoc; after: ParkedKeyDoc } | null> {
     return this.change(key, (doc) => ({ ...doc, events: doc.events.slice(1), attempts: 0, nextAttemptAt: 0, lastError: "" }));
   }
