@@ -2,6 +2,7 @@ import type { BrokerOptions, Errors } from "moleculer";
 import { AuthMiddleware } from "./lib/app/auth.middleware";
 import type { AppConfig } from "./lib/config/config";
 import { bridgeCommands } from "./lib/repl/bridge.command";
+import { parkedCommands } from "./lib/repl/parked.command";
 import { replCommands } from "./lib/repl/projections.command";
 
 /**
@@ -44,6 +45,6 @@ export function brokerConfig(config: AppConfig): BrokerOptions {
     tracing: { enabled: false },
     middlewares: [AuthMiddleware],
     // Admin commands for `npm run repl` (see lib/repl).
-    replOptions: { customCommands: [...replCommands, ...bridgeCommands], delimiter: "ticketing $ " },
+    replOptions: { customCommands: [...replCommands, ...bridgeCommands, ...parkedCommands], delimiter: "ticketing $ " },
   };
 }

@@ -2,6 +2,8 @@ import type { Service, ServiceSchema } from "moleculer";
 import type { AppContext } from "../lib/app/context";
 import type { LogName, Runtime } from "../lib/app/runtime";
 import { Checkpoints } from "../lib/eventlog/checkpoints";
+import { ParkedKeys } from "../lib/eventlog/parked-keys";
+import { PartitionedHandler } from "../lib/eventlog/partitioned-handler";
 import { Runner } from "../lib/eventlog/runner";
 import { eventsOf, type RecordedEvent } from "../lib/eventlog/types";
 import { APPENDED_EVENT, type AppendedPayload } from "./event-sourced.mixin";
@@ -16,33 +18,20 @@ export interface SubscriptionOptions<S> {
   handle(this: S, event: RecordedEvent): Promise<void>;
   /**
    * Events with the same key are handled in order; different keys run side by side (up to
-   * `concurrency`). Without it, everything runs one at a time in log order.
+   * `concurrency`), and a key that keeps failing is parked (retried with backoff, steerable from
+   * the REPL) while the others flow. Without it, everything runs one at a time in log order and
+   * an event that keeps failing halts the subscription.
    */
   partitionBy?(event: RecordedEvent): string;
   concurrency?: number;
 }
 
-/** Runs each key's events in order, different keys concurrently, and resolves when all are done. */
-async function inPartitions(
-  events: RecordedEvent[],
-  key: (e: RecordedEvent) => string,
-  limit: number,
-  run: (e: RecordedEvent) => Promise<void>,
-): Promise<void> {
-  const queues = new Map<string, RecordedEvent[]>();
-  for (const event of events) {
-    const k = key(event);
-    const queue = queues.get(k);
-    if (queue) queue.push(event);
-    else queues.set(k, [event]);
-  }
-  const pending = [...queues.values()];
-  const worker = async () => {
-    for (let queue = pending.shift(); queue; queue = pending.shift()) {
-      for (const event of queue) await run(event);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, pending.length) }, worker));
+/**
+ * The key of most per-key side effects: the aggregate (stream) the event belongs to, whose
+ * events keep their order while other aggregates run side by side.
+ */
+export function byStream(event: RecordedEvent): string {
+  return event.stream;
 }
 
 /**
@@ -63,22 +52,35 @@ export function Subscription<S extends Service>(rt: Runtime, options: Subscripti
     },
     async started(this: Service) {
       const service = this as S;
+      const log = rt.store.log(options.log);
+      const run = (event: RecordedEvent) => options.handle.call(service, event);
+      const partitioned = options.partitionBy
+        ? new PartitionedHandler({
+            ...rt.config.runners,
+            subscription: options.name,
+            log,
+            parked: new ParkedKeys(rt.store, options.name),
+            select: (event) => types.has(event.type),
+            key: options.partitionBy,
+            run,
+            concurrency: options.concurrency ?? 16,
+            logger: this.logger,
+          })
+        : undefined;
       runner = new Runner({
         ...rt.config.runners,
         name: options.name,
-        log: rt.store.log(options.log),
+        log,
         checkpoints: new Checkpoints(rt.store),
         owner: rt.instanceId,
         logger: this.logger,
-        handle: async (commits) => {
-          const events = commits.flatMap((commit) => eventsOf(commit)).filter((event) => types.has(event.type));
-          const run = (event: RecordedEvent) => options.handle.call(service, event);
-          if (!options.partitionBy) {
-            for (const event of events) await run(event);
-            return;
-          }
-          await inPartitions(events, options.partitionBy, options.concurrency ?? 16, run);
-        },
+        handle: partitioned
+          ? (commits) => partitioned.handle(commits)
+          : async (commits) => {
+              const events = commits.flatMap((commit) => eventsOf(commit)).filter((event) => types.has(event.type));
+              for (const event of events) await run(event);
+            },
+        parking: partitioned,
       });
       const r = runner;
       rt.runners.add({
@@ -87,6 +89,7 @@ export function Subscription<S extends Service>(rt: Runtime, options: Subscripti
         status: async () => [await r.status()],
         resume: () => r.resume(),
         wake: (log) => log === options.log && r.wake(),
+        parked: partitioned?.control(() => r.wake()),
       });
       runner.start();
     },

@@ -1,3 +1,4 @@
+import type { ParkedControl } from "../eventlog/parked-keys";
 import type { RunnerStatus } from "../eventlog/runner";
 
 export type RunnerKind = "projection" | "subscription" | "bridge";
@@ -11,6 +12,8 @@ export interface RunnerEntry {
   resume(): void;
   wake(log: string): void;
   rebuild?(): Promise<number>;
+  /** A partitioned subscription's parked keys: the store holds them, so any node can steer them. */
+  parked?: ParkedControl;
 }
 
 /** The runners of this process, for the REPL, readiness and wake-ups. */

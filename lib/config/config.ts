@@ -53,7 +53,15 @@ export interface AppConfig {
   /** "simulator" runs the built-in HTTP simulator in-process (quick start, demos). */
   geocoder: { provider: "yandex" | "simulator"; apiKey?: string; url?: string; timeoutMs: number };
   music: { provider: "yandex" | "simulator"; token?: string; url?: string; timeoutMs: number };
-  runners: { pollMs: number; leaseMs: number; batchSize: number };
+  runners: {
+    pollMs: number;
+    leaseMs: number;
+    batchSize: number;
+    /** A parked key of a partitioned subscription is tried again after this, doubled each time... */
+    parkedRetryMs: number;
+    /** ...up to this. */
+    parkedRetryMaxMs: number;
+  };
   /** How long a stop waits for requests under way (at the gateway, then calls from other nodes). */
   shutdown: { graceMs: number };
   sales: { holdTtlMs: number };
@@ -154,12 +162,20 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     sales: { holdTtlMs: e.int("HOLD_TTL_SECONDS", 900, { min: 1, max: 86_400 }) * 1000 },
     payments: loadPayments(e),
-    runners: {
-      pollMs: e.int("RUNNER_POLL_MS", 1000, { min: 10 }),
-      leaseMs: e.int("RUNNER_LEASE_MS", 15_000, { min: 100 }),
-      batchSize: e.int("RUNNER_BATCH_SIZE", 500, { min: 1, max: 10_000 }),
-    },
+    runners: loadRunners(e),
     shutdown: { graceMs: e.int("SHUTDOWN_GRACE_MS", 10_000, { min: 0, max: 600_000 }) },
+  };
+}
+
+function loadRunners(e: EnvReader): AppConfig["runners"] {
+  const parkedRetryMs = e.int("RUNNER_PARKED_RETRY_MS", 1000, { min: 10 });
+  return {
+    pollMs: e.int("RUNNER_POLL_MS", 1000, { min: 10 }),
+    leaseMs: e.int("RUNNER_LEASE_MS", 15_000, { min: 100 }),
+    batchSize: e.int("RUNNER_BATCH_SIZE", 500, { min: 1, max: 10_000 }),
+    parkedRetryMs,
+    // The cap of the backoff: below the first pause it would mean nothing.
+    parkedRetryMaxMs: e.int("RUNNER_PARKED_RETRY_MAX_MS", Math.max(300_000, parkedRetryMs), { min: parkedRetryMs }),
   };
 }
 

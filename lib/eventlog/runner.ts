@@ -1,4 +1,5 @@
 import { Checkpoints, LeaseLostError, type RunnerFault } from "./checkpoints";
+import type { ParkedSummary } from "./parked-keys";
 import type { Commit, EventLog } from "./types";
 
 export type RunnerState = "starting" | "standby" | "running" | "idle" | "halted" | "stopped";
@@ -13,7 +14,25 @@ export interface RunnerStatus {
   fault: RunnerFault | null;
   /** The last error that did not halt the runner (e.g. the store was unreachable). */
   lastError: string | null;
+  /** Keys set aside by a partitioned subscription while the rest flows; absent for runners that never park. */
+  parked?: ParkedSummary;
 }
+
+/**
+ * What a runner that parks failing keys instead of halting (a partitioned subscription) adds
+ * to the loop: its handler parks, this retries.
+ */
+export interface RunnerParking {
+  /**
+   * Tries the parked keys that are due; only keys whose events all lie at or before `pos`.
+   * Stops between events once `shouldYield` says so (stopping, or the lease wants renewing).
+   */
+  retryDue(pos: number, shouldYield: () => boolean): Promise<void>;
+  summary(): Promise<ParkedSummary>;
+}
+
+export const DEFAULT_ATTEMPTS = 3;
+export const DEFAULT_RETRY_DELAY_MS = 200;
 
 export interface RunnerLogger {
   info(...args: unknown[]): void;
@@ -38,6 +57,7 @@ export interface RunnerOptions {
   /** Attempts at one commit before it is declared poison and the runner halts. */
   attempts?: number;
   retryDelayMs?: number;
+  parking?: RunnerParking;
 }
 
 /** stop() was asked for before a batch was applied: the batch is left for the next start, and that is no fault. */
@@ -56,7 +76,7 @@ interface Waiter {
  */
 export class Runner {
   readonly name: string;
-  private readonly o: Required<Omit<RunnerOptions, "handle" | "log" | "checkpoints" | "logger">>;
+  private readonly o: Required<Omit<RunnerOptions, "handle" | "log" | "checkpoints" | "logger" | "parking">>;
   private state: RunnerState = "starting";
   private pos = 0;
   private leaseUntil = 0;
@@ -78,8 +98,8 @@ export class Runner {
       pollMs: options.pollMs ?? 1000,
       leaseMs: options.leaseMs ?? 15_000,
       gapTimeoutMs: options.gapTimeoutMs ?? 5_000,
-      attempts: options.attempts ?? 3,
-      retryDelayMs: options.retryDelayMs ?? 200,
+      attempts: options.attempts ?? DEFAULT_ATTEMPTS,
+      retryDelayMs: options.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS,
     };
   }
 
@@ -125,6 +145,8 @@ export class Runner {
       owner: this.o.owner,
       fault: this.fault,
       lastError: this.lastError,
+      // An unreachable store shows as the runner's lastError; the status still answers.
+      parked: await this.options.parking?.summary().catch(() => undefined),
     };
   }
 
@@ -151,6 +173,8 @@ export class Runner {
           await this.sleep(Math.min(this.o.pollMs, this.o.leaseMs / 3));
         } else {
           const next = await this.step();
+          // After the step, so a key is retried only once the checkpoint covers what it queued.
+          if (next !== "wait" && !this.fault) await this.options.parking?.retryDue(this.pos, () => this.shouldYield());
           if (next === "idle") {
             this.state = "idle";
             await this.sleep(this.o.pollMs);
@@ -263,6 +287,17 @@ export class Runner {
     this.releaseWaiters();
   }
 
+  /**
+   * Parked-key retries pause between events when the runner stops, or when the lease needs
+   * renewing before it lapses (then the loop comes straight back instead of sleeping).
+   */
+  private shouldYield(): boolean {
+    if (this.stopping) return true;
+    if (this.leaseUntil - Date.now() > this.o.leaseMs / 4) return false;
+    this.woken = true;
+    return true;
+  }
+
   private halt(pos: number, message: string): void {
     this.fault = { pos, message, at: Date.now() };
     this.state = "halted";
@@ -309,6 +344,6 @@ function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function errorMessage(err: unknown): string {
+export function errorMessage(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }

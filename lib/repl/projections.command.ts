@@ -32,7 +32,9 @@ export function formatRunners(nodes: NodeRunners[]): string {
       String(r.pos),
       String(r.head),
       String(r.lag),
-      r.fault ? `halted at ${r.fault.pos}: ${r.fault.message}` : (r.lastError ?? ""),
+      r.fault
+        ? `halted at ${r.fault.pos}: ${r.fault.message}`
+        : (r.lastError ?? (r.parked?.count ? `${r.parked.count} parked key(s): see 'parked'` : "")),
     ]),
   );
   if (rows.length === 0) return "no runners are running in this cluster";

@@ -9,6 +9,7 @@ import { HttpDrain } from "../../lib/app/http-drain";
 import { toMoleculerError } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
 import { keepIdleConnections, LISTEN_BACKLOG } from "../../lib/ports/http";
+import { describeParked } from "../../lib/eventlog/parked-keys";
 import type { NodeRunners } from "../runners/runners.service";
 
 /** Every HTTP endpoint, named explicitly: nothing else of the cluster is reachable from outside. */
@@ -59,13 +60,15 @@ export const ROUTES: Record<string, string> = {
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
 
 interface ReadyReport {
-  /** degraded: clients are served, but a partner stream is stuck (see `bridge`). */
+  /** degraded: clients are served, but a partner stream is stuck (see `bridge`) or a key is parked. */
   status: "ready" | "degraded" | "not_ready";
   transporter: { connected: boolean };
   nodes: NodeRunners[];
   problems: string[];
   /** Trouble of the Kafka bridge (a partner's broker refusing us, an order waiting for its event). */
   bridge: string[];
+  /** Keys a partitioned subscription set aside (see `parked`): the rest flows, so only degraded. */
+  parked: string[];
 }
 
 /**
@@ -269,14 +272,17 @@ async function readiness(svc: Service): Promise<ReadyReport> {
   );
   const answered = nodes.filter((n): n is NodeRunners => n !== null);
   const bridge: string[] = [];
+  // Every node hosting a subscription reads the same parked keys from the store: list them once.
+  const parked = new Set<string>();
   for (const node of answered) {
     if (!node.store.ok) problems.push(`node ${node.nodeID}: ${node.store.kind} store unreachable: ${node.store.error}`);
     for (const r of node.runners) {
       const list = r.kind === "bridge" ? bridge : problems;
       if (r.state === "halted") list.push(`runner ${r.name} on ${node.nodeID} halted at ${r.fault?.pos}: ${r.fault?.message}`);
       if (r.lastError) list.push(`runner ${r.name} on ${node.nodeID}: ${r.lastError}`);
+      for (const line of r.parked ? describeParked(r.name, r.parked) : []) parked.add(line);
     }
   }
-  const status = problems.length ? "not_ready" : bridge.length ? "degraded" : "ready";
-  return { status, transporter: { connected }, nodes: answered, problems, bridge };
+  const status = problems.length ? "not_ready" : bridge.length || parked.size ? "degraded" : "ready";
+  return { status, transporter: { connected }, nodes: answered, problems, bridge, parked: [...parked] };
 }

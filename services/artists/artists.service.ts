@@ -8,7 +8,7 @@ import type { RecordedEvent } from "../../lib/eventlog/types";
 import { PortError } from "../../lib/ports/http";
 import { EventSourced, systemContext, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
 import { executeAndRead, ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
-import { Subscription } from "../../mixins/subscription.mixin";
+import { byStream, Subscription } from "../../mixins/subscription.mixin";
 import { artistDecider, musicIdToSync } from "./artists.decider";
 import { artistsProjection } from "./artists.projection";
 import { artistStream, type ArtistEvent, type CreateArtist, type UpdateArtist } from "./artists.types";
@@ -57,6 +57,9 @@ export default function artistsService(rt: Runtime): ServiceSchema<ServiceSettin
         name: "catalogue.artists.discography",
         log: CATALOGUE_LOG,
         types: ["ArtistCreated", "ArtistMusicIdChanged"],
+        partitionBy: byStream,
+        // Yandex Music is rate-limited: a few artists at a time.
+        concurrency: 4,
         async handle(event) {
           await syncDiscography(rt, this, event);
         },

@@ -10,7 +10,7 @@ import { BusyError, evictIdle, Mailbox } from "../../lib/eventlog/mailbox";
 import type { RecordedEvent } from "../../lib/eventlog/types";
 import { APPENDED_EVENT } from "../../mixins/event-sourced.mixin";
 import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
-import { Subscription } from "../../mixins/subscription.mixin";
+import { byStream, Subscription } from "../../mixins/subscription.mixin";
 import { eventDecider } from "../events/events.decider";
 import { eventStream } from "../events/events.types";
 import { availability, holdLapsed, inventoryDecider } from "./inventory.decider";
@@ -139,6 +139,8 @@ export default function inventoryService(rt: Runtime): ServiceSchema<ServiceSett
           "EventCancelled",
           "EventFinished",
         ],
+        // One event's stock follows its own catalogue changes in order; events are independent.
+        partitionBy: byStream,
         async handle(this: Service, event: RecordedEvent) {
           await syncFromCatalogue(rt, this, event);
         },

@@ -14,7 +14,7 @@ import { parseNotification } from "../../lib/ports/yookassa/yookassa.parse";
 import { amountToMinor, YookassaError, type Payment } from "../../lib/ports/yookassa/yookassa.port";
 import { EventSourced, systemContext, type CommandContext, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
 import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
-import { Subscription } from "../../mixins/subscription.mixin";
+import { byStream, Subscription } from "../../mixins/subscription.mixin";
 import { eventDecider } from "../events/events.decider";
 import { eventStream } from "../events/events.types";
 import type { HoldResult } from "../inventory/inventory.service";
@@ -205,7 +205,8 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         name: "sales.refunds",
         log: SALES_LOG,
         types: ["TicketsRefunded"],
-        partitionBy: (event) => (event.data as { id: string }).id,
+        // The order's stream: its refunds go out in order, other orders' side by side.
+        partitionBy: byStream,
         concurrency: 16,
         async handle(event) {
           await settleRefund(rt, this, event);
@@ -215,6 +216,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         name: "sales.event-cancellations",
         log: CATALOGUE_LOG,
         types: ["EventCancelled"],
+        partitionBy: byStream,
         async handle(event) {
           await refundCancelledEvent(this, event, run);
         },
@@ -223,8 +225,9 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         name: "sales.payments",
         log: SALES_LOG,
         types: ["PaymentNotified"],
-        // Payments of different orders are independent: settle them side by side.
-        partitionBy: (event) => (event.data as { paymentId: string }).paymentId,
+        // Payments of different orders are independent: settle them side by side (the stream is
+        // the payment's: payment-<id>).
+        partitionBy: byStream,
         concurrency: 32,
         async handle(event) {
           await settlePayment(rt, this, event, run);

@@ -9,7 +9,7 @@ import { PortError } from "../../lib/ports/http";
 import type { Doc } from "../../lib/store/types";
 import { EventSourced, systemContext, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
 import { executeAndRead, ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
-import { Subscription } from "../../mixins/subscription.mixin";
+import { byStream, Subscription } from "../../mixins/subscription.mixin";
 import { addressToGeocode, venueDecider } from "./venues.decider";
 import { venuesProjection } from "./venues.projection";
 import { venueStream, type CreateVenue, type UpdateVenue, type VenueEvent } from "./venues.types";
@@ -101,6 +101,9 @@ export default function venuesService(rt: Runtime): ServiceSchema<ServiceSetting
         name: "catalogue.venues.geocoding",
         log: CATALOGUE_LOG,
         types: ["VenueCreated", "VenueAddressChanged"],
+        partitionBy: byStream,
+        // The geocoder is rate-limited: a few venues at a time.
+        concurrency: 4,
         async handle(event) {
           await geocodeVenue(rt, this, event);
         },

@@ -24,4 +24,13 @@ describe("configuration", () => {
   ])("names the bad variable (%p)", (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });
+
+  it("parked keys are retried after 1 s, doubling up to 5 min, and the cap is never below the first pause", () => {
+    expect(loadConfig({}).runners).toMatchObject({ parkedRetryMs: 1000, parkedRetryMaxMs: 300_000 });
+    expect(loadConfig({ RUNNER_PARKED_RETRY_MS: "600000" }).runners).toMatchObject({ parkedRetryMaxMs: 600_000 });
+    expect(() => loadConfig({ RUNNER_PARKED_RETRY_MS: "2000", RUNNER_PARKED_RETRY_MAX_MS: "1000" })).toThrow(
+      /RUNNER_PARKED_RETRY_MAX_MS must be at least 2000/,
+    );
+    expect(() => loadConfig({ RUNNER_PARKED_RETRY_MS: "soon" })).toThrow(/RUNNER_PARKED_RETRY_MS/);
+  });
 });
