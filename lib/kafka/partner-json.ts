@@ -1,4 +1,4 @@
-import { utcOffset } from "../domain/time";
+import { utcOffsetHours } from "../domain/time";
 import type { CatalogueEvent, EventStatus } from "../../services/events/events.types";
 import type { Organizer } from "../../services/organizers/organizers.types";
 
@@ -25,7 +25,8 @@ export interface PartnerEvent {
   category: string;
   start_at?: number;
   finish_at: number;
-  offset: string;
+  /** The UTC offset in hours at the event's start, in its own zone (3, 5.5, -4): a number, as the partner types it. */
+  offset: number;
   media?: string;
   description?: string;
   organizer: PartnerOrganizer;
@@ -68,7 +69,7 @@ export function partnerEvent(event: CatalogueEvent, organizer: Organizer | null)
     category: event.category,
     start_at: event.startsAt,
     finish_at: event.endsAt,
-    offset: utcOffset(event.startsAt, event.timezone),
+    offset: utcOffsetHours(event.startsAt, event.timezone),
     media: event.mediaUrl,
     description: event.description,
     organizer: organizer ? partnerOrganizer(organizer) : { id: event.organizer.id, name: event.organizer.name },

@@ -136,7 +136,7 @@ const fullEvent: PartnerEvent = {
   category: "concert",
   start_at: JAN_2026,
   finish_at: JAN_2026 + 3 * 3600_000,
-  offset: "+03:00",
+  offset: 3,
   media: "https://cdn.example.com/jazz.jpg",
   description: "Three hours of jazz",
   organizer: { id: "org-1", name: "Jazz Club" },
@@ -158,7 +158,7 @@ const minimalEvent: PartnerEvent = {
   status: "paused",
   category: "other",
   finish_at: JAN_2026,
-  offset: "-05:00",
+  offset: -5.5,
   organizer: { id: "org-2", name: "Someone" },
 };
 
@@ -271,7 +271,7 @@ describe("vibe.v1 messages, read back by an independent wire reader", () => {
       3: [17], // Category.OTHER
       5: [JAN_2026],
       6: ["org-2"],
-      8: ["-05:00"],
+      8: ["-05:30"],
     });
   });
 
