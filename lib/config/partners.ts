@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { CURRENCIES, type Currency } from "../domain/money";
 import { ConfigError, type Env } from "./env";
 
@@ -10,6 +11,8 @@ export interface KafkaConnection {
   ssl: boolean;
   /** PEM file with the CA that signed the brokers' certificates. */
   caFile?: string;
+  /** Its content, read when the configuration is loaded (a missing file is a configuration error, not a crash later). */
+  ca?: string;
   sasl?: { mechanism: SaslMechanism; username: string; password: string };
 }
 
@@ -126,13 +129,33 @@ function connectionOf(where: string, value: unknown, env: Env, clientId: string)
   }
   const ssl = security === "SSL" || security === "SASL_SSL";
   if (value.caFile !== undefined && !ssl) throw new ConfigError(`${where}.caFile needs security SSL or SASL_SSL`);
+  const caFile = value.caFile === undefined ? undefined : text(`${where}.caFile`, value.caFile);
   return {
     brokers: brokerList(`${where}.brokers`, value.brokers),
     clientId,
     ssl,
-    caFile: value.caFile === undefined ? undefined : text(`${where}.caFile`, value.caFile),
+    caFile,
+    ...(caFile === undefined ? {} : { ca: readCa(`${where}.caFile`, caFile) }),
     sasl,
   };
+}
+
+/**
+ * The CA certificate a TLS connection trusts, read now: a file that is missing, unreadable or
+ * not a PEM certificate is refused naming where it was configured, like any other bad value.
+ */
+export function readCa(where: string, file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "does not exist" : code === "EACCES" ? "is not readable" : `cannot be read (${code ?? String(err)})`;
+    throw new ConfigError(`${where} "${file}" ${why}`);
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----"))
+    throw new ConfigError(`${where} "${file}" is not a PEM certificate (no BEGIN CERTIFICATE block)`);
+  return pem;
 }
 
 function topicName(where: string, value: unknown): string {

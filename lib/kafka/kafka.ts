@@ -1,4 +1,3 @@
-import { readFileSync } from "node:fs";
 import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type SASLOptions } from "kafkajs";
 import type { KafkaConnection } from "../config/partners";
 
@@ -14,7 +13,7 @@ export function createKafka(config: KafkaConnection, logger?: KafkaLogger): Kafk
   const options: KafkaJsConfig = {
     clientId: config.clientId,
     brokers: config.brokers,
-    ssl: config.ssl ? (config.caFile ? { ca: [readFileSync(config.caFile, "utf8")] } : true) : false,
+    ssl: config.ssl ? (config.ca ? { ca: [config.ca] } : true) : false,
     sasl: config.sasl ? (config.sasl as SASLOptions) : undefined,
     connectionTimeout: 5000,
     retry: { retries: 5, initialRetryTime: 200 },
