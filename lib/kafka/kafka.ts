@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type SASLOptions } from "kafkajs";
 import type { KafkaConnection } from "../config/partners";
+import { kafkaLogLine } from "./errors";
 
 export interface KafkaLogger {
   info(...args: unknown[]): void;
@@ -21,7 +22,7 @@ export function createKafka(config: KafkaConnection, logger?: KafkaLogger): Kafk
     // Route kafkajs' own messages through our logger (never the SASL password: kafkajs does not log it).
     logCreator: () => (entry) => {
       if (!logger) return;
-      const text = `kafka ${entry.namespace}: ${entry.log.message}`;
+      const text = kafkaLogLine(entry);
       if (entry.level === logLevel.ERROR) logger.error(text);
       else if (entry.level === logLevel.WARN) logger.warn(text);
       else logger.debug(text);

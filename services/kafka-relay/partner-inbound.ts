@@ -3,6 +3,7 @@ import { Partitioners, type Consumer, type EachMessagePayload, type IHeaders, ty
 import type { InboundTopicKind, PartnerConfig, PartnerInbound as InboundConfig } from "../../lib/config/partners";
 import { UNKNOWN_REFERENCE } from "../../lib/domain/external";
 import type { RunnerLogger, RunnerStatus } from "../../lib/eventlog/runner";
+import { kafkaErrorText } from "../../lib/kafka/errors";
 import { ensureTopics } from "../../lib/kafka/kafka";
 import type { Store } from "../../lib/store/types";
 import { inboundCommandId, InboundRejected, mapInbound, type InboundCommand } from "./inbound-mapping";
@@ -197,7 +198,7 @@ export class PartnerInbound {
       } catch (err) {
         if (this.stopping) return;
         this.state = "failed";
-        this.lastError = `kafka: ${err instanceof Error ? err.message : String(err)}`;
+        this.lastError = `kafka: ${kafkaErrorText(err)}`;
         if (attempt === 1) this.options.logger.warn(`${this.name}: cannot consume (${this.lastError}); retrying`);
         await this.disconnect();
         // No group session to keep alive here: back off further (up to half a minute).
@@ -217,11 +218,11 @@ export class PartnerInbound {
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
-      this.lastError = `kafka: ${error.message}`;
+      this.lastError = `kafka: ${kafkaErrorText(error)}`;
       if (restart || this.stopping) return;
       // kafkajs gave up on this consumer: start a new one.
       this.state = "failed";
-      this.options.logger.warn(`${this.name}: consumer stopped (${error.message}); reconnecting`);
+      this.options.logger.warn(`${this.name}: consumer stopped (${kafkaErrorText(error)}); reconnecting`);
       void this.disconnect().then(() => this.start());
     });
     await consumer.connect();
@@ -345,7 +346,7 @@ export class PartnerInbound {
         break;
       } catch (err) {
         this.state = "retrying";
-        this.lastError = `dead-letter topic ${this.config.deadLetterTopic}: ${err instanceof Error ? err.message : String(err)}`;
+        this.lastError = `dead-letter topic ${this.config.deadLetterTopic}: ${kafkaErrorText(err)}`;
         const producer = this.producer;
         this.producer = null;
         await producer?.disconnect().catch(() => undefined);
