@@ -150,7 +150,8 @@ export function readCa(where: string, file: string): string {
     pem = readFileSync(file, "utf8");
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    const why = code === "ENOENT" ? "does not exist" : code === "EACCES" ? "is not readable" : `cannot be read (${code ?? String(err)})`;
+    const why =
+      code === "ENOENT" ? "does not exist" : code === "EACCES" ? "is not readable" : `cannot be read (${code ?? String(err)})`;
     throw new ConfigError(`${where} "${file}" ${why}`);
   }
   if (!pem.includes("-----BEGIN CERTIFICATE-----"))

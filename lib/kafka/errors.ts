@@ -28,7 +28,7 @@ export function kafkaErrorText(err: unknown): string {
   if (typeof err !== "object" || err === null) return String(err);
   const parts: string[] = [];
   const seen = new Set<unknown>();
-  for (let e: unknown = err; typeof e === "object" && e !== null && !seen.has(e) && parts.length < 5; ) {
+  for (let e: unknown = err; typeof e === "object" && e !== null && !seen.has(e) && parts.length < 5;) {
     seen.add(e);
     const link = e as KafkaErrorLike;
     parts.push(describeOne(link));

@@ -237,13 +237,18 @@ describe("partner configuration", () => {
     const missing = join(mkdtempSync(join(tmpdir(), "ca-")), "gone.pem");
     expect(withPartners(partner(missing))).toThrow(`partner vibe.connection.caFile "${missing}" does not exist`);
     expect(withPartners(partner(missing))).toThrow(expect.objectContaining({ name: "ConfigError" }));
-    expect(withPartners(partner(caFile("not a certificate")))).toThrow(/partner vibe\.connection\.caFile ".*" is not a PEM certificate/);
+    expect(withPartners(partner(caFile("not a certificate")))).toThrow(
+      /partner vibe\.connection\.caFile ".*" is not a PEM certificate/,
+    );
     // A directory is not readable as a file either.
     expect(withPartners(partner(tmpdir()))).toThrow(/partner vibe\.connection\.caFile ".*" cannot be read \(EISDIR\)/);
     expect(() => loadConfig({ KAFKA_BROKERS: "k:1", KAFKA_SSL_CA_FILE: missing })).toThrow(
       `KAFKA_SSL_CA_FILE "${missing}" does not exist`,
     );
-    expect(loadConfig({ KAFKA_BROKERS: "k:1", KAFKA_SSL_CA_FILE: caFile() }).kafka!.connection).toMatchObject({ ssl: true, ca: PEM });
+    expect(loadConfig({ KAFKA_BROKERS: "k:1", KAFKA_SSL_CA_FILE: caFile() }).kafka!.connection).toMatchObject({
+      ssl: true,
+      ca: PEM,
+    });
   });
 
   test("an unreadable partners file is named", () => {
