@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { EVENT_CATEGORIES, type EventCategory } from "../domain/event-categories";
 import { CURRENCIES, type Currency } from "../domain/money";
 import { ConfigError, type Env } from "./env";
 
@@ -46,6 +47,11 @@ export interface PartnerInbound {
   timezone: string;
   /** How long a message whose event or order has not arrived yet (another topic) waits before the dead-letter topic. */
   referenceWaitMs: number;
+  /**
+   * The provider's category ids (its dictionary grows) → our categories. An id not listed is
+   * taken when it spells one of ours ("concert"), else it is "other".
+   */
+  categories: Record<string, EventCategory>;
 }
 
 /** One consumer of our streams: its own connection, topics, format and checkpoints. */
@@ -167,7 +173,7 @@ function topicName(where: string, value: unknown): string {
 
 function inboundOf(where: string, value: unknown, partnerId: string, clientId: string, outbound: string[]): PartnerInbound {
   if (!isObject(value)) throw new ConfigError(`${where} must be an object with topics and deadLetterTopic`);
-  checkKeys(where, value, ["groupId", "topics", "deadLetterTopic", "currency", "timezone", "referenceWaitMs"]);
+  checkKeys(where, value, ["groupId", "topics", "deadLetterTopic", "currency", "timezone", "referenceWaitMs", "categories"]);
   const rawTopics = value.topics;
   if (!isObject(rawTopics) || Object.keys(rawTopics).length === 0)
     throw new ConfigError(`${where}.topics must name at least one of ${INBOUND_TOPIC_KINDS.join(", ")}`);
@@ -193,6 +199,14 @@ function inboundOf(where: string, value: unknown, partnerId: string, clientId: s
   const wait = value.referenceWaitMs ?? 5000;
   if (!Number.isSafeInteger(wait) || (wait as number) < 0)
     throw new ConfigError(`${where}.referenceWaitMs must be a non-negative integer of milliseconds`);
+  const categories: Record<string, EventCategory> = {};
+  if (value.categories !== undefined) {
+    if (!isObject(value.categories)) throw new ConfigError(`${where}.categories must map the provider's category ids to ours`);
+    for (const [providerId, ours] of Object.entries(value.categories)) {
+      if (providerId.trim() === "") throw new ConfigError(`${where}.categories has an empty provider category id`);
+      categories[providerId] = oneOf(`${where}.categories.${providerId}`, ours, EVENT_CATEGORIES, "other");
+    }
+  }
   return {
     groupId: text(`${where}.groupId`, value.groupId, `${clientId}.${partnerId}.inbound`),
     topics,
@@ -200,6 +214,7 @@ function inboundOf(where: string, value: unknown, partnerId: string, clientId: s
     currency: oneOf(`${where}.currency`, value.currency, CURRENCIES, "RUB"),
     timezone,
     referenceWaitMs: wait as number,
+    categories,
   };
 }
 

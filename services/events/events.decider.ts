@@ -110,7 +110,8 @@ function decideImport(command: ImportEvent, state: EventState): EventStreamEvent
       capacity: ticketSets.reduce((n, s) => n + s.amount, 0),
       seatIds: [],
     },
-    artists: [],
+    // Known by id only: shown as artists whose name is unknown ("").
+    artists: array(command.artistIds ?? [], "artists", 100).map((a, i) => ({ id: id(a, `artists[${i}]`), name: "" })),
     name: text(command.name, "name", NAME),
     description: optionalText(command.description, "description", DESCRIPTION),
     category: oneOf(command.category, "category", EVENT_CATEGORIES),
@@ -145,6 +146,8 @@ function ticketSetsOf(value: unknown): ExternalTicketSet[] {
       sector: optionalText(set.sector, `sets[${i}].sector`, CATEGORY_NAME),
       seated: set.seated === true,
       amount: nonNegativeInt(set.amount, `sets[${i}].amount`),
+      price: set.price === undefined ? undefined : minorUnits(set.price, `sets[${i}].price`),
+      currency: set.price === undefined ? undefined : currency(set.currency, `sets[${i}].currency`),
     });
   });
 }

@@ -1,4 +1,5 @@
 import type { CommandBase } from "../../lib/domain/actor";
+import type { EventCategory } from "../../lib/domain/event-categories";
 import type { ExternalSource } from "../../lib/domain/external";
 import type { Currency } from "../../lib/domain/money";
 import type { ReadDoc } from "../../lib/eventlog/projection";
@@ -6,32 +7,7 @@ import type { ArtistSnapshot } from "../artists/artists.types";
 import type { OrganizerSnapshot } from "../organizers/organizers.types";
 import type { VenueSnapshot } from "../venues/venues.types";
 
-/** The partners' category list (partner-streams.md): the wire contract, do not reorder or rename. */
-export const EVENT_CATEGORIES = [
-  "ballet",
-  "business",
-  "circus",
-  "concert",
-  "development",
-  "excursion",
-  "exhibition",
-  "festival",
-  "games",
-  "health",
-  "kids",
-  "movie",
-  "museum",
-  "musical",
-  "party",
-  "show",
-  "sport",
-  "standup",
-  "test",
-  "theater",
-  "workshop",
-  "other",
-] as const;
-export type EventCategory = (typeof EVENT_CATEGORIES)[number];
+export { EVENT_CATEGORIES, type EventCategory } from "../../lib/domain/event-categories";
 
 export const EVENT_STATUSES = ["draft", "on_sale", "paused", "cancelled", "finished"] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
@@ -59,6 +35,9 @@ export interface ExternalTicketSet {
   seated: boolean;
   /** Tickets it offers. */
   amount: number;
+  /** Its lowest price (minor units) among the partner's price rules, and that price's currency. */
+  price?: number;
+  currency?: string;
 }
 
 export interface CatalogueEvent {
@@ -215,6 +194,8 @@ export interface ImportEvent extends CommandBase {
   timezone: string;
   /** Our id of the partner's venue; the stream names no more of it. */
   venueId?: string;
+  /** Our ids of the partner's artists; the stream names no more of them (their names are unknown here). */
+  artistIds?: string[];
   seriesId?: string;
   mediaUrl?: string;
   ticketSets: ExternalTicketSet[];

@@ -459,7 +459,10 @@ export class PartnerInbound {
   private async apply(kind: InboundTopicKind, bytes: Buffer): Promise<"applied" | "unchanged" | "skipped"> {
     const { partner } = this.options;
     const command = mapInbound(kind, bytes, { partner: partner.id, inbound: this.config });
-    if ("skip" in command) return "skipped";
+    if ("skip" in command) {
+      if (command.notable) this.options.logger.info(`${this.name}: ${command.skip}: skipped`);
+      return "skipped";
+    }
     const result = await this.options.call(command.action, command.params, inboundCommandId(partner.id, kind, bytes));
     return result.changed ? "applied" : "unchanged";
   }

@@ -150,6 +150,7 @@ describe("partner configuration", () => {
             currency: "EUR",
             timezone: "Europe/Berlin",
             referenceWaitMs: 0,
+            categories: { "5f0c": "theater", "5f0d": "standup" },
           },
         },
       ],
@@ -165,6 +166,7 @@ describe("partner configuration", () => {
           currency: "RUB",
           timezone: "UTC",
           referenceWaitMs: 5000,
+          categories: {},
         },
       ],
       [
@@ -177,6 +179,7 @@ describe("partner configuration", () => {
           currency: "EUR",
           timezone: "Europe/Berlin",
           referenceWaitMs: 0,
+          categories: { "5f0c": "theater", "5f0d": "standup" },
         },
       ],
     ]);
@@ -226,6 +229,11 @@ describe("partner configuration", () => {
       { id: "a", connection: conn, inbound: { topics: { orders: "o" }, referenceWaitMs: -1 } },
       /inbound\.referenceWaitMs must be/,
     ],
+    [
+      { id: "a", connection: conn, inbound: { topics: { orders: "o" }, categories: { "5f0c": "opera" } } },
+      /inbound\.categories\.5f0c must be one of ballet/,
+    ],
+    [{ id: "a", connection: conn, inbound: { topics: { orders: "o" }, categories: ["x"] } }, /inbound\.categories must map/],
   ])("inbound refused with a message naming the field: %j", (partner, message) => {
     expect(withPartners({ partners: [partner] })).toThrow(message);
   });
