@@ -38,7 +38,15 @@ describe("inbound streams as the provider really sends them (real broker, one no
       partners: [
         {
           id: "rw",
-          inbound: { groupId, topics, deadLetterTopic, timezone: "Europe/Moscow", referenceWaitMs: REFERENCE_WAIT_MS },
+          inbound: {
+            groupId,
+            topics,
+            deadLetterTopic,
+            timezone: "Europe/Moscow",
+            referenceWaitMs: REFERENCE_WAIT_MS,
+            // The provider's category ids are its own: this installation maps them.
+            categories: { "5f0c": "theater" },
+          },
         },
       ],
     }),
@@ -171,4 +179,123 @@ describe("inbound streams as the provider really sends them (real broker, one no
     },
     REFERENCE_WAIT_MS + 120_000,
   );
+
+  test("organizers: an older updated_at never overwrites a newer one; a distributor (NEW, hidden) becomes no organizer", async () => {
+    const before = await inbound();
+    await produce(
+      topics.partners,
+      "p2",
+      encodeProviderPartner({ id: "p2", name: "New name", role: "organizer", updated_at: T + 2000 }),
+    );
+    await produce(
+      topics.partners,
+      "p2",
+      encodeProviderPartner({ id: "p2", name: "Old name", role: "organizer", updated_at: T + 1000 }),
+    );
+    await produce(
+      topics.partners,
+      "d1",
+      encodeProviderPartner({ id: "d1", name: "Ticket Shop", role: "distributor", status: "NEW", hidden: true }),
+    );
+    await eventually(
+      inbound,
+      (s) => s.counts.unchanged === before.counts.unchanged + 1 && s.counts.skipped === before.counts.skipped + 1,
+      40_000,
+    );
+    const p2 = await eventually(
+      () => api<{ name: string }>("GET", "/organizers/ext-rw-p2"),
+      (r) => r.status === 200,
+    );
+    expect(p2.body.name).toBe("New name");
+    expect((await api("GET", "/organizers/ext-rw-d1")).status).toBe(404);
+  }, 90_000);
+
+  test("kept as sent: artists, the mapped category, set prices, sectors; a box-office order without contact data; the door refuses a cancelled event", async () => {
+    const event5 = (status: "PUBLIC" | "CANCELED", version: number) =>
+      encodeProviderEvent({
+        id: "e5",
+        name: "Hamlet",
+        status,
+        org: "p1",
+        lifetime,
+        category: "5f0c",
+        artists: ["a1", "a2"],
+        sets: [
+          {
+            id: "s1",
+            name: "Stalls",
+            sector: "Parterre",
+            amount: 10,
+            rules: [
+              { id: "r1", simple: { price: 300000 } },
+              { id: "r2", simple: { price: 250000 } },
+            ],
+          },
+        ],
+        tickets_amount: 10,
+        updated_at: version,
+      });
+    await produce(topics.events, "e5", event5("PUBLIC", T));
+    const boxOffice = encodeProviderOrder({
+      id: "o5",
+      number: 7005,
+      status: "DONE",
+      event: "e5",
+      org: "p1",
+      done_at: T,
+      // Sold at the box office: nobody's e-mail or phone.
+      settings: { customer: { user: "", name: "", email: "", phone: "" } },
+      tickets: [{ id: "o5-t1", barcode: "4600000000055", serial: "BX", number: 1, set: "s1", sector: "Parterre", price: 250000 }],
+    });
+    await produce(topics.orders, "o5", boxOffice);
+    await produce(topics.orders, "o6", orderMessage("o6", "e5", "4600000000062"));
+
+    const shown = await eventually(
+      () => api<Record<string, unknown>>("GET", "/events/ext-rw-e5"),
+      (r) => r.status === 200,
+      40_000,
+    );
+    expect(shown.body).toMatchObject({
+      category: "theater",
+      artists: [
+        { id: "ext-rw-a1", name: "" },
+        { id: "ext-rw-a2", name: "" },
+      ],
+      priceFrom: 250000,
+      currency: "RUB",
+      ticketSets: [{ id: "s1", name: "Stalls", sector: "Parterre", price: 250000, currency: "RUB" }],
+    });
+    const o5 = await eventually(
+      () => api<{ status: string; customer: Record<string, string> }>("GET", "/orders/ext-rw-o5", { token: admin }),
+      (r) => r.status === 200,
+      40_000,
+    );
+    expect(o5.body).toMatchObject({ status: "paid", customer: { email: "", phone: "" } });
+    const tickets = await api<Array<{ id: string; sector?: string; status: string }>>("GET", "/orders/ext-rw-o5/tickets", {
+      token: admin,
+    });
+    expect(tickets.body).toMatchObject([{ id: "ext-rw-o5-t1", sector: "Parterre", status: "active" }]);
+    await eventually(
+      () => order("ext-rw-o6"),
+      (r) => r.status === 200,
+      40_000,
+    );
+
+    // The box-office ticket is valid at the door.
+    const checkIn = (barcode: string) =>
+      eventually(
+        () => api<{ status: string; type?: string }>("POST", "/checkin", { token: admin, body: { barcode } }),
+        (r) => r.status !== 404,
+      );
+    expect((await checkIn("4600000000055")).status).toBe(200);
+    // The provider cancels the event: nothing refunds the imported orders, and the door refuses their tickets.
+    await produce(topics.events, "e5", event5("CANCELED", T + 1));
+    await eventually(
+      () => api<{ status: string }>("GET", "/events/ext-rw-e5"),
+      (r) => r.body.status === "cancelled",
+      40_000,
+    );
+    const refused = await checkIn("4600000000062");
+    expect([refused.status, refused.body.type]).toEqual([409, "EVENT_CANCELLED"]);
+  }, 90_000);
 });
