@@ -57,9 +57,13 @@ export function partnerOrganizer(organizer: Organizer): PartnerOrganizer {
   return defined({ id: organizer.id, name: organizer.name, legals: organizer.legals && defined({ ...organizer.legals }) });
 }
 
-/** Null for a draft: partners only ever see events that went on sale. */
+/**
+ * Null for a draft: partners only ever see events that went on sale. Null too for an event
+ * without dates (only imported open-date events, which are their partner's to publish): the
+ * contract requires finish_at.
+ */
 export function partnerEvent(event: CatalogueEvent, organizer: Organizer | null): PartnerEvent | null {
-  if (event.status === "draft") return null;
+  if (event.status === "draft" || event.startsAt === null || event.endsAt === null) return null;
   const venue = event.venue;
   return defined({
     id: event.id,

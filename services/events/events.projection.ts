@@ -45,8 +45,8 @@ function derive(doc: Omit<EventDoc, Derived>): EventDoc {
   const prices = [...doc.categories.map((c) => c.price), ...priced.map((s) => s.price!)];
   return {
     ...doc,
-    startsAtIso: formatInstant(doc.startsAt, doc.timezone),
-    endsAtIso: formatInstant(doc.endsAt, doc.timezone),
+    startsAtIso: doc.startsAt === null ? null : formatInstant(doc.startsAt, doc.timezone),
+    endsAtIso: doc.endsAt === null ? null : formatInstant(doc.endsAt, doc.timezone),
     artistIds: doc.artists.map((a) => a.id),
     // An imported event has ticket sets instead of categories.
     capacity: doc.categories.reduce((n, c) => n + c.capacity, 0) + (doc.ticketSets ?? []).reduce((n, s) => n + s.amount, 0),

@@ -50,9 +50,9 @@ export interface CatalogueEvent {
   name: string;
   description?: string;
   category: EventCategory;
-  /** Epoch milliseconds. */
-  startsAt: number;
-  endsAt: number;
+  /** Epoch milliseconds; null for an imported open-date event (valid any day: no date is known). */
+  startsAt: number | null;
+  endsAt: number | null;
   /** IANA zone the dates are shown in; the venue's unless the organizer chose another. */
   timezone: string;
   seriesId?: string;
@@ -189,6 +189,8 @@ export interface ImportEvent extends CommandBase {
   description?: string;
   category: EventCategory;
   status: EventStatus;
+  /** An open-date event: no start is known (and maybe no finish); its tickets are valid all the same. */
+  openDate?: boolean;
   startsAt?: number;
   endsAt?: number;
   timezone: string;
@@ -307,11 +309,12 @@ export interface EventDoc extends ReadDoc {
   description: string | null;
   category: EventCategory;
   status: EventStatus;
-  startsAt: number;
-  endsAt: number;
+  /** null: an imported open-date event (valid any day; its dates are unknown). */
+  startsAt: number | null;
+  endsAt: number | null;
   /** The dates in the event's time zone with its offset, e.g. 2025-06-01T19:00:00+03:00. */
-  startsAtIso: string;
-  endsAtIso: string;
+  startsAtIso: string | null;
+  endsAtIso: string | null;
   timezone: string;
   venue: { id: string; name: string; address: string; city: string; lat: number | null; lon: number | null };
   organizer: OrganizerSnapshot;

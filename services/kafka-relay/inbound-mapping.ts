@@ -147,7 +147,9 @@ function eventCommand(e: ProviderEvent, { partner, inbound }: InboundContext): I
       description: blankToUndefined(e.description),
       category: categoryOf(e.category, inbound.categories),
       status: EVENT_STATUS[e.status],
-      startsAt: e.lifetime?.start,
+      // Open date (open_date=15): the start is not known, whatever the lifetime says.
+      openDate: e.open_date || undefined,
+      startsAt: e.open_date ? undefined : e.lifetime?.start,
       endsAt: e.lifetime?.finish,
       timezone: inbound.timezone,
       venueId: e.venue ? externalId(partner, e.venue, "venue") : undefined,

@@ -201,9 +201,10 @@ async function musicEvent(
     id: event.id,
     name: event.name,
     status: shown.status,
-    start_at: event.startsAt,
-    finish_at: event.endsAt,
-    offset: utcOffset(event.startsAt, event.timezone),
+    // The dates as shown: an event without them is never shown.
+    start_at: shown.start_at ?? shown.finish_at,
+    finish_at: shown.finish_at,
+    offset: utcOffset(shown.start_at ?? shown.finish_at, event.timezone),
     venue: { name: event.venue.name, ...(event.venue.city ? { city_name: event.venue.city } : {}) },
     artists,
   };

@@ -298,4 +298,47 @@ describe("inbound streams as the provider really sends them (real broker, one no
     const refused = await checkIn("4600000000062");
     expect([refused.status, refused.body.type]).toEqual([409, "EVENT_CANCELLED"]);
   }, 90_000);
+
+  test("an open-date event (no lifetime, open_date set) and its orders are imported, its dates shown as unknown; its tickets admit", async () => {
+    await produce(
+      topics.events,
+      "e7",
+      encodeProviderEvent({
+        id: "e7",
+        name: "Museum pass",
+        status: "PUBLIC",
+        org: "p1",
+        open_date: true,
+        category: "museum",
+        sets: [{ id: "s1", name: "Entry", amount: 1000 }],
+        updated_at: T,
+      }),
+    );
+    await produce(topics.orders, "o7", orderMessage("o7", "e7", "4600000000079"));
+    const shown = await eventually(
+      () => api<Record<string, unknown>>("GET", "/events/ext-rw-e7"),
+      (r) => r.status === 200,
+      40_000,
+    );
+    expect(shown.body).toMatchObject({
+      name: "Museum pass",
+      status: "on_sale",
+      startsAt: null,
+      endsAt: null,
+      startsAtIso: null,
+      endsAtIso: null,
+    });
+    const o7 = await eventually(
+      () => order("ext-rw-o7"),
+      (r) => r.status === 200,
+      40_000,
+    );
+    expect(o7.body).toMatchObject({ status: "paid", eventId: "ext-rw-e7" });
+    const admitted = await eventually(
+      () => api<{ status: string }>("POST", "/checkin", { token: admin, body: { barcode: "4600000000079" } }),
+      (r) => r.status !== 404,
+    );
+    expect([admitted.status, admitted.body.status]).toEqual([200, "used"]);
+    expect((await inbound()).counts.deadLettered).toBe(1);
+  }, 90_000);
 });

@@ -391,6 +391,22 @@ describe("event import", () => {
     ...changes,
   });
 
+  test("an open-date event has no dates (unknown, not invented); one that is not open-dated still needs them", () => {
+    const [created] = when(eventDecider, [], importE1({ openDate: true, startsAt: undefined, endsAt: undefined }));
+    expect(given(eventDecider, [created])).toMatchObject({ startsAt: null, endsAt: null, status: "on_sale" });
+    // Open date with a lifetime: the start is not known; the finish (valid until) is kept.
+    const [until] = when(eventDecider, [], importE1({ openDate: true }));
+    expect(given(eventDecider, [until])).toMatchObject({ startsAt: null, endsAt: T0 - 80_000_000 });
+    expect(refusal(() => when(eventDecider, [], importE1({ startsAt: undefined }))).message).toMatch(
+      /lifetime\.start is missing/,
+    );
+    const mapped = paramsOf(
+      mapInbound("events", encodeProviderEvent({ id: "e9", org: "p1", open_date: true, lifetime: { start: T0 } }), ctx),
+    ) as ImportEvent;
+    expect(mapped).toMatchObject({ openDate: true });
+    expect(mapped.startsAt).toBeUndefined();
+  });
+
   test("artists known by id only are kept with an unknown name; a set's price and currency are kept", () => {
     const [created] = when(
       eventDecider,
