@@ -341,4 +341,24 @@ describe("inbound streams as the provider really sends them (real broker, one no
     expect([admitted.status, admitted.body.status]).toEqual([200, "used"]);
     expect((await inbound()).counts.deadLettered).toBe(1);
   }, 90_000);
+
+  test("a node stopping while a message is held loses nothing: the next consumer of the group gets it again", async () => {
+    const before = await inbound();
+    await produce(topics.orders, "o8", orderMessage("o8", "e8", "4600000000086"));
+    await eventually(inbound, (s) => s.held === 1, 40_000);
+    // Stopped with the order held: its offset was never committed.
+    await app.stop();
+    app = await startApp({ ...env, KAFKA_PARTNERS_FILE: partnersFile });
+    api = apiClient(app.apiUrl!);
+    await produce(topics.events, "e8", eventMessage("e8"));
+    const imported = await eventually(
+      () => order("ext-rw-o8"),
+      (r) => r.status === 200,
+      40_000,
+    );
+    expect(imported.body).toMatchObject({ status: "paid", eventId: "ext-rw-e8" });
+    // The new node's own counts: nothing dead-lettered, nothing held.
+    expect(await eventually(inbound, (s) => s.held === 0)).toMatchObject({ counts: { deadLettered: 0 } });
+    expect(before.counts.deadLettered).toBe(1);
+  }, 120_000);
 });
