@@ -389,11 +389,17 @@ export class PartnerInbound {
       const generation = this.generation;
       const kicked = this.kicked;
       this.kicked = false;
-      for (const key of this.held.keys()) {
-        if (this.stopping || generation !== this.generation) break;
-        await this.retryKey(key, generation, kicked);
+      try {
+        for (const key of this.held.keys()) {
+          if (this.stopping || generation !== this.generation) break;
+          await this.retryKey(key, generation, kicked);
+        }
+        await this.commitHeld();
+      } catch (err) {
+        // A dead letter interrupted by stopping: the message stays uncommitted, the next owner has it.
+        if (this.stopping) return;
+        this.options.logger.warn(`${this.name}: retrying held messages failed (${kafkaErrorText(err)}); trying again`);
       }
-      await this.commitHeld();
       await new Promise<void>((resolve) => {
         const timer = setTimeout(done, RETRY_TICK_MS);
         function done() {
