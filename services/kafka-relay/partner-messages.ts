@@ -104,6 +104,8 @@ export const VENUE_EVENTS = "partner_venue_events";
  */
 class VenueEvents {
   private indexed = false;
+  /** Pairs already written by this mapper: an event's every commit need not write again. */
+  private readonly known = new Set<string>();
   constructor(private readonly store: Store) {}
 
   private get docs() {
@@ -115,7 +117,10 @@ class VenueEvents {
       await this.docs.ensureIndex({ field: "venueId" });
       this.indexed = true;
     }
-    await this.docs.upsert({ _id: `${venueId}|${eventId}`, venueId, eventId });
+    const id = `${venueId}|${eventId}`;
+    if (this.known.has(id)) return;
+    await this.docs.upsert({ _id: id, venueId, eventId });
+    this.known.add(id);
   }
 
   async at(venueId: string): Promise<string[]> {
