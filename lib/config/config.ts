@@ -4,6 +4,7 @@ import {
   brokerList,
   parsePartners,
   PARTNER_FORMATS,
+  readCa,
   saslMechanism,
   type KafkaConnection,
   type PartnerConfig,
@@ -212,6 +213,7 @@ function loadKafkaConnection(e: EnvReader, clientId: string): KafkaConnection | 
     clientId,
     ssl: e.bool("KAFKA_SSL", !!caFile),
     caFile,
+    ...(caFile === undefined ? {} : { ca: readCa("KAFKA_SSL_CA_FILE", caFile) }),
     sasl: mechanism
       ? {
           mechanism: saslMechanism("KAFKA_SASL_MECHANISM", mechanism),

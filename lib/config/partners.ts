@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { EVENT_CATEGORIES, type EventCategory } from "../domain/event-categories";
 import { CURRENCIES, type Currency } from "../domain/money";
 import { ConfigError, type Env } from "./env";
 
@@ -10,6 +12,8 @@ export interface KafkaConnection {
   ssl: boolean;
   /** PEM file with the CA that signed the brokers' certificates. */
   caFile?: string;
+  /** Its content, read when the configuration is loaded (a missing file is a configuration error, not a crash later). */
+  ca?: string;
   sasl?: { mechanism: SaslMechanism; username: string; password: string };
 }
 
@@ -43,6 +47,11 @@ export interface PartnerInbound {
   timezone: string;
   /** How long a message whose event or order has not arrived yet (another topic) waits before the dead-letter topic. */
   referenceWaitMs: number;
+  /**
+   * The provider's category ids (its dictionary grows) → our categories. An id not listed is
+   * taken when it spells one of ours ("concert"), else it is "other".
+   */
+  categories: Record<string, EventCategory>;
 }
 
 /** One consumer of our streams: its own connection, topics, format and checkpoints. */
@@ -126,13 +135,34 @@ function connectionOf(where: string, value: unknown, env: Env, clientId: string)
   }
   const ssl = security === "SSL" || security === "SASL_SSL";
   if (value.caFile !== undefined && !ssl) throw new ConfigError(`${where}.caFile needs security SSL or SASL_SSL`);
+  const caFile = value.caFile === undefined ? undefined : text(`${where}.caFile`, value.caFile);
   return {
     brokers: brokerList(`${where}.brokers`, value.brokers),
     clientId,
     ssl,
-    caFile: value.caFile === undefined ? undefined : text(`${where}.caFile`, value.caFile),
+    caFile,
+    ...(caFile === undefined ? {} : { ca: readCa(`${where}.caFile`, caFile) }),
     sasl,
   };
+}
+
+/**
+ * The CA certificate a TLS connection trusts, read now: a file that is missing, unreadable or
+ * not a PEM certificate is refused naming where it was configured, like any other bad value.
+ */
+export function readCa(where: string, file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, "utf8");
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT" ? "does not exist" : code === "EACCES" ? "is not readable" : `cannot be read (${code ?? String(err)})`;
+    throw new ConfigError(`${where} "${file}" ${why}`);
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----"))
+    throw new ConfigError(`${where} "${file}" is not a PEM certificate (no BEGIN CERTIFICATE block)`);
+  return pem;
 }
 
 function topicName(where: string, value: unknown): string {
@@ -143,7 +173,7 @@ function topicName(where: string, value: unknown): string {
 
 function inboundOf(where: string, value: unknown, partnerId: string, clientId: string, outbound: string[]): PartnerInbound {
   if (!isObject(value)) throw new ConfigError(`${where} must be an object with topics and deadLetterTopic`);
-  checkKeys(where, value, ["groupId", "topics", "deadLetterTopic", "currency", "timezone", "referenceWaitMs"]);
+  checkKeys(where, value, ["groupId", "topics", "deadLetterTopic", "currency", "timezone", "referenceWaitMs", "categories"]);
   const rawTopics = value.topics;
   if (!isObject(rawTopics) || Object.keys(rawTopics).length === 0)
     throw new ConfigError(`${where}.topics must name at least one of ${INBOUND_TOPIC_KINDS.join(", ")}`);
@@ -169,6 +199,14 @@ function inboundOf(where: string, value: unknown, partnerId: string, clientId: s
   const wait = value.referenceWaitMs ?? 5000;
   if (!Number.isSafeInteger(wait) || (wait as number) < 0)
     throw new ConfigError(`${where}.referenceWaitMs must be a non-negative integer of milliseconds`);
+  const categories: Record<string, EventCategory> = {};
+  if (value.categories !== undefined) {
+    if (!isObject(value.categories)) throw new ConfigError(`${where}.categories must map the provider's category ids to ours`);
+    for (const [providerId, ours] of Object.entries(value.categories)) {
+      if (providerId.trim() === "") throw new ConfigError(`${where}.categories has an empty provider category id`);
+      categories[providerId] = oneOf(`${where}.categories.${providerId}`, ours, EVENT_CATEGORIES, "other");
+    }
+  }
   return {
     groupId: text(`${where}.groupId`, value.groupId, `${clientId}.${partnerId}.inbound`),
     topics,
@@ -176,6 +214,7 @@ function inboundOf(where: string, value: unknown, partnerId: string, clientId: s
     currency: oneOf(`${where}.currency`, value.currency, CURRENCIES, "RUB"),
     timezone,
     referenceWaitMs: wait as number,
+    categories,
   };
 }
 

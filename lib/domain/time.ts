@@ -55,6 +55,16 @@ export function utcOffset(epochMs: number, zone: string): string {
   return name && name !== "GMT" ? name.slice(3) : "+00:00";
 }
 
+/**
+ * The zone's offset from UTC at that instant in hours, as the partner contract types it: 3 for
+ * Moscow, 5.5 for India, 5.75 for Nepal, -4 for New York in summer and -5 in winter.
+ */
+export function utcOffsetHours(epochMs: number, zone: string): number {
+  const offset = utcOffset(epochMs, zone);
+  const sign = offset.startsWith("-") ? -1 : 1;
+  return sign * (Number(offset.slice(1, 3)) + Number(offset.slice(4, 6)) / 60);
+}
+
 /** The instant as local time of the zone with its offset: "2025-06-01T19:00:00+03:00". */
 export function formatInstant(epochMs: number, zone: string): string {
   const offset = utcOffset(epochMs, zone);

@@ -1,6 +1,6 @@
-import { readFileSync } from "node:fs";
 import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type SASLOptions } from "kafkajs";
 import type { KafkaConnection } from "../config/partners";
+import { kafkaLogLine } from "./errors";
 
 export interface KafkaLogger {
   info(...args: unknown[]): void;
@@ -14,7 +14,7 @@ export function createKafka(config: KafkaConnection, logger?: KafkaLogger): Kafk
   const options: KafkaJsConfig = {
     clientId: config.clientId,
     brokers: config.brokers,
-    ssl: config.ssl ? (config.caFile ? { ca: [readFileSync(config.caFile, "utf8")] } : true) : false,
+    ssl: config.ssl ? (config.ca ? { ca: [config.ca] } : true) : false,
     sasl: config.sasl ? (config.sasl as SASLOptions) : undefined,
     connectionTimeout: 5000,
     retry: { retries: 5, initialRetryTime: 200 },
@@ -22,7 +22,7 @@ export function createKafka(config: KafkaConnection, logger?: KafkaLogger): Kafk
     // Route kafkajs' own messages through our logger (never the SASL password: kafkajs does not log it).
     logCreator: () => (entry) => {
       if (!logger) return;
-      const text = `kafka ${entry.namespace}: ${entry.log.message}`;
+      const text = kafkaLogLine(entry);
       if (entry.level === logLevel.ERROR) logger.error(text);
       else if (entry.level === logLevel.WARN) logger.warn(text);
       else logger.debug(text);

@@ -1,4 +1,4 @@
-import { utcOffset } from "../domain/time";
+import { utcOffsetHours } from "../domain/time";
 import type { CatalogueEvent, EventStatus } from "../../services/events/events.types";
 import type { Organizer } from "../../services/organizers/organizers.types";
 
@@ -25,7 +25,8 @@ export interface PartnerEvent {
   category: string;
   start_at?: number;
   finish_at: number;
-  offset: string;
+  /** The UTC offset in hours at the event's start, in its own zone (3, 5.5, -4): a number, as the partner types it. */
+  offset: number;
   media?: string;
   description?: string;
   organizer: PartnerOrganizer;
@@ -56,9 +57,13 @@ export function partnerOrganizer(organizer: Organizer): PartnerOrganizer {
   return defined({ id: organizer.id, name: organizer.name, legals: organizer.legals && defined({ ...organizer.legals }) });
 }
 
-/** Null for a draft: partners only ever see events that went on sale. */
+/**
+ * Null for a draft: partners only ever see events that went on sale. Null too for an event
+ * without dates (only imported open-date events, which are their partner's to publish): the
+ * contract requires finish_at.
+ */
 export function partnerEvent(event: CatalogueEvent, organizer: Organizer | null): PartnerEvent | null {
-  if (event.status === "draft") return null;
+  if (event.status === "draft" || event.startsAt === null || event.endsAt === null) return null;
   const venue = event.venue;
   return defined({
     id: event.id,
@@ -68,7 +73,7 @@ export function partnerEvent(event: CatalogueEvent, organizer: Organizer | null)
     category: event.category,
     start_at: event.startsAt,
     finish_at: event.endsAt,
-    offset: utcOffset(event.startsAt, event.timezone),
+    offset: utcOffsetHours(event.startsAt, event.timezone),
     media: event.mediaUrl,
     description: event.description,
     organizer: organizer ? partnerOrganizer(organizer) : { id: event.organizer.id, name: event.organizer.name },

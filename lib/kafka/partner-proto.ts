@@ -89,11 +89,18 @@ export function encodePartnerOrganizer(p: PartnerOrganizer): Buffer {
 
 export interface PartnerEventProtoOptions {
   /**
-   * Event.timezone. The JSON shape has only `offset` (the UTC offset at the event's start, e.g.
-   * "+03:00"), which is the default so both formats say the same; a relay holding the event's
-   * IANA zone may pass it instead.
+   * Event.timezone, a string: the schema has no numeric offset. The relay passes the event's
+   * IANA zone; without one, the JSON `offset` (hours at the event's start) is written as
+   * "+03:00", so both formats say the same.
    */
   timezone?: string;
+}
+
+/** 3 → "+03:00", 5.5 → "+05:30", -3.5 → "-03:30". */
+function offsetText(hours: number): string {
+  const minutes = Math.round(Math.abs(hours) * 60);
+  const pad = (n: number) => String(n).padStart(2, "0");
+  return `${hours < 0 ? "-" : "+"}${pad(Math.floor(minutes / 60))}:${pad(minutes % 60)}`;
 }
 
 export function encodePartnerEvent(p: PartnerEvent, options: PartnerEventProtoOptions = {}): Buffer {
@@ -114,7 +121,7 @@ export function encodePartnerEvent(p: PartnerEvent, options: PartnerEventProtoOp
     finish_at: p.finish_at,
     organizer_id: p.organizer.id,
     media: p.media,
-    timezone: options.timezone ?? p.offset,
+    timezone: options.timezone ?? offsetText(p.offset),
     description: p.description,
     venue,
   });

@@ -30,6 +30,8 @@ export interface ProviderPartner {
   role: string;
   desc: string;
   status: ProviderPartnerStatus;
+  hidden: boolean;
+  updated_at?: number;
   legal?: ProviderLegal;
 }
 
@@ -44,6 +46,8 @@ export interface ProviderTicketSet {
   sector: string;
   with_seats: boolean;
   amount: number;
+  /** Its prices over time (the simple rule's price, minor units). */
+  rules: Array<{ id: string; lifetime?: { start?: number; finish?: number }; simple?: { price: number } }>;
   removed: boolean;
 }
 
@@ -60,6 +64,7 @@ export interface ProviderEvent {
   category: string;
   artists: string[];
   media?: { cover: string; cover_small: string; cover_original: string };
+  open_date: boolean;
   sets: ProviderTicketSet[];
   tickets_amount: number;
   updated_at?: number;

@@ -4,6 +4,7 @@ import { contiguousRun, Runner, type RunnerLogger, type RunnerStatus } from "../
 import type { Commit, EventLog } from "../eventlog/types";
 import type { Store } from "../store/types";
 import { ensureTopics } from "./kafka";
+import { kafkaErrorText } from "./errors";
 
 export interface OutboundMessage {
   topic: string;
@@ -165,7 +166,7 @@ export class KafkaRelay {
         return;
       } catch (err) {
         if (this.stopping) throw err;
-        this.sendError = `kafka: ${err instanceof Error ? err.message : String(err)}`;
+        this.sendError = `kafka: ${kafkaErrorText(err)}`;
         if (attempt === 1) this.options.logger.warn(`${this.options.name}: broker refused a batch (${this.sendError}); retrying`);
         this.connected = false;
         await new Promise((resolve) => setTimeout(resolve, Math.min(5000, 200 * attempt)));

@@ -88,11 +88,13 @@ function decideImport(command: ImportEvent, state: EventState): EventStreamEvent
   if (applied !== undefined && command.updatedAt !== undefined && command.updatedAt < applied) return [];
   const organizerId = id(command.organizerId, "org");
   if (command.organizer && command.organizer.id !== organizerId) throw invalid("organizer", "must be the organizer named by org");
-  if (command.startsAt === undefined) throw invalid("lifetime.start", "is missing");
-  if (command.endsAt === undefined) throw invalid("lifetime.finish", "is missing");
-  const startsAt = instant(command.startsAt, "lifetime.start");
-  const endsAt = instant(command.endsAt, "lifetime.finish");
-  if (endsAt <= startsAt) throw invalid("lifetime.finish", "must be after lifetime.start");
+  // An open-date event has no start (its tickets are valid any day): its dates stay unknown (null).
+  if (!command.openDate && command.startsAt === undefined) throw invalid("lifetime.start", "is missing");
+  if (!command.openDate && command.endsAt === undefined) throw invalid("lifetime.finish", "is missing");
+  const startsAt = command.openDate || command.startsAt === undefined ? null : instant(command.startsAt, "lifetime.start");
+  const endsAt = command.endsAt === undefined ? null : instant(command.endsAt, "lifetime.finish");
+  if (startsAt !== null && endsAt !== null && endsAt <= startsAt)
+    throw invalid("lifetime.finish", "must be after lifetime.start");
   const timezone = timeZone(command.timezone, "timezone");
   const ticketSets = ticketSetsOf(command.ticketSets);
   const status = oneOf(command.status, "status", EVENT_STATUSES);
@@ -110,7 +112,8 @@ function decideImport(command: ImportEvent, state: EventState): EventStreamEvent
       capacity: ticketSets.reduce((n, s) => n + s.amount, 0),
       seatIds: [],
     },
-    artists: [],
+    // Known by id only: shown as artists whose name is unknown ("").
+    artists: array(command.artistIds ?? [], "artists", 100).map((a, i) => ({ id: id(a, `artists[${i}]`), name: "" })),
     name: text(command.name, "name", NAME),
     description: optionalText(command.description, "description", DESCRIPTION),
     category: oneOf(command.category, "category", EVENT_CATEGORIES),
@@ -145,11 +148,13 @@ function ticketSetsOf(value: unknown): ExternalTicketSet[] {
       sector: optionalText(set.sector, `sets[${i}].sector`, CATEGORY_NAME),
       seated: set.seated === true,
       amount: nonNegativeInt(set.amount, `sets[${i}].amount`),
+      price: set.price === undefined ? undefined : minorUnits(set.price, `sets[${i}].price`),
+      currency: set.price === undefined ? undefined : currency(set.currency, `sets[${i}].currency`),
     });
   });
 }
 
-function decideUpdate(command: UpdateEvent, state: CatalogueEvent): EventStreamEvent[] {
+function decideUpdate(command: UpdateEvent, state: OwnEvent): EventStreamEvent[] {
   const venue = command.venueId === undefined ? undefined : venueOf(command.venueId, command.venue);
   const movedTo = venue && !deepEqual(venue, state.venue) ? venue : undefined;
   if (movedTo) checkVenueFits(movedTo, state.categories);
@@ -284,7 +289,7 @@ function decideRemoveCategory(command: RemoveTicketCategory, state: CatalogueEve
 }
 
 /** Transitions to the status the event already has are no-ops, so a retried click is harmless. */
-function decidePublish(command: PublishEvent, state: CatalogueEvent): EventStreamEvent[] {
+function decidePublish(command: PublishEvent, state: OwnEvent): EventStreamEvent[] {
   if (state.status === "on_sale") return [];
   requireStatus(state, ["draft", "paused"], "on_sale");
   const reasons: string[] = [];
@@ -310,7 +315,7 @@ function decideCancel(command: CancelEvent, state: CatalogueEvent): EventStreamE
   return [{ type: "EventCancelled", data: { id: state.id, reason: text(command.reason, "reason", { max: 1000 }) } }];
 }
 
-function decideFinish(command: FinishEvent, state: CatalogueEvent): EventStreamEvent[] {
+function decideFinish(command: FinishEvent, state: OwnEvent): EventStreamEvent[] {
   if (state.status === "finished") return [];
   requireStatus(state, ["on_sale", "paused"], "finished");
   if (command.at < state.endsAt && !isAdmin(command.actor)) {
@@ -470,6 +475,43 @@ function checkVenueFits(venue: VenueSnapshot, categories: TicketCategory[]): voi
 
 const CLOSED: EventStatus[] = ["cancelled", "finished"];
 
+/** One of our events: it always has its dates (only an imported open-date event has none). */
+type OwnEvent = CatalogueEvent & { startsAt: number; endsAt: number };
+
+function own(state: CatalogueEvent): OwnEvent {
+  // Only imported events lack dates, and those are refused before (IMPORTED).
+  if (state.startsAt === null || state.endsAt === null) throw new Error(`event ${state.id} has no dates`);
+  return state as OwnEvent;
+}
+
+function decideOwn(command: Exclude<EventCommand, ImportEvent | CreateEvent>, state: OwnEvent): EventStreamEvent[] {
+  switch (command.type) {
+    case "PublishEvent":
+      return decidePublish(command, state);
+    case "PauseEvent":
+      return decidePause(state);
+    case "CancelEvent":
+      return decideCancel(command, state);
+    case "FinishEvent":
+      return decideFinish(command, state);
+  }
+  if (CLOSED.includes(state.status)) {
+    throw new DomainError("EVENT_CLOSED", `event ${state.id} is ${state.status}: it cannot be edited`, 409, {
+      status: state.status,
+    });
+  }
+  switch (command.type) {
+    case "UpdateEvent":
+      return decideUpdate(command, state);
+    case "AddTicketCategory":
+      return decideAddCategory(command, state);
+    case "UpdateTicketCategory":
+      return decideUpdateCategory(command, state);
+    case "RemoveTicketCategory":
+      return decideRemoveCategory(command, state);
+  }
+}
+
 export const eventDecider: Decider<EventCommand, EventStreamEvent, EventState> = {
   initialState: () => null,
   decide: (command, state) => {
@@ -478,31 +520,7 @@ export const eventDecider: Decider<EventCommand, EventStreamEvent, EventState> =
     if (command.type === "CreateEvent") return decideCreate(command, state);
     if (!state) throw notFound("event", command.id);
     requireOwner(command.actor, state.organizerId, "this event");
-    switch (command.type) {
-      case "PublishEvent":
-        return decidePublish(command, state);
-      case "PauseEvent":
-        return decidePause(state);
-      case "CancelEvent":
-        return decideCancel(command, state);
-      case "FinishEvent":
-        return decideFinish(command, state);
-    }
-    if (CLOSED.includes(state.status)) {
-      throw new DomainError("EVENT_CLOSED", `event ${state.id} is ${state.status}: it cannot be edited`, 409, {
-        status: state.status,
-      });
-    }
-    switch (command.type) {
-      case "UpdateEvent":
-        return decideUpdate(command, state);
-      case "AddTicketCategory":
-        return decideAddCategory(command, state);
-      case "UpdateTicketCategory":
-        return decideUpdateCategory(command, state);
-      case "RemoveTicketCategory":
-        return decideRemoveCategory(command, state);
-    }
+    return decideOwn(command, own(state));
   },
   evolve: (state, event) => {
     if (event.type === "EventCreated") return { ...event.data, status: "draft", categories: [] };

@@ -40,16 +40,18 @@ type Derived = "startsAtIso" | "endsAtIso" | "artistIds" | "capacity" | "priceFr
 
 /** Recomputes every field that is derived from others, so no handler can leave one stale. */
 function derive(doc: Omit<EventDoc, Derived>): EventDoc {
-  const prices = doc.categories.map((c) => c.price);
+  // An imported event has ticket sets instead of categories, priced by the partner.
+  const priced = (doc.ticketSets ?? []).filter((s) => s.price !== undefined);
+  const prices = [...doc.categories.map((c) => c.price), ...priced.map((s) => s.price!)];
   return {
     ...doc,
-    startsAtIso: formatInstant(doc.startsAt, doc.timezone),
-    endsAtIso: formatInstant(doc.endsAt, doc.timezone),
+    startsAtIso: doc.startsAt === null ? null : formatInstant(doc.startsAt, doc.timezone),
+    endsAtIso: doc.endsAt === null ? null : formatInstant(doc.endsAt, doc.timezone),
     artistIds: doc.artists.map((a) => a.id),
     // An imported event has ticket sets instead of categories.
     capacity: doc.categories.reduce((n, c) => n + c.capacity, 0) + (doc.ticketSets ?? []).reduce((n, s) => n + s.amount, 0),
     priceFrom: prices.length > 0 ? Math.min(...prices) : null,
-    currency: doc.categories[0]?.currency ?? null,
+    currency: doc.categories[0]?.currency ?? priced[0]?.currency ?? null,
     cityKey: searchKey(doc.venue.city),
     search: [doc.name, ...doc.artists.map((a) => a.name), doc.venue.name].map(searchKey).join(" | "),
   };

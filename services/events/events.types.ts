@@ -1,4 +1,5 @@
 import type { CommandBase } from "../../lib/domain/actor";
+import type { EventCategory } from "../../lib/domain/event-categories";
 import type { ExternalSource } from "../../lib/domain/external";
 import type { Currency } from "../../lib/domain/money";
 import type { ReadDoc } from "../../lib/eventlog/projection";
@@ -6,32 +7,7 @@ import type { ArtistSnapshot } from "../artists/artists.types";
 import type { OrganizerSnapshot } from "../organizers/organizers.types";
 import type { VenueSnapshot } from "../venues/venues.types";
 
-/** The partners' category list (partner-streams.md): the wire contract, do not reorder or rename. */
-export const EVENT_CATEGORIES = [
-  "ballet",
-  "business",
-  "circus",
-  "concert",
-  "development",
-  "excursion",
-  "exhibition",
-  "festival",
-  "games",
-  "health",
-  "kids",
-  "movie",
-  "museum",
-  "musical",
-  "party",
-  "show",
-  "sport",
-  "standup",
-  "test",
-  "theater",
-  "workshop",
-  "other",
-] as const;
-export type EventCategory = (typeof EVENT_CATEGORIES)[number];
+export { EVENT_CATEGORIES, type EventCategory } from "../../lib/domain/event-categories";
 
 export const EVENT_STATUSES = ["draft", "on_sale", "paused", "cancelled", "finished"] as const;
 export type EventStatus = (typeof EVENT_STATUSES)[number];
@@ -59,6 +35,9 @@ export interface ExternalTicketSet {
   seated: boolean;
   /** Tickets it offers. */
   amount: number;
+  /** Its lowest price (minor units) among the partner's price rules, and that price's currency. */
+  price?: number;
+  currency?: string;
 }
 
 export interface CatalogueEvent {
@@ -71,9 +50,9 @@ export interface CatalogueEvent {
   name: string;
   description?: string;
   category: EventCategory;
-  /** Epoch milliseconds. */
-  startsAt: number;
-  endsAt: number;
+  /** Epoch milliseconds; null for an imported open-date event (valid any day: no date is known). */
+  startsAt: number | null;
+  endsAt: number | null;
   /** IANA zone the dates are shown in; the venue's unless the organizer chose another. */
   timezone: string;
   seriesId?: string;
@@ -210,11 +189,15 @@ export interface ImportEvent extends CommandBase {
   description?: string;
   category: EventCategory;
   status: EventStatus;
+  /** An open-date event: no start is known (and maybe no finish); its tickets are valid all the same. */
+  openDate?: boolean;
   startsAt?: number;
   endsAt?: number;
   timezone: string;
   /** Our id of the partner's venue; the stream names no more of it. */
   venueId?: string;
+  /** Our ids of the partner's artists; the stream names no more of them (their names are unknown here). */
+  artistIds?: string[];
   seriesId?: string;
   mediaUrl?: string;
   ticketSets: ExternalTicketSet[];
@@ -326,11 +309,12 @@ export interface EventDoc extends ReadDoc {
   description: string | null;
   category: EventCategory;
   status: EventStatus;
-  startsAt: number;
-  endsAt: number;
+  /** null: an imported open-date event (valid any day; its dates are unknown). */
+  startsAt: number | null;
+  endsAt: number | null;
   /** The dates in the event's time zone with its offset, e.g. 2025-06-01T19:00:00+03:00. */
-  startsAtIso: string;
-  endsAtIso: string;
+  startsAtIso: string | null;
+  endsAtIso: string | null;
   timezone: string;
   venue: { id: string; name: string; address: string; city: string; lat: number | null; lon: number | null };
   organizer: OrganizerSnapshot;

@@ -12,6 +12,7 @@ import {
   type ProviderOrder,
   type ProviderPartner,
   type ProviderRefundRequest,
+  type ProviderTicketSet,
 } from "../../lib/kafka/provider-proto";
 import { EVENT_CATEGORIES, type EventCategory, type EventStatus, type ImportEvent } from "../events/events.types";
 import type { ImportOrder, ImportRefund } from "../orders/orders.types";
@@ -34,6 +35,8 @@ export type InboundCommand =
 /** A message we understood and have nothing to do with (an order not completed, a refund not approved). */
 export interface InboundSkip {
   skip: string;
+  /** Worth a log line: something the provider calls a partner that we do not take as one. */
+  notable?: true;
 }
 
 /** A message that can never be applied as it is: undecodable, or missing what the contract requires. */
@@ -43,7 +46,7 @@ export class InboundRejected extends Error {
 
 export interface InboundContext {
   partner: string;
-  inbound: Pick<PartnerInbound, "currency" | "timezone">;
+  inbound: Pick<PartnerInbound, "currency" | "timezone" | "categories">;
 }
 
 const EVENT_STATUS: Record<ProviderEventStatus, EventStatus> = {
@@ -54,10 +57,28 @@ const EVENT_STATUS: Record<ProviderEventStatus, EventStatus> = {
   FINISHED: "finished",
 };
 
-/** The provider's category is its own id; one that spells one of ours is taken, anything else is "other". */
-function categoryOf(value: string): EventCategory {
+/**
+ * The provider's category is an id of its own (its dictionary grows): the partner's mapping
+ * names ours; an id it does not list is taken when it spells one of ours, else it is "other".
+ */
+export function categoryOf(value: string, categories: PartnerInbound["categories"]): EventCategory {
+  const mapped = categories[value.trim()];
+  if (mapped) return mapped;
   const key = value.trim().toLowerCase();
   return (EVENT_CATEGORIES as readonly string[]).includes(key) ? (key as EventCategory) : "other";
+}
+
+/**
+ * The partners that organize events. A distributor sells other organizers' events (any status,
+ * hidden or not): it becomes nothing here, or its events' organizer would be a reseller. A
+ * partner without a role is taken as an organizer: its events name it as theirs.
+ */
+const ORGANIZER_ROLES = ["organizer", ""];
+
+/** A set's "from" price: the lowest of its price rules (minor units), if it has any. */
+function lowestPrice(set: ProviderTicketSet): number | undefined {
+  const prices = set.rules.flatMap((r) => (r.simple ? [r.simple.price] : []));
+  return prices.length > 0 ? Math.min(...prices) : undefined;
 }
 
 /** Cover images are embedded in our pages: https only; anything else is left out rather than refused. */
@@ -87,7 +108,12 @@ function splitName(name: string): { firstName?: string; lastName?: string } {
   return { ...(first ? { firstName: first } : {}), ...(rest.length ? { lastName: rest.join(" ") } : {}) };
 }
 
-function organizerCommand(p: ProviderPartner, { partner }: InboundContext): InboundCommand {
+function organizerCommand(p: ProviderPartner, { partner }: InboundContext): InboundCommand | InboundSkip {
+  if (!ORGANIZER_ROLES.includes(p.role.trim().toLowerCase()))
+    return {
+      skip: `partner ${p.id} is a ${p.role} (status ${p.status}${p.hidden ? ", hidden" : ""}), not an organizer`,
+      notable: true,
+    };
   const legal = p.legal;
   const legals = legal && {
     name: blankToUndefined(legal.name) ?? p.name,
@@ -102,6 +128,7 @@ function organizerCommand(p: ProviderPartner, { partner }: InboundContext): Inbo
     params: {
       id: externalId(partner, p.id, "id"),
       source: { partner, id: p.id },
+      updatedAt: p.updated_at,
       name: p.name,
       ...(hasLegals ? { legals: compact(legals) } : {}),
     },
@@ -118,27 +145,33 @@ function eventCommand(e: ProviderEvent, { partner, inbound }: InboundContext): I
       organizerId: externalId(partner, e.org, "org"),
       name: e.name,
       description: blankToUndefined(e.description),
-      category: categoryOf(e.category),
+      category: categoryOf(e.category, inbound.categories),
       status: EVENT_STATUS[e.status],
-      startsAt: e.lifetime?.start,
+      // Open date (open_date=15): the start is not known, whatever the lifetime says.
+      openDate: e.open_date || undefined,
+      startsAt: e.open_date ? undefined : e.lifetime?.start,
       endsAt: e.lifetime?.finish,
       timezone: inbound.timezone,
       venueId: e.venue ? externalId(partner, e.venue, "venue") : undefined,
       seriesId: e.meta ? externalId(partner, e.meta, "meta") : undefined,
+      artistIds: e.artists.length ? e.artists.map((a, i) => externalId(partner, a, `artists[${i}]`)) : undefined,
       mediaUrl: httpsUrl(e.media?.cover) ?? httpsUrl(e.media?.cover_original),
       // A removed set is gone; a set without a name is called by its sector or id.
       ticketSets: e.sets
         .filter((s) => !s.removed)
-        .map((s) =>
-          compact({
+        .map((s) => {
+          const price = lowestPrice(s);
+          return compact({
             id: s.id,
             name: blankToUndefined(s.name) ?? blankToUndefined(s.sector) ?? s.id,
             description: blankToUndefined(s.description),
             sector: blankToUndefined(s.sector),
             seated: s.with_seats,
             amount: s.amount,
-          }),
-        ),
+            price,
+            currency: price === undefined ? undefined : inbound.currency,
+          });
+        }),
     }),
   };
 }
@@ -172,6 +205,7 @@ function orderCommand(o: ProviderOrder, { partner, inbound }: InboundContext): I
           series: t.serial,
           number: String(t.number),
           categoryId: t.set,
+          sector: blankToUndefined(t.sector),
           row: blankToUndefined(t.seat?.row),
           seat: blankToUndefined(t.seat?.number),
           price: t.price,

@@ -123,7 +123,7 @@ export class PartnerBridge {
     for (const source of Object.keys(SOURCES) as SourceName[]) {
       const topics = this.topicsOf(source);
       if (topics.length === 0) continue;
-      const mapper = source === "catalogue" ? catalogueMessages(logs.catalogue) : salesMessages(logs.sales);
+      const mapper = source === "catalogue" ? catalogueMessages(logs.catalogue, options.store) : salesMessages(logs.sales);
       this.mappers.set(source, mapper);
       this.relays.set(
         source,

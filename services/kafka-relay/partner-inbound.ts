@@ -3,8 +3,10 @@ import { Partitioners, type Consumer, type EachMessagePayload, type IHeaders, ty
 import type { InboundTopicKind, PartnerConfig, PartnerInbound as InboundConfig } from "../../lib/config/partners";
 import { UNKNOWN_REFERENCE } from "../../lib/domain/external";
 import type { RunnerLogger, RunnerStatus } from "../../lib/eventlog/runner";
+import { kafkaErrorText } from "../../lib/kafka/errors";
 import { ensureTopics } from "../../lib/kafka/kafka";
 import type { Store } from "../../lib/store/types";
+import { HeldMessages, type HeldMessage } from "./held-messages";
 import { inboundCommandId, InboundRejected, mapInbound, type InboundCommand } from "./inbound-mapping";
 import { BridgeError } from "./partner-bridge";
 
@@ -41,7 +43,9 @@ export interface InboundStatus {
   counts: { applied: number; unchanged: number; skipped: number; deadLettered: number };
   /** What is failing right now (a broker or service that is down); null when all is well. */
   lastError: string | null;
-  /** A message waiting for its event or order to arrive on another topic. */
+  /** Messages set aside until their event or order arrives on another topic (and those queued behind them, per key). */
+  held: number;
+  /** The oldest of them, with its reason. */
   waiting: string | null;
   lastDeadLetter: DeadLetterRecord | null;
 }
@@ -74,6 +78,12 @@ const DLQ_HEADERS = ["dlq-reason", "dlq-topic", "dlq-partition", "dlq-offset", "
 /** Where a re-driven message came from (kept if it fails again, so its history shows). */
 const REDRIVEN_FROM = "redriven-from";
 const READ_TIMEOUT_MS = 30_000;
+/** How often messages set aside are tried again (sooner when something was applied). */
+const RETRY_TICK_MS = 100;
+/** Longest pause between two tries of one held message. */
+const MAX_HELD_BACKOFF_MS = 1_000;
+/** Beyond this many held messages, consuming waits for some to resolve: memory stays bounded. */
+const MAX_HELD = 10_000;
 
 type Verdict = { kind: "permanent" | "reference" | "transient"; reason: string };
 
@@ -104,12 +114,18 @@ function withoutDlqHeaders(headers: IHeaders | undefined): IHeaders {
 
 /**
  * The provider's protobuf streams of one partner, consumed into our domain: each message is
- * decoded, translated and applied through the owning service's import action, one at a time
- * per partition. A message that cannot be decoded or applied goes to the dead-letter topic
- * (the original key, bytes and headers, plus the reason and where it came from) and the
- * consumer moves on; a broker or service that is down is retried without moving on.
- * Offsets are committed after a message was applied or dead-lettered; a re-delivery after a
- * crash is harmless, because every import is idempotent (deterministic ids and command ids).
+ * decoded, translated and applied through the owning service's import action, in order per key.
+ * A message that cannot be decoded or applied goes to the dead-letter topic (the original key,
+ * bytes and headers, plus the reason and where it came from) and the consumer moves on; a
+ * broker or service that is down is retried without moving on.
+ *
+ * A message naming an event or order that has not arrived yet is set aside under its key
+ * (HeldMessages) and tried again beside the consumer, which goes on reading every topic and
+ * partition, so the message that brings the reference can arrive; only after referenceWaitMs
+ * has passed with everything else flowing is it dead-lettered. Offsets are committed by us,
+ * never past a held message, so a crash loses nothing: the broker delivers it again, and the
+ * messages after it are applied again harmlessly (every import is idempotent: deterministic
+ * ids and command ids).
  */
 export class PartnerInbound {
   private consumer: Consumer | null = null;
@@ -117,7 +133,12 @@ export class PartnerInbound {
   private stopping = false;
   private state: InboundStatus["state"] = "starting";
   private lastError: string | null = null;
-  private waiting: string | null = null;
+  private readonly held = new HeldMessages();
+  /** Moves on every rebalance or reconnection: work of an older assignment is dropped. */
+  private generation = 0;
+  private kicked = false;
+  private wakeRetrier: (() => void) | null = null;
+  private retrier: Promise<void> | null = null;
   private lastDeadLetter: DeadLetterRecord | null = null;
   private readonly counts = { applied: 0, unchanged: 0, skipped: 0, deadLettered: 0 };
   private readonly kinds: Map<string, InboundTopicKind>;
@@ -142,11 +163,14 @@ export class PartnerInbound {
   start(): void {
     this.stopping = false;
     this.loop ??= this.connectLoop().finally(() => (this.loop = null));
+    this.retrier ??= this.retryHeld().finally(() => (this.retrier = null));
   }
 
   async stop(): Promise<void> {
     this.stopping = true;
     this.wakeSleep?.();
+    this.wakeRetrier?.();
+    await this.retrier;
     await this.disconnect();
     await this.loop;
     this.state = "stopped";
@@ -168,7 +192,8 @@ export class PartnerInbound {
       state: this.state,
       counts: { ...this.counts },
       lastError: this.lastError,
-      waiting: this.waiting,
+      held: this.held.size,
+      waiting: this.waitingText(),
       lastDeadLetter: this.lastDeadLetter,
     };
   }
@@ -197,7 +222,7 @@ export class PartnerInbound {
       } catch (err) {
         if (this.stopping) return;
         this.state = "failed";
-        this.lastError = `kafka: ${err instanceof Error ? err.message : String(err)}`;
+        this.lastError = `kafka: ${kafkaErrorText(err)}`;
         if (attempt === 1) this.options.logger.warn(`${this.name}: cannot consume (${this.lastError}); retrying`);
         await this.disconnect();
         // No group session to keep alive here: back off further (up to half a minute).
@@ -217,25 +242,34 @@ export class PartnerInbound {
     this.consumer = consumer;
     consumer.on(consumer.events.CRASH, (event) => {
       const { error, restart } = event.payload;
-      this.lastError = `kafka: ${error.message}`;
+      this.lastError = `kafka: ${kafkaErrorText(error)}`;
       if (restart || this.stopping) return;
       // kafkajs gave up on this consumer: start a new one.
       this.state = "failed";
-      this.options.logger.warn(`${this.name}: consumer stopped (${error.message}); reconnecting`);
+      this.options.logger.warn(`${this.name}: consumer stopped (${kafkaErrorText(error)}); reconnecting`);
       void this.disconnect().then(() => this.start());
     });
+    // A new assignment is read again from the committed offsets, which never passed a held message.
+    consumer.on(consumer.events.GROUP_JOIN, () => this.forgetHeld());
     await consumer.connect();
     // The first time the group starts, the provider's history is imported too.
     await consumer.subscribe({ topics, fromBeginning: true });
-    await consumer.run({ eachMessage: (payload) => this.handle(payload) });
+    // We commit (see commitHeld): never past a message set aside.
+    await consumer.run({ autoCommit: false, eachMessage: (payload) => this.handle(payload) });
     this.state = "running";
     this.lastError = null;
     this.options.logger.info(`${this.name}: consuming ${topics.join(", ")} as group ${this.config.groupId}`);
   }
 
+  private forgetHeld(): void {
+    this.generation++;
+    this.held.clear();
+  }
+
   private async disconnect(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = null;
+    this.forgetHeld();
     await consumer?.disconnect().catch(() => undefined);
     const producer = this.producer;
     this.producer = null;
@@ -269,49 +303,172 @@ export class PartnerInbound {
   }
 
   private async handle({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
+    const generation = this.generation;
+    while (this.held.size >= MAX_HELD && !this.stopping) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await heartbeat();
+    }
+    const key = this.held.keyOf(topic, partition, message.key);
+    const now = Date.now();
+    if (this.held.queueOf(key)) {
+      // Its key waits for a reference: it goes after the held one, in order.
+      this.held.hold(key, { topic, partition, message, since: now, reason: null, attempts: 0, nextAt: 0 });
+    } else {
+      const reference = await this.applyNow(topic, partition, message, heartbeat);
+      if (generation !== this.generation) return;
+      if (reference !== null) {
+        this.held.hold(key, {
+          topic,
+          partition,
+          message,
+          since: now,
+          reason: reference,
+          attempts: 1,
+          nextAt: now + RETRY_TICK_MS,
+        });
+      } else if (this.held.size > 0) {
+        // What was just applied may be what a held message waits for.
+        this.kicked = true;
+        this.wakeRetrier?.();
+      }
+    }
+    this.held.passed(topic, partition, message.offset);
+  }
+
+  /**
+   * Applies one message now, retrying the weather in place; dead-letters a bad one. Answers the
+   * reason when it names something that has not arrived (to be held), else null.
+   */
+  private async applyNow(
+    topic: string,
+    partition: number,
+    message: EachMessagePayload["message"],
+    heartbeat: () => Promise<void>,
+  ): Promise<string | null> {
     const kind = this.kinds.get(topic)!;
-    const bytes = message.value ?? Buffer.alloc(0);
     const where = `${topic}/${partition}@${message.offset}`;
-    const first = Date.now();
     for (let attempt = 1; ; attempt++) {
       if (this.stopping) throw new Error(`${this.name} is stopping`);
-      let verdict: Verdict;
-      try {
-        const outcome = await this.apply(kind, bytes);
-        this.counts[outcome]++;
-        this.waiting = null;
-        if (this.state === "retrying") {
-          this.state = "running";
-          this.lastError = null;
-        }
-        return;
-      } catch (err) {
-        verdict = classify(err);
-      }
-      const waitedEnough = Date.now() - first >= this.config.referenceWaitMs;
-      if (verdict.kind === "permanent" || (verdict.kind === "reference" && waitedEnough)) {
-        this.waiting = null;
+      const verdict = await this.tryApply(kind, message);
+      if (!verdict) return null;
+      if (verdict.kind === "reference" && this.config.referenceWaitMs > 0) return verdict.reason;
+      if (verdict.kind !== "transient") {
         await this.deadLetter(topic, partition, message, verdict.reason, heartbeat);
-        return;
+        return null;
       }
-      if (verdict.kind === "reference") {
-        this.waiting = `${where}: ${verdict.reason}; waiting up to ${this.config.referenceWaitMs} ms before the dead-letter topic`;
-        await this.sleep(Math.min(500, 50 * attempt));
-      } else {
-        this.state = "retrying";
-        this.lastError = `${where}: ${verdict.reason}`;
-        if (attempt === 1) this.options.logger.warn(`${this.name}: ${this.lastError}; retrying`);
-        await this.sleep(Math.min(this.options.maxRetryDelayMs ?? 5_000, 200 * 2 ** Math.min(attempt, 8)));
-      }
+      this.state = "retrying";
+      this.lastError = `${where}: ${verdict.reason}`;
+      if (attempt === 1) this.options.logger.warn(`${this.name}: ${this.lastError}; retrying`);
+      await this.sleep(Math.min(this.options.maxRetryDelayMs ?? 5_000, 200 * 2 ** Math.min(attempt, 8)));
       // Retrying takes time: the group must still know this consumer is alive.
       await heartbeat();
     }
   }
 
+  /** One attempt: null when the message was applied (or had nothing to do), else why not. */
+  private async tryApply(kind: InboundTopicKind, message: EachMessagePayload["message"]): Promise<Verdict | null> {
+    try {
+      const outcome = await this.apply(kind, message.value ?? Buffer.alloc(0));
+      this.counts[outcome]++;
+      if (this.state === "retrying") {
+        this.state = "running";
+        this.lastError = null;
+      }
+      return null;
+    } catch (err) {
+      return classify(err);
+    }
+  }
+
+  /**
+   * Beside the consumer: tries the held messages again, each key in order, dead-letters those
+   * whose reference did not arrive within referenceWaitMs, and commits what is safe.
+   */
+  private async retryHeld(): Promise<void> {
+    while (!this.stopping) {
+      const generation = this.generation;
+      const kicked = this.kicked;
+      this.kicked = false;
+      try {
+        for (const key of this.held.keys()) {
+          if (this.stopping || generation !== this.generation) break;
+          await this.retryKey(key, generation, kicked);
+        }
+        await this.commitHeld();
+      } catch (err) {
+        // A dead letter interrupted by stopping: the message stays uncommitted, the next owner has it.
+        if (this.stopping) return;
+        this.options.logger.warn(`${this.name}: retrying held messages failed (${kafkaErrorText(err)}); trying again`);
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, RETRY_TICK_MS);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.wakeRetrier = done;
+      });
+    }
+  }
+
+  private async retryKey(key: string, generation: number, kicked: boolean): Promise<void> {
+    for (;;) {
+      const head: HeldMessage | undefined = this.held.queueOf(key)?.[0];
+      if (!head || (!kicked && head.attempts > 0 && head.nextAt > Date.now())) return;
+      const verdict = await this.tryApply(this.kinds.get(head.topic)!, head.message);
+      // A rebalance meanwhile: the message belongs to the new assignment now.
+      if (generation !== this.generation || this.held.queueOf(key)?.[0] !== head) return;
+      if (
+        verdict &&
+        (verdict.kind === "transient" || (verdict.kind === "reference" && Date.now() - head.since < this.config.referenceWaitMs))
+      ) {
+        if (verdict.kind === "transient") {
+          this.state = "retrying";
+          this.lastError = `${head.topic}/${head.partition}@${head.message.offset}: ${verdict.reason}`;
+        }
+        head.reason = verdict.reason;
+        head.attempts++;
+        head.nextAt = Date.now() + Math.min(MAX_HELD_BACKOFF_MS, RETRY_TICK_MS * 2 ** Math.min(head.attempts, 10));
+        return;
+      }
+      if (verdict) await this.deadLetter(head.topic, head.partition, head.message, verdict.reason, async () => undefined);
+      if (generation !== this.generation) return;
+      this.held.shift(key);
+      // The next message of this key was waiting only for this one.
+      kicked = true;
+    }
+  }
+
+  /** Commits each partition up to its oldest held message (or all it read); a refusal is retried next time. */
+  private async commitHeld(): Promise<void> {
+    const consumer = this.consumer;
+    const offsets = this.held.commitable();
+    if (!consumer || offsets.length === 0) return;
+    const generation = this.generation;
+    try {
+      await consumer.commitOffsets(offsets);
+      if (generation === this.generation) this.held.markCommitted(offsets);
+    } catch (err) {
+      // A rebalance in progress: the new owner reads from the last commit, which is safe.
+      this.options.logger.warn(`${this.name}: could not commit offsets (${kafkaErrorText(err)}); will try again`);
+    }
+  }
+
+  private waitingText(): string | null {
+    const oldest = this.held.oldest();
+    if (!oldest) return null;
+    const where = `${oldest.topic}/${oldest.partition}@${oldest.message.offset}`;
+    const left = Math.max(0, oldest.since + this.config.referenceWaitMs - Date.now());
+    return `${this.held.size} held; oldest ${where}: ${oldest.reason ?? "queued behind its key"}; dead-lettered in ${left} ms unless it arrives`;
+  }
+
   private async apply(kind: InboundTopicKind, bytes: Buffer): Promise<"applied" | "unchanged" | "skipped"> {
     const { partner } = this.options;
     const command = mapInbound(kind, bytes, { partner: partner.id, inbound: this.config });
-    if ("skip" in command) return "skipped";
+    if ("skip" in command) {
+      if (command.notable) this.options.logger.info(`${this.name}: ${command.skip}: skipped`);
+      return "skipped";
+    }
     const result = await this.options.call(command.action, command.params, inboundCommandId(partner.id, kind, bytes));
     return result.changed ? "applied" : "unchanged";
   }
@@ -345,7 +502,7 @@ export class PartnerInbound {
         break;
       } catch (err) {
         this.state = "retrying";
-        this.lastError = `dead-letter topic ${this.config.deadLetterTopic}: ${err instanceof Error ? err.message : String(err)}`;
+        this.lastError = `dead-letter topic ${this.config.deadLetterTopic}: ${kafkaErrorText(err)}`;
         const producer = this.producer;
         this.producer = null;
         await producer?.disconnect().catch(() => undefined);

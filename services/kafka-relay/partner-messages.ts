@@ -17,11 +17,14 @@ import {
 import { artistDecider } from "../artists/artists.decider";
 import { artistStream } from "../artists/artists.types";
 import { eventDecider } from "../events/events.decider";
-import type { CatalogueEvent } from "../events/events.types";
+import { eventStream, type CatalogueEvent } from "../events/events.types";
 import { orderDecider } from "../orders/orders.decider";
 import type { Customer, Order, OrderEvent, Ticket } from "../orders/orders.types";
+import type { Store } from "../../lib/store/types";
 import { organizerDecider } from "../organizers/organizers.decider";
 import { organizerStream } from "../organizers/organizers.types";
+import { venueDecider } from "../venues/venues.decider";
+import { venueStream } from "../venues/venues.types";
 
 /** One of our events as the music service's artist pages show it (JSON only: the contract has no schema for it). */
 export interface MusicEventMessage {
@@ -85,15 +88,82 @@ function batchReader(log: EventLog): StreamReader {
   };
 }
 
+/** Which of our events are at a venue: so a venue's geocoding reaches every event there. */
+interface VenueEventDoc {
+  _id: string;
+  venueId: string;
+  eventId: string;
+}
+
+export const VENUE_EVENTS = "partner_venue_events";
+
+/**
+ * The events at each venue, as the catalogue mappers see event commits go by. The relay maps the
+ * log in order, so when a venue's geocoding is mapped every event placed there before it is
+ * listed; an event that moved away since is recognised by its own state and left out.
+ */
+class VenueEvents {
+  private indexed = false;
+  /** Pairs already written by this mapper: an event's every commit need not write again. */
+  private readonly known = new Set<string>();
+  constructor(private readonly store: Store) {}
+
+  private get docs() {
+    return this.store.collection<VenueEventDoc>(VENUE_EVENTS);
+  }
+
+  async record(venueId: string, eventId: string): Promise<void> {
+    if (!this.indexed) {
+      await this.docs.ensureIndex({ field: "venueId" });
+      this.indexed = true;
+    }
+    const id = `${venueId}|${eventId}`;
+    if (this.known.has(id)) return;
+    await this.docs.upsert({ _id: id, venueId, eventId });
+    this.known.add(id);
+  }
+
+  async at(venueId: string): Promise<string[]> {
+    return (await this.docs.find({ venueId }, { sort: { _id: 1 } })).map((d) => d.eventId);
+  }
+}
+
+/**
+ * The event with its venue's coordinates as the venue's own stream has them at that position:
+ * a venue geocoded after the event was created has them there, not in the event's snapshot.
+ */
+async function withVenueLocation(read: StreamReader, event: CatalogueEvent, pos: number): Promise<CatalogueEvent> {
+  if (!event.venue.id) return event;
+  const venue = await stateAt(read, venueDecider, venueStream(event.venue.id), pos);
+  // Coordinates belong to an address: only the one the event shows.
+  if (!venue?.location || venue.address !== event.venue.address) return event;
+  return { ...event, venue: { ...event.venue, lat: venue.location.lat, lon: venue.location.lon } };
+}
+
 /** Organizer, event and music-feed messages of the catalogue log. */
-export function catalogueMessages(log: EventLog): MessageMapper {
+export function catalogueMessages(log: EventLog, store: Store): MessageMapper {
+  const venues = new VenueEvents(store);
   return async (commits) => {
     const read = batchReader(log);
     const out: PartnerMessage[] = [];
+    /** One event's messages as of a position, the change that caused them named by `source`. */
+    async function eventMessages(stream: string, pos: number, source: { sourceEventId: string }, music: boolean) {
+      const commits = (await read(stream)).filter((c) => c.pos <= pos);
+      const state = fold(eventDecider, eventDecider.initialState(), commits);
+      if (!state || state.source) return;
+      const event = await withVenueLocation(read, state, pos);
+      const organizer = await stateAt(read, organizerDecider, organizerStream(event.organizerId), pos);
+      const body = partnerEvent(event, organizer);
+      if (!body) return;
+      const refs = { eventId: event.id, organizerId: event.organizerId, streamVersion: commits[commits.length - 1].seq };
+      out.push({ kind: "events", key: event.id, body, timezone: event.timezone, ...source, ...refs });
+      if (music) out.push({ kind: "music", key: event.id, body: await musicEvent(read, event, pos, body), ...source, ...refs });
+    }
     for (const commit of commits) {
       const [kind, ...rest] = commit.stream.split("-");
       const id = rest.join("-");
-      const source = { sourceEventId: commit.events[commit.events.length - 1].id, streamVersion: commit.seq };
+      const last = commit.events[commit.events.length - 1];
+      const source = { sourceEventId: last.id, streamVersion: commit.seq };
       if (kind === "organizer") {
         const organizer = await stateAt(read, organizerDecider, commit.stream, commit.pos);
         // What we imported from a partner is that partner's to publish, not ours.
@@ -102,12 +172,15 @@ export function catalogueMessages(log: EventLog): MessageMapper {
       } else if (kind === "event") {
         const event = await stateAt(read, eventDecider, commit.stream, commit.pos);
         if (!event || event.source) continue;
-        const organizer = await stateAt(read, organizerDecider, organizerStream(event.organizerId), commit.pos);
-        const body = partnerEvent(event, organizer);
-        if (!body) continue;
-        const refs = { eventId: event.id, organizerId: event.organizerId };
-        out.push({ kind: "events", key: id, body, timezone: event.timezone, ...source, ...refs });
-        out.push({ kind: "music", key: id, body: await musicEvent(read, event, commit.pos, body), ...source, ...refs });
+        if (event.venue.id) await venues.record(event.venue.id, event.id);
+        await eventMessages(commit.stream, commit.pos, source, true);
+      } else if (kind === "venue" && commit.events.some((e) => e.type === "VenueGeocoded")) {
+        // Every event at the venue goes out again with its coordinates, named by the geocoding
+        // (its event-id), so a partner drops a repeat of it; each key stays in log order.
+        for (const eventId of await venues.at(id)) {
+          const event = await stateAt(read, eventDecider, eventStream(eventId), commit.pos);
+          if (event?.venue.id === id) await eventMessages(eventStream(eventId), commit.pos, source, false);
+        }
       }
     }
     return out;
@@ -133,9 +206,10 @@ async function musicEvent(
     id: event.id,
     name: event.name,
     status: shown.status,
-    start_at: event.startsAt,
-    finish_at: event.endsAt,
-    offset: utcOffset(event.startsAt, event.timezone),
+    // The dates as shown: an event without them is never shown.
+    start_at: shown.start_at ?? shown.finish_at,
+    finish_at: shown.finish_at,
+    offset: utcOffset(shown.start_at ?? shown.finish_at, event.timezone),
     venue: { name: event.venue.name, ...(event.venue.city ? { city_name: event.venue.city } : {}) },
     artists,
   };

@@ -1,5 +1,6 @@
 import type { CommandBase } from "../../lib/domain/actor";
 import type { ExternalSource } from "../../lib/domain/external";
+import type { EventStatus } from "../events/events.types";
 import type { HoldLine } from "../inventory/inventory.types";
 
 export function orderStream(id: string): string {
@@ -36,6 +37,8 @@ export interface Ticket {
   seat?: string;
   /** The venue's seat id (section:row:seat) for seated tickets. */
   seatId?: string;
+  /** Imported tickets: the partner's sector. */
+  sector?: string;
   price: number;
   currency: string;
   status: "active" | "used" | "refunded" | "cancelled";
@@ -123,6 +126,8 @@ export interface CheckInTicket extends CommandBase {
   type: "CheckInTicket";
   id: string;
   ticketId: string;
+  /** The event's status now, loaded by the service from the catalogue log ("cancelled" admits no one). */
+  eventStatus?: EventStatus;
 }
 
 /** What an import knows of the order's event, loaded by the service from the catalogue. */
@@ -141,6 +146,7 @@ export interface ImportedTicket {
   number: string;
   /** The partner's ticket set (category) id. */
   categoryId: string;
+  sector?: string;
   row?: string;
   seat?: string;
   price: number;

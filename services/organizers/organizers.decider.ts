@@ -51,12 +51,15 @@ function decideUpdate(command: UpdateOrganizer, state: OrganizerState): Organize
 
 /**
  * A partner's organizer: validated as ours are; an unchanged one appends nothing, so a message
- * delivered again changes nothing. The legal type comes from the registration numbers: an OGRNIP
- * or a 12-digit INN is a sole entrepreneur, an OGRN or a 10-digit INN a company, else foreign.
+ * delivered again changes nothing, and neither does a version older than the one applied (by
+ * the partner's updated_at), as for events. The legal type comes from the registration numbers:
+ * an OGRNIP or a 12-digit INN is a sole entrepreneur, an OGRN or a 10-digit INN a company, else foreign.
  */
 function decideImport(command: ImportOrganizer, state: OrganizerState): OrganizerEvent[] {
   const organizerId = id(command.id, "id");
   if (state) checkSameSource("organizer", organizerId, state.source, command.source);
+  const applied = state?.sourceUpdatedAt;
+  if (applied !== undefined && command.updatedAt !== undefined && command.updatedAt < applied) return [];
   const input = command.legals;
   const next: Organizer = compact({
     id: organizerId,
@@ -72,6 +75,7 @@ function decideImport(command: ImportOrganizer, state: OrganizerState): Organize
             address: input.address,
           }),
     source: { partner: command.source.partner, id: command.source.id },
+    sourceUpdatedAt: command.updatedAt ?? applied,
   });
   if (deepEqual(next, state)) return [];
   return [{ type: "OrganizerImported", data: next as OrganizerImported["data"] }];

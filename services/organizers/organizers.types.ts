@@ -21,6 +21,8 @@ export interface Organizer {
   legals?: OrganizerLegals;
   /** Set when the organizer was imported from a partner's stream. */
   source?: ExternalSource;
+  /** Imported organizers: the partner's `updated_at` of the version applied. */
+  sourceUpdatedAt?: number;
 }
 
 /** null until the organizer is created. */
@@ -52,6 +54,8 @@ export interface ImportOrganizer extends CommandBase {
   type: "ImportOrganizer";
   id: string;
   source: ExternalSource;
+  /** The partner's `updated_at`: an older version arriving late changes nothing. */
+  updatedAt?: number;
   name: string;
   /** Without a legal type: it is inferred from the registration numbers. */
   legals?: { name: string; inn?: string; ogrn?: string; ogrnip?: string; address?: string };

@@ -3,9 +3,12 @@ import type { AppContext } from "../../lib/app/context";
 import { notFound } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
 import { admitsAtDoor } from "../../lib/auth/principal";
+import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
 import { loadAggregate } from "../../lib/eventlog/decider";
 import { EventSourced, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
 import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
+import { eventDecider } from "../events/events.decider";
+import { eventStream } from "../events/events.types";
 import { SALES_LOG } from "../inventory/inventory.types";
 import { isOrderParty, orderDecider } from "../orders/orders.decider";
 import { orderStream, type CheckInTicket } from "../orders/orders.types";
@@ -88,10 +91,13 @@ export default function ticketsService(rt: Runtime): ServiceSchema<ServiceSettin
           if (!ticket || !admitsAtDoor(user, ticket)) {
             throw new Errors.MoleculerClientError("unknown ticket", 404, "TICKET_NOT_FOUND");
           }
+          // The log, not a read model that may lag: a cancellation is refused at the door at once.
+          const event = await loadAggregate(rt.store.log(CATALOGUE_LOG), eventDecider, eventStream(ticket.eventId));
           const command: CheckInTicket = {
             type: "CheckInTicket",
             id: ticket.orderId,
             ticketId: ticket.id,
+            eventStatus: event?.status,
             actor: user,
             at: Date.now(),
           };

@@ -138,7 +138,7 @@ describe.each(SERVERS)("distributed mode: three processes over NATS, MongoDB pro
       category: "concert",
       start_at: Date.parse("2031-03-01T20:00:00+03:00"),
       finish_at: Date.parse("2031-03-01T23:00:00+03:00"),
-      offset: "+03:00",
+      offset: 3,
       organizer: { id: "org-e2e", name: "E2E Live", legals: { name: "OOO E2E", type: "ru_ltd", inn: "7707083893" } },
       venue: { id: "ven-e2e", name: "Tinkoff Arena", address: "Primorsky pr., 80", city_name: "Saint Petersburg" },
     });

@@ -1,7 +1,16 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadConfig } from "../../lib/config/config";
+
+const PEM = "-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUTest\n-----END CERTIFICATE-----\n";
+
+/** A CA certificate file, as a partner hands it over. */
+function caFile(content = PEM): string {
+  const file = join(mkdtempSync(join(tmpdir(), "ca-")), "ca.pem");
+  writeFileSync(file, content);
+  return file;
+}
 
 function withPartners(doc: unknown, env: Record<string, string> = {}) {
   const file = join(mkdtempSync(join(tmpdir(), "partners-")), "partners.json");
@@ -32,6 +41,7 @@ describe("partner configuration", () => {
   });
 
   test("a partner's own SASL_SSL connection takes its password from the variable it names", () => {
+    const ca = caFile();
     const config = withPartners(
       {
         partners: [
@@ -42,7 +52,7 @@ describe("partner configuration", () => {
             connection: {
               brokers: ["kafka.vibe.example:9094"],
               security: "SASL_SSL",
-              caFile: "/etc/vibe-ca.pem",
+              caFile: ca,
               sasl: { mechanism: "SCRAM-SHA-512", username: "ticketland", passwordEnv: "VIBE_PASSWORD" },
             },
             topics: { events: "vibe.events", orders: { name: "vibe.orders", format: "json" } },
@@ -59,7 +69,8 @@ describe("partner configuration", () => {
         brokers: ["kafka.vibe.example:9094"],
         clientId: "ticketing",
         ssl: true,
-        caFile: "/etc/vibe-ca.pem",
+        caFile: ca,
+        ca: PEM,
         sasl: { mechanism: "scram-sha-512", username: "ticketland", password: "s3cret" },
       },
       topics: { events: { name: "vibe.events", format: "protobuf" }, orders: { name: "vibe.orders", format: "json" } },
@@ -139,6 +150,7 @@ describe("partner configuration", () => {
             currency: "EUR",
             timezone: "Europe/Berlin",
             referenceWaitMs: 0,
+            categories: { "5f0c": "theater", "5f0d": "standup" },
           },
         },
       ],
@@ -154,6 +166,7 @@ describe("partner configuration", () => {
           currency: "RUB",
           timezone: "UTC",
           referenceWaitMs: 5000,
+          categories: {},
         },
       ],
       [
@@ -166,6 +179,7 @@ describe("partner configuration", () => {
           currency: "EUR",
           timezone: "Europe/Berlin",
           referenceWaitMs: 0,
+          categories: { "5f0c": "theater", "5f0d": "standup" },
         },
       ],
     ]);
@@ -215,8 +229,34 @@ describe("partner configuration", () => {
       { id: "a", connection: conn, inbound: { topics: { orders: "o" }, referenceWaitMs: -1 } },
       /inbound\.referenceWaitMs must be/,
     ],
+    [
+      { id: "a", connection: conn, inbound: { topics: { orders: "o" }, categories: { "5f0c": "opera" } } },
+      /inbound\.categories\.5f0c must be one of ballet/,
+    ],
+    [{ id: "a", connection: conn, inbound: { topics: { orders: "o" }, categories: ["x"] } }, /inbound\.categories must map/],
   ])("inbound refused with a message naming the field: %j", (partner, message) => {
     expect(withPartners({ partners: [partner] })).toThrow(message);
+  });
+
+  test("a CA file that is missing or not a certificate is a configuration error naming the partner and the field", () => {
+    const partner = (file: string) => ({
+      partners: [{ id: "vibe", connection: { brokers: ["k:1"], security: "SSL", caFile: file }, topics: { events: "e" } }],
+    });
+    const missing = join(mkdtempSync(join(tmpdir(), "ca-")), "gone.pem");
+    expect(withPartners(partner(missing))).toThrow(`partner vibe.connection.caFile "${missing}" does not exist`);
+    expect(withPartners(partner(missing))).toThrow(expect.objectContaining({ name: "ConfigError" }));
+    expect(withPartners(partner(caFile("not a certificate")))).toThrow(
+      /partner vibe\.connection\.caFile ".*" is not a PEM certificate/,
+    );
+    // A directory is not readable as a file either.
+    expect(withPartners(partner(tmpdir()))).toThrow(/partner vibe\.connection\.caFile ".*" cannot be read \(EISDIR\)/);
+    expect(() => loadConfig({ KAFKA_BROKERS: "k:1", KAFKA_SSL_CA_FILE: missing })).toThrow(
+      `KAFKA_SSL_CA_FILE "${missing}" does not exist`,
+    );
+    expect(loadConfig({ KAFKA_BROKERS: "k:1", KAFKA_SSL_CA_FILE: caFile() }).kafka!.connection).toMatchObject({
+      ssl: true,
+      ca: PEM,
+    });
   });
 
   test("an unreadable partners file is named", () => {
@@ -224,10 +264,18 @@ describe("partner configuration", () => {
   });
 });
 
-test("the example partners file in deploy/ is valid", () => {
+test("the example partners file in deploy/ is valid; the Vibe partner takes JSON, as its contract now says", () => {
+  // The example names the CA where an installation keeps it; here a certificate stands in.
+  const example = JSON.parse(readFileSync(`${__dirname}/../../deploy/partners.example.json`, "utf8")) as {
+    partners: Array<{ connection?: { caFile?: string } }>;
+  };
+  expect(example.partners[0].connection!.caFile).toBe("/etc/ticketing/vibe-ca.pem");
+  example.partners[0].connection!.caFile = caFile();
+  const file = join(mkdtempSync(join(tmpdir(), "partners-")), "partners.json");
+  writeFileSync(file, JSON.stringify(example));
   const config = loadConfig({
     KAFKA_BROKERS: "kafka:9092",
-    KAFKA_PARTNERS_FILE: `${__dirname}/../../deploy/partners.example.json`,
+    KAFKA_PARTNERS_FILE: file,
     VIBE_KAFKA_PASSWORD: "x".repeat(20),
     PROVIDER_KAFKA_PASSWORD: "y".repeat(20),
   });
@@ -236,6 +284,8 @@ test("the example partners file in deploy/ is valid", () => {
     ["music", "kafka:9092"],
     ["provider", "kafka.provider.example:9093"],
   ]);
+  const vibe = config.kafka!.partners[0];
+  expect(Object.values(vibe.topics).map((t) => t.format)).toEqual(["json", "json", "json", "json", "json"]);
   expect(config.kafka!.partners[2].inbound).toMatchObject({
     topics: { partners: "partners", events: "events", orders: "orders", refundRequests: "refund_requests" },
     deadLetterTopic: "ticketing.provider.dead-letters",

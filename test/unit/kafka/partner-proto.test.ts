@@ -136,7 +136,7 @@ const fullEvent: PartnerEvent = {
   category: "concert",
   start_at: JAN_2026,
   finish_at: JAN_2026 + 3 * 3600_000,
-  offset: "+03:00",
+  offset: 3,
   media: "https://cdn.example.com/jazz.jpg",
   description: "Three hours of jazz",
   organizer: { id: "org-1", name: "Jazz Club" },
@@ -158,7 +158,7 @@ const minimalEvent: PartnerEvent = {
   status: "paused",
   category: "other",
   finish_at: JAN_2026,
-  offset: "-05:00",
+  offset: -5.5,
   organizer: { id: "org-2", name: "Someone" },
 };
 
@@ -271,7 +271,7 @@ describe("vibe.v1 messages, read back by an independent wire reader", () => {
       3: [17], // Category.OTHER
       5: [JAN_2026],
       6: ["org-2"],
-      8: ["-05:00"],
+      8: ["-05:30"],
     });
   });
 
@@ -419,7 +419,9 @@ describe("provider messages built by an independent writer", () => {
       wire.string(3, "organizer"),
       wire.string(4, "Concerts since 1990"),
       wire.varint(5, 1),
+      wire.varint(7, true),
       wire.string(8, "manager@example.com"), // unknown here: the provider's manager field
+      wire.timestamp(12, 1767000000, 250_000_000),
       wire.message(
         40,
         wire.string(1, "IP Ivanov"),
@@ -435,6 +437,8 @@ describe("provider messages built by an independent writer", () => {
       role: "organizer",
       desc: "Concerts since 1990",
       status: "APPROVED",
+      hidden: true,
+      updated_at: 1767000000250,
       legal: { name: "IP Ivanov", address: "Moscow", inn: "770100000000", ogrnip: "304770000000012" },
     });
   });
@@ -446,6 +450,7 @@ describe("provider messages built by an independent writer", () => {
       role: "",
       desc: "",
       status: "NEW",
+      hidden: false,
     });
   });
 
@@ -464,6 +469,7 @@ describe("provider messages built by an independent writer", () => {
       wire.string(12, "artist-1"),
       wire.string(12, "artist-2"),
       wire.message(14, wire.string(1, "c.jpg"), wire.string(2, "cs.jpg"), wire.string(3, "co.jpg")),
+      wire.varint(15, true),
       wire.message(
         30,
         wire.string(1, "set-1"),
@@ -473,7 +479,8 @@ describe("provider messages built by an independent writer", () => {
         wire.string(5, "sector-1"),
         wire.varint(6, true),
         wire.varint(7, 300),
-        wire.message(10, wire.string(1, "rule-1")), // unknown here: price rules
+        wire.message(10, wire.string(1, "rule-1"), wire.varint(2, 0), wire.message(10, wire.varint(1, 250000))),
+        wire.message(10, wire.string(1, "rule-2"), wire.message(3, wire.timestamp(1, 1767294000))),
         wire.varint(40, true),
       ),
       wire.message(30, wire.string(1, "set-2"), wire.varint(7, 50)),
@@ -493,6 +500,7 @@ describe("provider messages built by an independent writer", () => {
       category: "concerts",
       artists: ["artist-1", "artist-2"],
       media: { cover: "c.jpg", cover_small: "cs.jpg", cover_original: "co.jpg" },
+      open_date: true,
       sets: [
         {
           id: "set-1",
@@ -502,9 +510,13 @@ describe("provider messages built by an independent writer", () => {
           sector: "sector-1",
           with_seats: true,
           amount: 300,
+          rules: [
+            { id: "rule-1", simple: { price: 250000 } },
+            { id: "rule-2", lifetime: { start: 1767294000000 } },
+          ],
           removed: true,
         },
-        { id: "set-2", name: "", description: "", pos: 0, sector: "", with_seats: false, amount: 50, removed: false },
+        { id: "set-2", name: "", description: "", pos: 0, sector: "", with_seats: false, amount: 50, rules: [], removed: false },
       ],
       tickets_amount: 350,
       updated_at: 1767000000001,
@@ -625,6 +637,8 @@ describe("provider messages built by an independent writer", () => {
       role: "organizer",
       desc: "d",
       status: "BOT",
+      hidden: true,
+      updated_at: 1767294000555,
       legal: { name: "L", address: "A", inn: "1", ogrn: "2" },
     };
     const event: ProviderEvent = {
@@ -633,7 +647,19 @@ describe("provider messages built by an independent writer", () => {
       status: "CANCELED",
       lifetime: { start: 1767294000123 },
       artists: ["a"],
-      sets: [{ id: "s", name: "", description: "", pos: -1, sector: "", with_seats: true, amount: 5, removed: false }],
+      sets: [
+        {
+          id: "s",
+          name: "",
+          description: "",
+          pos: -1,
+          sector: "",
+          with_seats: true,
+          amount: 5,
+          rules: [{ id: "r", simple: { price: 100 } }],
+          removed: false,
+        },
+      ],
       updated_at: 1767294000999,
     };
     const order: ProviderOrder = {

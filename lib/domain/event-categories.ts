@@ -1,0 +1,26 @@
+/** The partners' category list (partner-streams.md): the wire contract, do not reorder or rename. */
+export const EVENT_CATEGORIES = [
+  "ballet",
+  "business",
+  "circus",
+  "concert",
+  "development",
+  "excursion",
+  "exhibition",
+  "festival",
+  "games",
+  "health",
+  "kids",
+  "movie",
+  "museum",
+  "musical",
+  "party",
+  "show",
+  "sport",
+  "standup",
+  "test",
+  "theater",
+  "workshop",
+  "other",
+] as const;
+export type EventCategory = (typeof EVENT_CATEGORIES)[number];
