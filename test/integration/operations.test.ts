@@ -26,8 +26,9 @@ describe("operating the cluster: readiness, the REPL, rebuilds", () => {
       .append({ stream: "organizer-broken", expectedSeq: 0, events: [{ type: "OrganizerUpdated", data: null }] });
     app.runtime.runners.wake("catalogue");
 
+    const token = await adminToken(env);
     const ready = await eventually(
-      () => api<{ status: string; problems: string[] }>("GET", "/ready"),
+      () => api<{ status: string; problems: string[] }>("GET", "/ready", { token }),
       (r) => r.status === 503,
     );
     expect(ready.body.status).toBe("not_ready");
