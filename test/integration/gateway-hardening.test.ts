@@ -241,3 +241,21 @@ describe("gateway: a failure while encoding an answer", () => {
     expect((await api("GET", "/health")).status).toBe(200);
   });
 });
+
+describe("gateway: the rate limit keys on the client, not on our proxy", () => {
+  let app: App;
+  beforeAll(async () => {
+    app = await startApp(quickStartEnv("rate-limit", { RATE_LIMIT_PER_MINUTE: "3", TRUSTED_PROXIES: "127.0.0.1" }));
+  });
+  afterAll(async () => app?.stop());
+
+  test("behind a trusted proxy each forwarded client has its own budget", async () => {
+    // Every request comes from 127.0.0.1, our proxy; X-Forwarded-For names the client.
+    const from = (client: string) => fetch(`${app.apiUrl}/health`, { headers: { "x-forwarded-for": client } });
+    for (let i = 0; i < 3; i++) expect((await from("203.0.113.7")).status).toBe(200);
+    expect((await from("203.0.113.7")).status).toBe(429);
+    expect((await from("198.51.100.4")).status).toBe(200);
+    // A forged hop before the client's own address changes nothing: the nearest untrusted hop counts.
+    expect((await from("198.51.100.99, 203.0.113.7")).status).toBe(429);
+  });
+});
