@@ -42,10 +42,11 @@ export async function startQuickStartProcess(name: string, extra: Record<string,
   const apiUrl = `http://127.0.0.1:${port}/api`;
   const alive = () => node.process.exitCode === null && node.process.signalCode === null;
   const deadline = Date.now() + 60_000;
-  while (!(await fetch(`${apiUrl}/health`).then((r) => r.ok, () => false))) {
+  // Ready, not only healthy: the gateway answers /health before the other services have started.
+  while (!(await fetch(`${apiUrl}/ready`).then((r) => r.ok, () => false))) {
     if (!alive() || Date.now() > deadline) {
       await stopNode(node);
-      throw new Error(`the quick start did not answer /api/health within 60 s\n${tail(node)}`);
+      throw new Error(`the quick start was not ready within 60 s\n${tail(node)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
