@@ -1,4 +1,12 @@
-import { Errors, Validators, type ActionHandler, type ActionSchema, type Context, type Middleware, type Service } from "moleculer";
+import {
+  Errors,
+  Validators,
+  type ActionHandler,
+  type ActionSchema,
+  type Context,
+  type Middleware,
+  type Service,
+} from "moleculer";
 
 /**
  * Action parameter validation, as Moleculer's own validator does it, with three differences:

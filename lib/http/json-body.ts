@@ -124,7 +124,10 @@ function hasBody(req: IncomingMessage): boolean {
 
 function mediaTypeProblem(contentType: string | undefined): BodyError | null {
   const [type, ...params] = (contentType ?? "").split(";").map((p) => p.trim());
-  const charset = params.find((p) => /^charset=/i.test(p))?.slice("charset=".length).replace(/"/g, "");
+  const charset = params
+    .find((p) => /^charset=/i.test(p))
+    ?.slice("charset=".length)
+    .replace(/"/g, "");
   if (JSON_TYPE.test(type) && (charset === undefined || /^utf-8$/i.test(charset))) return null;
   return new BodyError(415, "UNSUPPORTED_MEDIA_TYPE", "the body must be application/json in UTF-8");
 }

@@ -248,7 +248,11 @@ export default function apiService(rt: Runtime): ServiceSchema {
         try {
           JSON.stringify((this as unknown as GatewayMethods).reformatError(answer, req));
         } catch (encodeErr) {
-          answer = new Errors.MoleculerServerError(`error answer could not be encoded: ${(encodeErr as Error).message}`, 500, "INTERNAL");
+          answer = new Errors.MoleculerServerError(
+            `error answer could not be encoded: ${(encodeErr as Error).message}`,
+            500,
+            "INTERNAL",
+          );
         }
         return gatewayMethods.sendError.call(this, req, res, answer);
       },

@@ -125,10 +125,21 @@ function generators(rand: () => number) {
         return { body: Buffer.from(`{"items":${"[".repeat(n)}"${m}"${"]".repeat(n)}}`) };
       },
     ],
-    ["nesting just inside the limit", (m) => ({ body: Buffer.from(`{"${pick(FIELDS)}":${'{"a":'.repeat(30)}"${m}"${"}".repeat(30)}}`) })],
-    ["huge array", (m) => ({ body: json({ [pick(FIELDS)]: Array.from({ length: 20_000 + int(20_000) }, (_, i) => (i % 2 ? 0 : m.slice(0, 3))) }) })],
+    [
+      "nesting just inside the limit",
+      (m) => ({ body: Buffer.from(`{"${pick(FIELDS)}":${'{"a":'.repeat(30)}"${m}"${"}".repeat(30)}}`) }),
+    ],
+    [
+      "huge array",
+      (m) => ({
+        body: json({ [pick(FIELDS)]: Array.from({ length: 20_000 + int(20_000) }, (_, i) => (i % 2 ? 0 : m.slice(0, 3))) }),
+      }),
+    ],
     ["__proto__ key", (m) => ({ body: Buffer.from(`{"__proto__":{"${m}":"${m}","roles":["admin"]},"name":"${m}"}`) })],
-    ["constructor.prototype", (m) => ({ body: Buffer.from(`{"constructor":{"prototype":{"${m}":1}},"${pick(FIELDS)}":{"__proto__":{"x":"${m}"}}}`) })],
+    [
+      "constructor.prototype",
+      (m) => ({ body: Buffer.from(`{"constructor":{"prototype":{"${m}":1}},"${pick(FIELDS)}":{"__proto__":{"x":"${m}"}}}`) }),
+    ],
     [
       "wrong types",
       (m) => {
@@ -137,14 +148,36 @@ function generators(rand: () => number) {
         return { body: json(body) };
       },
     ],
-    ["invalid UTF-8", (m) => ({ body: Buffer.concat([Buffer.from(`{"name":"${m}`), Buffer.from([0xc3, 0x28, 0xa0, 0xa1, 0xff]), Buffer.from('"}')]) })],
-    ["giant number literals", (m) => ({ body: Buffer.from(`{"${pick(FIELDS)}":1e400,"quantity":-1e999,"price":123456789012345678901234567890,"m":"${m}"}`) })],
+    [
+      "invalid UTF-8",
+      (m) => ({
+        body: Buffer.concat([Buffer.from(`{"name":"${m}`), Buffer.from([0xc3, 0x28, 0xa0, 0xa1, 0xff]), Buffer.from('"}')]),
+      }),
+    ],
+    [
+      "giant number literals",
+      (m) => ({
+        body: Buffer.from(`{"${pick(FIELDS)}":1e400,"quantity":-1e999,"price":123456789012345678901234567890,"m":"${m}"}`),
+      }),
+    ],
     ["not JSON", (m) => ({ body: Buffer.from(`{"name": ${m} NaN, Infinity`) })],
     ["array at the top", (m) => ({ body: json([m, { name: m }]) })],
     ["text/plain", (m) => ({ body: json({ name: m }), contentType: "text/plain" })],
-    ["form-encoded", (m) => ({ body: Buffer.from(`name=${m}&__proto__[admin]=1`), contentType: "application/x-www-form-urlencoded" })],
-    ["multipart", (m) => ({ body: Buffer.from(`--b\r\ncontent-disposition: form-data; name="x"\r\n\r\n${m}\r\n--b--`), contentType: "multipart/form-data; boundary=b" })],
-    ["UTF-16 charset", (m) => ({ body: Buffer.from(JSON.stringify({ name: m }), "utf16le"), contentType: "application/json; charset=utf-16" })],
+    [
+      "form-encoded",
+      (m) => ({ body: Buffer.from(`name=${m}&__proto__[admin]=1`), contentType: "application/x-www-form-urlencoded" }),
+    ],
+    [
+      "multipart",
+      (m) => ({
+        body: Buffer.from(`--b\r\ncontent-disposition: form-data; name="x"\r\n\r\n${m}\r\n--b--`),
+        contentType: "multipart/form-data; boundary=b",
+      }),
+    ],
+    [
+      "UTF-16 charset",
+      (m) => ({ body: Buffer.from(JSON.stringify({ name: m }), "utf16le"), contentType: "application/json; charset=utf-16" }),
+    ],
     ["no content type", (m) => ({ body: json({ name: m }), contentType: "" })],
     ["over the size limit", (m) => ({ body: json({ name: `${m}${"y".repeat(270_000)}` }) })],
     ["long strings", (m) => ({ body: json({ [pick(FIELDS)]: `${m}${"z".repeat(100_000)}`, name: `${m}${"w".repeat(300)}` }) })],
@@ -245,7 +278,8 @@ describe("fuzz: every route, every role, malformed input", () => {
       (err: Error) => ({ status: 0, text: err.message }),
     );
     console.log(`gateway fuzz (seed ${SEED.toString(16)}, ${Date.now() - started} ms): ${JSON.stringify(counts)}`);
-    if (failures.length) throw new Error(`${failures.length} failures:\n${failures.slice(0, 30).join("\n")}\n${tail(qs.node, 30)}`);
+    if (failures.length)
+      throw new Error(`${failures.length} failures:\n${failures.slice(0, 30).join("\n")}\n${tail(qs.node, 30)}`);
     expect(counts["5xx"]).toBe(0);
     expect(counts.crashes).toBe(0);
     expect(counts.echoes).toBe(0);

@@ -76,7 +76,11 @@ describe("gateway: one request never takes the process down", () => {
   test("size, encoding and media type are refused before anything parses, each naming its limit", async () => {
     const auth = { authorization: `Bearer ${admin}` };
     const big = await post(`${qs.apiUrl}/organizers`, JSON.stringify({ name: "x".repeat(300_000) }), auth);
-    expect([big.status, big.body.type, big.body.message]).toEqual([413, "PAYLOAD_TOO_LARGE", "the body is larger than 262144 bytes"]);
+    expect([big.status, big.body.type, big.body.message]).toEqual([
+      413,
+      "PAYLOAD_TOO_LARGE",
+      "the body is larger than 262144 bytes",
+    ]);
     const latin1 = Buffer.concat([Buffer.from('{"name":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]);
     const utf8 = await post(`${qs.apiUrl}/organizers`, latin1, auth);
     expect([utf8.status, utf8.body.type]).toEqual([400, "INVALID_UTF8"]);

@@ -98,7 +98,9 @@ describe("Idempotency-Key: scoped to caller, route and resource", () => {
   test("two racing requests with one key and different bodies cannot both pass", async () => {
     const headers = { "idempotency-key": "order-race-0001" };
     const answers = await Promise.all(
-      [1, 2, 1, 2, 1, 2].map((quantity) => api<OrderReply & { type?: string }>("POST", "/orders", { token: ann, body: orderBody(quantity), headers })),
+      [1, 2, 1, 2, 1, 2].map((quantity) =>
+        api<OrderReply & { type?: string }>("POST", "/orders", { token: ann, body: orderBody(quantity), headers }),
+      ),
     );
     const created = answers.filter((r) => r.status === 201);
     const refused = answers.filter((r) => r.status === 422);
@@ -109,7 +111,15 @@ describe("Idempotency-Key: scoped to caller, route and resource", () => {
 
   test("records are kept 24 hours and swept after; a key reused after that is a new request", async () => {
     const keys = new IdempotencyKeys(app.runtime.store.collection<IdempotencyRecord>(IDEMPOTENCY_COLLECTION));
-    const request = { key: "sweep-key-0001", caller: "ann", method: "POST", route: "/api/orders", pathParams: {}, body: {}, query: {} };
+    const request = {
+      key: "sweep-key-0001",
+      caller: "ann",
+      method: "POST",
+      route: "/api/orders",
+      pathParams: {},
+      body: {},
+      query: {},
+    };
     const t0 = Date.now();
     const first = await keys.commandIdOf(request, t0);
     expect(await keys.commandIdOf(request, t0 + 60_000)).toBe(first);

@@ -79,7 +79,10 @@ describe("operating the cluster: readiness, the REPL, rebuilds", () => {
     app = await startApp(env);
     const api = apiClient(app.apiUrl!);
     const organizer = await (await devIssuerOf(env)).mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
-    await eventually(() => api<ReadyBody>("GET", "/ready"), (r) => r.status === 200);
+    await eventually(
+      () => api<ReadyBody>("GET", "/ready"),
+      (r) => r.status === 200,
+    );
     expect((await api("GET", "/ready")).body).toEqual({ status: "ready" });
     expect((await api("GET", "/ready", { token: organizer })).body).toEqual({ status: "ready" });
     const details = await api<ReadyBody>("GET", "/ready", { token: await adminToken(env) });
@@ -92,20 +95,29 @@ describe("operating the cluster: readiness, the REPL, rebuilds", () => {
     app = await startApp(env);
     const api = apiClient(app.apiUrl!);
     const token = await adminToken(env);
-    await eventually(() => api<ReadyBody>("GET", "/ready", { token }), (r) => r.status === 200);
+    await eventually(
+      () => api<ReadyBody>("GET", "/ready", { token }),
+      (r) => r.status === 200,
+    );
 
     // Commits no catalogue runner has a use for, appended without waking anyone.
     const log = app.runtime.store.log("catalogue");
-    for (let i = 0; i < 3; i++) await log.append({ stream: `probe-${i}`, expectedSeq: 0, events: [{ type: "ProbeNoted", data: {} }] });
+    for (let i = 0; i < 3; i++)
+      await log.append({ stream: `probe-${i}`, expectedSeq: 0, events: [{ type: "ProbeNoted", data: {} }] });
     const behind = await api<ReadyBody>("GET", "/ready", { token });
     expect([behind.status, behind.body.status]).toEqual([503, "not_ready"]);
     expect(behind.body.problems).toEqual(
-      expect.arrayContaining([expect.stringMatching(/runner catalogue\.organizers@g1 on .* is 3 commits behind \(READY_MAX_LAG 2\)/)]),
+      expect.arrayContaining([
+        expect.stringMatching(/runner catalogue\.organizers@g1 on .* is 3 commits behind \(READY_MAX_LAG 2\)/),
+      ]),
     );
     expect((await api("GET", "/ready")).body).toEqual({ status: "not_ready" });
 
     app.runtime.runners.wake("catalogue");
-    await eventually(() => api<ReadyBody>("GET", "/ready", { token }), (r) => r.status === 200);
+    await eventually(
+      () => api<ReadyBody>("GET", "/ready", { token }),
+      (r) => r.status === 200,
+    );
   });
 
   test("not ready while a service this node runs has not started", async () => {
@@ -113,7 +125,10 @@ describe("operating the cluster: readiness, the REPL, rebuilds", () => {
     app = await startApp(env);
     const api = apiClient(app.apiUrl!);
     const token = await adminToken(env);
-    await eventually(() => api<ReadyBody>("GET", "/ready", { token }), (r) => r.status === 200);
+    await eventually(
+      () => api<ReadyBody>("GET", "/ready", { token }),
+      (r) => r.status === 200,
+    );
     await app.broker.destroyService(app.broker.getLocalService("tickets")!);
     const ready = await api<ReadyBody>("GET", "/ready", { token });
     expect([ready.status, ready.body.status]).toEqual([503, "not_ready"]);

@@ -43,7 +43,12 @@ export async function startQuickStartProcess(name: string, extra: Record<string,
   const alive = () => node.process.exitCode === null && node.process.signalCode === null;
   const deadline = Date.now() + 60_000;
   // Ready, not only healthy: the gateway answers /health before the other services have started.
-  while (!(await fetch(`${apiUrl}/ready`).then((r) => r.ok, () => false))) {
+  while (
+    !(await fetch(`${apiUrl}/ready`).then(
+      (r) => r.ok,
+      () => false,
+    ))
+  ) {
     if (!alive() || Date.now() > deadline) {
       await stopNode(node);
       throw new Error(`the quick start was not ready within 60 s\n${tail(node)}`);
