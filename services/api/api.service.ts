@@ -5,7 +5,7 @@ import ApiGateway from "moleculer-web";
 import { hasRole, type Principal } from "../../lib/auth/principal";
 import { parseBearer } from "../../lib/auth/verifier";
 import type { AppContext } from "../../lib/app/context";
-import { toMoleculerError } from "../../lib/app/errors";
+import { serviceUnavailable, toMoleculerError } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
 import { clientAddressResolver } from "../../lib/http/client-address";
 import { BodyError, jsonBody, type JsonBodyLimits, type ParsedRequest } from "../../lib/http/json-body";
@@ -114,13 +114,7 @@ export function clientError(err: Errors.MoleculerError, routeAction: string | un
     err.name === "ServiceUnavailableError" ||
     (UNREACHABLE.has(err.type) &&
       !(err.type === "SERVICE_NOT_FOUND" && (err.data as { action?: string } | undefined)?.action === routeAction));
-  if (!unavailable) return err;
-  return new Errors.MoleculerRetryableError(
-    "part of the service is not answering right now: retry in a moment",
-    503,
-    "SERVICE_UNAVAILABLE",
-    { retryAfterSec: 1 },
-  );
+  return unavailable ? serviceUnavailable() : err;
 }
 
 /** moleculer-web's own methods, for the ones this service wraps. */

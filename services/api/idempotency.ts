@@ -1,5 +1,6 @@
 import { createHash, randomUUID } from "node:crypto";
 import { Errors } from "moleculer";
+import { serviceUnavailable } from "../../lib/app/errors";
 import { DuplicateKeyError, type Doc, type DocCollection } from "../../lib/store/types";
 
 /**
@@ -72,9 +73,9 @@ export class IdempotencyKeys {
       }
     } catch (err) {
       if (err instanceof Errors.MoleculerError) throw err;
-      throw unavailable();
+      throw serviceUnavailable();
     }
-    throw unavailable();
+    throw serviceUnavailable();
   }
 
   /** Forgets keys older than the TTL; returns how many. */
@@ -108,14 +109,5 @@ function keyReused(): Errors.MoleculerClientError {
     "this Idempotency-Key was used for a different request: use a new key for a new request",
     422,
     "IDEMPOTENCY_KEY_REUSED",
-  );
-}
-
-function unavailable(): Errors.MoleculerRetryableError {
-  return new Errors.MoleculerRetryableError(
-    "part of the service is not answering right now: retry in a moment",
-    503,
-    "SERVICE_UNAVAILABLE",
-    { retryAfterSec: 1 },
   );
 }
