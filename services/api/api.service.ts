@@ -4,6 +4,7 @@ import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } f
 import ApiGateway from "moleculer-web";
 import { hasRole, type Principal } from "../../lib/auth/principal";
 import { parseBearer } from "../../lib/auth/verifier";
+import { ID_PATTERN } from "../../lib/app/actions";
 import type { AppContext } from "../../lib/app/context";
 import { serviceUnavailable, toMoleculerError } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
@@ -75,6 +76,7 @@ const INTERNAL_BODY = { name: "InternalError", message: "internal error; the inc
 
 type GatewayRequest = ParsedRequest & {
   query?: Record<string, unknown>;
+  originalUrl?: string;
   parsedUrl?: string;
   $params?: Record<string, unknown>;
   $alias?: { action?: string; method: string; fullPath: string; match(url: string): Record<string, unknown> | false };
@@ -255,7 +257,7 @@ export default function apiService(rt: Runtime): ServiceSchema {
           this.logger.error("request failed:", err);
           return INTERNAL_BODY;
         }
-        const sent = req ? sentStrings(req.body, req.query) : [];
+        const sent = req ? sentStrings(req.body, req.query, oddPathSegments(req.originalUrl ?? req.url ?? "")) : [];
         return {
           name: err.name,
           message: redactEchoes(err.message, sent),
@@ -301,6 +303,24 @@ export default function apiService(rt: Runtime): ServiceSchema {
 
 interface GatewayMethods {
   reformatError(err: Errors.MoleculerError, req?: GatewayRequest): unknown;
+}
+
+/**
+ * Path segments that are not ids (as sent and decoded): a refusal may quote them (moleculer-web
+ * does for one it cannot decode). Well-formed ids stay quotable: "order … does not exist" helps nobody.
+ */
+function oddPathSegments(url: string): string[] {
+  return url
+    .split("?")[0]
+    .split("/")
+    .filter((segment) => !ID_PATTERN.test(segment))
+    .flatMap((segment) => {
+      try {
+        return [segment, decodeURIComponent(segment)];
+      } catch {
+        return [segment];
+      }
+    });
 }
 
 function forwardedFor(req: IncomingMessage): string | undefined {
