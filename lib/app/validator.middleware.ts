@@ -72,6 +72,8 @@ export function prototypeKeys(value: unknown): ParamProblem[] {
     const { value: current, path } = stack.pop()!;
     if (typeof current !== "object" || current === null) continue;
     const array = Array.isArray(current);
+    // Only what JSON makes (plain objects and arrays): a Buffer or a Date has no client keys.
+    if (!array && ![Object.prototype, null].includes(Object.getPrototypeOf(current))) continue;
     for (const key of Object.keys(current)) {
       const field = array ? `${path}[${key}]` : path ? `${path}.${key}` : key;
       if (!array && FORBIDDEN_KEYS.has(key)) {
