@@ -12,7 +12,7 @@ import { clientAddressResolver } from "../../lib/http/client-address";
 import { BodyError, jsonBody, type JsonBodyLimits, type ParsedRequest } from "../../lib/http/json-body";
 import { keepIdleConnections, LISTEN_BACKLOG } from "../../lib/ports/http";
 import type { NodeRunners } from "../runners/runners.service";
-import { IDEMPOTENCY_COLLECTION, IdempotencyKeys, type IdempotencyRecord } from "./idempotency";
+import { IDEMPOTENCY_COLLECTION, IdempotencyKeys, type IdempotencyRecord, type KeyClaim } from "./idempotency";
 import { redactEchoes, sentStrings } from "./echo";
 
 /** Every HTTP endpoint, named explicitly: nothing else of the cluster is reachable from outside. */
@@ -79,6 +79,8 @@ type GatewayRequest = ParsedRequest & {
   originalUrl?: string;
   parsedUrl?: string;
   $params?: Record<string, unknown>;
+  /** The request's Idempotency-Key record, when it sent one. */
+  $keyClaim?: KeyClaim | null;
   $alias?: { action?: string; method: string; fullPath: string; match(url: string): Record<string, unknown> | false };
 };
 
@@ -192,12 +194,7 @@ export default function apiService(rt: Runtime): ServiceSchema {
         try {
           await gatewayMethods.httpHandler.call(this, req, res, next);
         } catch (err) {
-          this.logger.error("answering a request failed:", err);
-          if (res.headersSent) res.destroy();
-          else {
-            res.writeHead(500, { "Content-Type": "application/json; charset=utf-8" });
-            res.end(JSON.stringify(INTERNAL_BODY));
-          }
+          answerFailure(this, res, err);
         }
       },
       /**
@@ -226,7 +223,9 @@ export default function apiService(rt: Runtime): ServiceSchema {
         // would set the params' prototype instead of being a field: keep it a field, so the
         // validator refuses it like any field it does not accept.
         req.$params = ownMerge(req.body, req.query, pathParams);
-        ctx.meta.commandId = await commandIdOf(idempotency, req, user, alias, pathParams);
+        const claim = await claimKey(idempotency, req, user, alias, pathParams);
+        ctx.meta.commandId = claim?.commandId ?? randomUUID();
+        req.$keyClaim = claim;
         // Who is calling, for the source checks of provider webhooks.
         const meta = ctx.meta as AppContext["meta"] & { clientIp?: string; forwardedFor?: string };
         meta.clientIp = req.socket.remoteAddress;
@@ -250,7 +249,21 @@ export default function apiService(rt: Runtime): ServiceSchema {
             "INTERNAL",
           );
         }
-        return gatewayMethods.sendError.call(this, req, res, answer);
+        const send = () => {
+          try {
+            gatewayMethods.sendError.call(this, req, res, answer);
+          } catch (sendErr) {
+            answerFailure(this, res, sendErr);
+          }
+        };
+        const claim = req.$keyClaim;
+        if (!claim || !refusedBeforeRunning(answer)) return send();
+        // The key is free again before the client hears of the refusal, so its corrected retry finds it free.
+        req.$keyClaim = null;
+        return claim
+          .release()
+          .catch((releaseErr: Error) => this.logger.warn("idempotency key not released:", releaseErr.message))
+          .then(send);
       },
       reformatError(this: Service, err: Errors.MoleculerError, req?: GatewayRequest) {
         if (err.code >= 500 && !(err instanceof Errors.MoleculerRetryableError)) {
@@ -299,6 +312,16 @@ export default function apiService(rt: Runtime): ServiceSchema {
       },
     },
   };
+}
+
+/** The last answer to a request whose answering failed: a 500 if nothing was sent yet, else a cut connection. */
+function answerFailure(svc: Service, res: ServerResponse, err: unknown): void {
+  svc.logger.error("answering a request failed:", err);
+  if (res.headersSent) res.destroy();
+  else {
+    res.writeHead(500, { "Content-Type": "application/json; charset=utf-8" });
+    res.end(JSON.stringify(INTERNAL_BODY));
+  }
 }
 
 interface GatewayMethods {
@@ -350,19 +373,24 @@ function ownMerge(...sources: Array<Record<string, unknown> | undefined>): Recor
   return params;
 }
 
+/** Refusals that come before an action does anything: the key may be used again for the corrected request. */
+function refusedBeforeRunning(err: Errors.MoleculerError): boolean {
+  return err.code === 401 || err.code === 403 || err.type === "VALIDATION_ERROR";
+}
+
 /**
- * The request's command id: random without an Idempotency-Key; with one, the id recorded for
- * this caller, route and resource (see idempotency.ts), so a retry names the same resources.
+ * The request's Idempotency-Key record (none without a key): the command id recorded for this
+ * caller, route and resource (see idempotency.ts), so a retry names the same resources.
  */
-async function commandIdOf(
+async function claimKey(
   keys: IdempotencyKeys,
   req: GatewayRequest,
   user: Principal | null,
   alias: NonNullable<GatewayRequest["$alias"]>,
   pathParams: Record<string, unknown>,
-): Promise<string> {
+): Promise<KeyClaim | null> {
   const key = req.headers["idempotency-key"];
-  if (key === undefined) return randomUUID();
+  if (key === undefined) return null;
   if (typeof key !== "string" || !IDEMPOTENCY_KEY.test(key)) {
     throw new Errors.MoleculerClientError(
       "Idempotency-Key must be 8-128 characters of letters, digits, '_', '.', ':' or '-'",
@@ -370,7 +398,7 @@ async function commandIdOf(
       "BAD_IDEMPOTENCY_KEY",
     );
   }
-  return keys.commandIdOf({
+  return keys.claim({
     key,
     caller: user?.sub ?? "anonymous",
     method: alias.method,

@@ -34,6 +34,15 @@ export interface KeyedRequest {
   query: unknown;
 }
 
+export interface KeyClaim {
+  commandId: string;
+  /**
+   * Forgets the key if this request recorded it: for a request refused before its action ran
+   * (no token, wrong role, invalid parameters), so the corrected request can use the same key.
+   */
+  release(): Promise<void>;
+}
+
 export class IdempotencyKeys {
   constructor(
     private readonly docs: DocCollection<IdempotencyRecord>,
@@ -44,12 +53,17 @@ export class IdempotencyKeys {
     await this.docs.ensureIndex({ field: "at" });
   }
 
-  /**
-   * The command id for a keyed request. The unique insert decides between two racing
-   * requests with one key: the loser reads the winner's record, so they cannot both pass
-   * with different bodies.
-   */
+  /** The command id for a keyed request (see claim). */
   async commandIdOf(request: KeyedRequest, now = Date.now()): Promise<string> {
+    return (await this.claim(request, now)).commandId;
+  }
+
+  /**
+   * Records the key for this request, or finds the request it was recorded for. The unique
+   * insert decides between two racing requests with one key: the loser reads the winner's
+   * record, so they cannot both pass with different bodies.
+   */
+  async claim(request: KeyedRequest, now = Date.now()): Promise<KeyClaim> {
     const id = scopedKey(request);
     const fingerprint = digest(canonicalJson({ body: request.body ?? {}, query: request.query ?? {} }));
     const fresh: IdempotencyRecord = { _id: id, fingerprint, commandId: `idem-${randomUUID()}`, at: now };
@@ -58,24 +72,31 @@ export class IdempotencyKeys {
       for (let attempt = 0; attempt < 3; attempt++) {
         try {
           await this.docs.insert(fresh);
-          return fresh.commandId;
+          return this.recorded(fresh);
         } catch (err) {
           if (!(err instanceof DuplicateKeyError)) throw err;
         }
         const existing = await this.docs.get(id);
         if (!existing) continue;
         if (existing.at <= now - this.ttlMs) {
-          if (await this.docs.replaceOne({ _id: id, at: existing.at }, fresh)) return fresh.commandId;
+          if (await this.docs.replaceOne({ _id: id, at: existing.at }, fresh)) return this.recorded(fresh);
           continue;
         }
         if (existing.fingerprint !== fingerprint) throw keyReused();
-        return existing.commandId;
+        return { commandId: existing.commandId, release: async () => undefined };
       }
     } catch (err) {
       if (err instanceof Errors.MoleculerError) throw err;
       throw serviceUnavailable();
     }
     throw serviceUnavailable();
+  }
+
+  private recorded(record: IdempotencyRecord): KeyClaim {
+    return {
+      commandId: record.commandId,
+      release: async () => void (await this.docs.deleteOne({ _id: record._id, commandId: record.commandId })),
+    };
   }
 
   /** Forgets keys older than the TTL; returns how many. */

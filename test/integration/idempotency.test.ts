@@ -95,6 +95,20 @@ describe("Idempotency-Key: scoped to caller, route and resource", () => {
     expect([withQuery.status, withQuery.body.type]).toEqual([422, "IDEMPOTENCY_KEY_REUSED"]);
   });
 
+  test("a request refused before it ran (invalid parameters, no role) leaves the key free for the corrected one", async () => {
+    const headers = { "idempotency-key": "order-fix-0001" };
+    const invalid = await api<{ type: string }>("POST", "/orders", {
+      token: ann,
+      body: { ...orderBody(1), items: "one" },
+      headers,
+    });
+    expect([invalid.status, invalid.body.type]).toEqual([422, "VALIDATION_ERROR"]);
+    const forbidden = await api("POST", "/orders/nope-1/refunds", { token: ann, body: {}, headers });
+    expect(forbidden.status).toBe(403);
+    const fixed = await api<OrderReply>("POST", "/orders", { token: ann, body: orderBody(1), headers });
+    expect(fixed.status).toBe(201);
+  });
+
   test("two racing requests with one key and different bodies cannot both pass", async () => {
     const headers = { "idempotency-key": "order-race-0001" };
     const answers = await Promise.all(
