@@ -1,5 +1,6 @@
 import type { BrokerOptions, Errors } from "moleculer";
 import { AuthMiddleware } from "./lib/app/auth.middleware";
+import { ValidatorMiddleware } from "./lib/app/validator.middleware";
 import type { AppConfig } from "./lib/config/config";
 import { bridgeCommands } from "./lib/repl/bridge.command";
 import { parkedCommands } from "./lib/repl/parked.command";
@@ -40,10 +41,13 @@ export function brokerConfig(config: AppConfig): BrokerOptions {
     // Moleculer's own SIGINT/SIGTERM handler exits as soon as the broker has stopped, before
     // the stores are closed; the binaries install ours instead (lib/app/shutdown.ts).
     skipProcessEventRegistration: true,
-    validator: true,
+    // Parameters are validated by our ValidatorMiddleware instead: Moleculer's own would wrap
+    // every user middleware, so it would validate before the auth middleware checks the role.
+    validator: false,
     metrics: { enabled: false },
     tracing: { enabled: false },
-    middlewares: [AuthMiddleware],
+    // The first wraps the handler innermost: Auth runs first, then Validator, then the handler.
+    middlewares: [ValidatorMiddleware, AuthMiddleware],
     // Admin commands for `npm run repl` (see lib/repl).
     replOptions: { customCommands: [...replCommands, ...bridgeCommands, ...parkedCommands], delimiter: "ticketing $ " },
   };

@@ -1,6 +1,7 @@
 import type { Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { DbServiceSettings } from "moleculer-db";
 import DbService from "moleculer-db";
+import { pagingParams } from "../lib/app/actions";
 import type { AppContext } from "../lib/app/context";
 import type { Runtime } from "../lib/app/runtime";
 import type { DocCollection } from "../lib/store/types";
@@ -120,15 +121,7 @@ export function ReadModel<D extends ReadDoc>(rt: Runtime, options: ReadModelOpti
         params: {
           ...NOT_FROM_CLIENTS,
           select: selectParam(options.fields),
-          page: { type: "number", integer: true, positive: true, convert: true, optional: true },
-          pageSize: {
-            type: "number",
-            integer: true,
-            positive: true,
-            max: options.maxPageSize ?? 100,
-            convert: true,
-            optional: true,
-          },
+          ...pagingParams(options.maxPageSize),
           sort: { type: "enum", values: sortValues(options.sortable), optional: true },
           $$strict: "remove",
         },

@@ -37,3 +37,17 @@ export function newId(ctx: Pick<AppContext, "meta">, kind: string): string {
   // Shaped as a version-4 UUID so it looks like every other id.
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
+
+/** Deeper than this, a client should narrow its search: skipping 10,000 pages costs the store a scan. */
+export const MAX_PAGE = 10_000;
+
+/**
+ * `page` and `pageSize` of every list, bounded like every numeric parameter: query values
+ * arrive as text, and "1e308" converts to a perfectly integral number.
+ */
+export function pagingParams(maxPageSize = 100) {
+  return {
+    page: { type: "number", integer: true, positive: true, max: MAX_PAGE, convert: true, optional: true },
+    pageSize: { type: "number", integer: true, positive: true, max: maxPageSize, convert: true, optional: true },
+  };
+}

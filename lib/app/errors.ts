@@ -22,6 +22,16 @@ export function toMoleculerError(err: unknown): unknown {
   return err;
 }
 
+/** Part of the cluster (or its store) is not answering: one retryable 503 naming nothing internal. */
+export function serviceUnavailable(): Errors.MoleculerRetryableError {
+  return new Errors.MoleculerRetryableError(
+    "part of the service is not answering right now: retry in a moment",
+    503,
+    "SERVICE_UNAVAILABLE",
+    { retryAfterSec: 1 },
+  );
+}
+
 export function unauthorized(message = "sign in first: this needs a bearer token"): Error {
   return new Errors.MoleculerClientError(message, 401, "TOKEN_MISSING");
 }

@@ -46,6 +46,8 @@ export interface AppConfig {
   logLevel: LogLevel;
   logFormat: "short" | "json";
   http: { port: number; host: string; corsOrigins: string[]; publicUrl: string; rateLimitPerMinute: number };
+  /** `/api/ready` says not_ready while a local runner is more than `maxLag` commits behind its log's head. */
+  ready: { maxLag: number };
   store: { kind: "embedded"; dataDir: string; fsync: boolean } | { kind: "mongo"; uri: string };
   auth:
     | { mode: "oidc"; issuer: string; audience: string; jwksUri?: string; clientId?: string; algorithms: string[] }
@@ -136,6 +138,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       publicUrl,
       rateLimitPerMinute: e.int("RATE_LIMIT_PER_MINUTE", 1200, { min: 0 }),
     },
+    ready: { maxLag: e.int("READY_MAX_LAG", 1000, { min: 0 }) },
     store: mongoUri ? { kind: "mongo", uri: mongoUri } : { kind: "embedded", dataDir, fsync: e.bool("EMBEDDED_FSYNC", false) },
     auth:
       authMode === "oidc"

@@ -2,15 +2,20 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, Server, ServerResponse } from "node:http";
 import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
-import type { Principal } from "../../lib/auth/principal";
+import { hasRole, type Principal } from "../../lib/auth/principal";
 import { parseBearer } from "../../lib/auth/verifier";
+import { ID_PATTERN } from "../../lib/app/actions";
 import type { AppContext } from "../../lib/app/context";
 import { HttpDrain } from "../../lib/app/http-drain";
-import { toMoleculerError } from "../../lib/app/errors";
+import { serviceUnavailable, toMoleculerError } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
+import { clientAddressResolver } from "../../lib/http/client-address";
+import { BodyError, jsonBody, type JsonBodyLimits, type ParsedRequest } from "../../lib/http/json-body";
 import { keepIdleConnections, LISTEN_BACKLOG } from "../../lib/ports/http";
 import { describeParked } from "../../lib/eventlog/parked-keys";
 import type { NodeRunners } from "../runners/runners.service";
+import { IDEMPOTENCY_COLLECTION, IdempotencyKeys, type IdempotencyRecord, type KeyClaim } from "./idempotency";
+import { redactEchoes, sentStrings } from "./echo";
 
 /** Every HTTP endpoint, named explicitly: nothing else of the cluster is reachable from outside. */
 export const ROUTES: Record<string, string> = {
@@ -59,6 +64,28 @@ export const ROUTES: Record<string, string> = {
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
 
+/**
+ * What a request body may be. The largest real body (a venue's seating plan) nests 6 levels;
+ * nothing the API accepts comes near either limit.
+ */
+export const BODY_LIMITS: JsonBodyLimits = { maxBytes: 256 * 1024, maxDepth: 32 };
+
+/** How often expired Idempotency-Key records are deleted (they expire after 24 h). */
+const IDEMPOTENCY_SWEEP_MS = 10 * 60_000;
+
+/** What every answer that went wrong while being encoded says. */
+const INTERNAL_BODY = { name: "InternalError", message: "internal error; the incident was logged", code: 500, type: "INTERNAL" };
+
+type GatewayRequest = ParsedRequest & {
+  query?: Record<string, unknown>;
+  originalUrl?: string;
+  parsedUrl?: string;
+  $params?: Record<string, unknown>;
+  /** The request's Idempotency-Key record, when it sent one. */
+  $keyClaim?: KeyClaim | null;
+  $alias?: { action?: string; method: string; fullPath: string; match(url: string): Record<string, unknown> | false };
+};
+
 interface ReadyReport {
   /** degraded: clients are served, but a partner stream is stuck (see `bridge`) or a key is parked. */
   status: "ready" | "degraded" | "not_ready";
@@ -95,13 +122,7 @@ export function clientError(err: Errors.MoleculerError, routeAction: string | un
     err.name === "ServiceUnavailableError" ||
     (UNREACHABLE.has(err.type) &&
       !(err.type === "SERVICE_NOT_FOUND" && (err.data as { action?: string } | undefined)?.action === routeAction));
-  if (!unavailable) return err;
-  return new Errors.MoleculerRetryableError(
-    "part of the service is not answering right now: retry in a moment",
-    503,
-    "SERVICE_UNAVAILABLE",
-    { retryAfterSec: 1 },
-  );
+  return unavailable ? serviceUnavailable() : err;
 }
 
 /** moleculer-web's own methods, for the ones this service wraps. */
@@ -110,6 +131,9 @@ const gatewayMethods = (ApiGateway as unknown as { methods: Record<string, (...a
 export default function apiService(rt: Runtime): ServiceSchema {
   const { http } = rt.config;
   const requests = new HttpDrain();
+  const clientAddress = clientAddressResolver(rt.config.payments.trustedProxies);
+  const idempotency = new IdempotencyKeys(rt.store.collection<IdempotencyRecord>(IDEMPOTENCY_COLLECTION));
+  let sweeper: NodeJS.Timeout | null = null;
   return {
     name: "api",
     mixins: [ApiGateway as unknown as Partial<ServiceSchema>],
@@ -128,6 +152,17 @@ export default function apiService(rt: Runtime): ServiceSchema {
         else this.logger.info(`stopping: the gateway answered its ${inFlight} requests under way and closed`);
       });
     },
+    async started(this: Service) {
+      await idempotency.init();
+      const sweep = () =>
+        void idempotency.sweep().catch((err: Error) => this.logger.warn("idempotency key sweep failed:", err.message));
+      sweep();
+      sweeper = setInterval(sweep, IDEMPOTENCY_SWEEP_MS);
+      sweeper.unref();
+    },
+    stopped() {
+      if (sweeper) clearInterval(sweeper);
+    },
     settings: {
       port: http.port,
       ip: http.host,
@@ -139,15 +174,16 @@ export default function apiService(rt: Runtime): ServiceSchema {
             maxAge: 600,
           }
         : undefined,
-      // A coarse per-address guard (0 turns it off); fairness during on-sales belongs to the
-      // inventory's queue.
+      // A coarse per-client guard (0 turns it off); fairness during on-sales belongs to the
+      // inventory's queue. Behind our proxies (TRUSTED_PROXIES) the client is the address they
+      // forwarded, or every client behind one proxy would share one budget.
       ...(http.rateLimitPerMinute > 0
         ? {
             rateLimit: {
               window: 60_000,
               limit: http.rateLimitPerMinute,
               headers: true,
-              key: (req: IncomingMessage) => req.socket.remoteAddress ?? "?",
+              key: (req: IncomingMessage) => clientAddress(req.socket.remoteAddress, forwardedFor(req)) ?? "?",
             },
           }
         : {}),
@@ -157,21 +193,38 @@ export default function apiService(rt: Runtime): ServiceSchema {
           authentication: true,
           autoAliases: false,
           mappingPolicy: "restrict",
-          bodyParsers: { json: { limit: "256kb", strict: true }, urlencoded: false },
+          // Our own parser: bounded in size and depth, UTF-8 only, an object at the top.
+          bodyParsers: false,
+          use: [jsonBody(BODY_LIMITS)],
           aliases: ROUTES,
         },
       ],
     } as ServiceSettingSchema,
     methods: {
-      httpHandler(this: Service, req: IncomingMessage, res: ServerResponse, next?: unknown) {
+      /**
+       * The last line: whatever fails while answering a request answers 500, and the process
+       * lives on. A stopping gateway refuses new requests (see HttpDrain).
+       */
+      async httpHandler(this: Service, req: IncomingMessage, res: ServerResponse, next?: unknown) {
         if (!requests.admit(req, res)) return;
-        return gatewayMethods.httpHandler.call(this, req, res, next);
+        try {
+          await gatewayMethods.httpHandler.call(this, req, res, next);
+        } catch (err) {
+          answerFailure(this, res, err);
+        }
       },
       /**
        * A missing token is an anonymous caller; a present but invalid one is refused, never
-       * ignored. Runs before every call, so it also names the request's command id.
+       * ignored. Runs before every call (after the route is known), so it also names the
+       * request's command id.
        */
-      async authenticate(ctx: AppContext, _route: unknown, req: IncomingMessage): Promise<Principal | null> {
+      async authenticate(
+        ctx: AppContext,
+        _route: unknown,
+        req: GatewayRequest,
+        _res: unknown,
+        alias: NonNullable<GatewayRequest["$alias"]>,
+      ): Promise<Principal | null> {
         const header = req.headers.authorization;
         let user: Principal | null = null;
         if (header !== undefined) {
@@ -181,33 +234,75 @@ export default function apiService(rt: Runtime): ServiceSchema {
             throw toMoleculerError(err);
           }
         }
-        ctx.meta.commandId = commandIdOf(req, user);
+        const pathParams = (req.parsedUrl !== undefined && alias.match(req.parsedUrl)) || {};
+        // moleculer-web merges body, query and path with Object.assign, where a "__proto__" key
+        // would set the params' prototype instead of being a field: keep it a field, so the
+        // validator refuses it like any field it does not accept.
+        req.$params = ownMerge(req.body, req.query, pathParams);
+        const claim = await claimKey(idempotency, req, user, alias, pathParams);
+        ctx.meta.commandId = claim?.commandId ?? randomUUID();
+        req.$keyClaim = claim;
         // Who is calling, for the source checks of provider webhooks.
         const meta = ctx.meta as AppContext["meta"] & { clientIp?: string; forwardedFor?: string };
         meta.clientIp = req.socket.remoteAddress;
-        const forwarded = req.headers["x-forwarded-for"];
-        meta.forwardedFor = Array.isArray(forwarded) ? forwarded.join(",") : forwarded;
+        meta.forwardedFor = forwardedFor(req);
         return user;
       },
-      sendError(
-        this: Service,
-        req: IncomingMessage & { $alias?: { action?: string } },
-        res: ServerResponse,
-        err: Errors.MoleculerError,
-      ) {
-        const answer = err instanceof Error ? clientError(err, req.$alias?.action) : err;
+      sendError(this: Service, req: GatewayRequest, res: ServerResponse, err: unknown) {
+        let answer = clientError(asMoleculerError(err), req.$alias?.action);
         // "Retry in a moment" (e.g. 503 BUSY from a full mailbox) says when.
-        const retryAfter = (answer as { data?: { retryAfterSec?: unknown } }).data?.retryAfterSec;
+        const retryAfter = (answer.data as { retryAfterSec?: unknown } | undefined)?.retryAfterSec;
         if (answer.code === 503 && typeof retryAfter === "number" && !res.headersSent)
           res.setHeader("Retry-After", String(retryAfter));
-        return gatewayMethods.sendError.call(this, req, res, answer);
+        // moleculer-web writes the status before it encodes the body: find out first whether
+        // the body can be encoded at all, so a failure is a 500, not a broken 4xx.
+        try {
+          JSON.stringify((this as unknown as GatewayMethods).reformatError(answer, req));
+        } catch (encodeErr) {
+          answer = new Errors.MoleculerServerError(
+            `error answer could not be encoded: ${(encodeErr as Error).message}`,
+            500,
+            "INTERNAL",
+          );
+        }
+        const send = () => {
+          try {
+            gatewayMethods.sendError.call(this, req, res, answer);
+          } catch (sendErr) {
+            answerFailure(this, res, sendErr);
+          }
+        };
+        const claim = req.$keyClaim;
+        if (!claim || !refusedBeforeRunning(answer)) return send();
+        // The key is free again before the client hears of the refusal, so its corrected retry finds it free.
+        req.$keyClaim = null;
+        return claim
+          .release()
+          .catch((releaseErr: Error) => this.logger.warn("idempotency key not released:", releaseErr.message))
+          .then(send);
       },
-      reformatError(this: Service, err: Errors.MoleculerError) {
+      reformatError(this: Service, err: Errors.MoleculerError, req?: GatewayRequest) {
         if (err.code >= 500 && !(err instanceof Errors.MoleculerRetryableError)) {
           this.logger.error("request failed:", err);
-          return { name: "InternalError", message: "internal error; the incident was logged", code: err.code, type: "INTERNAL" };
+          return INTERNAL_BODY;
         }
-        return { name: err.name, message: err.message, code: err.code, type: err.type, data: err.data };
+        const sent = req ? sentStrings(req.body, req.query, oddPathSegments(req.originalUrl ?? req.url ?? "")) : [];
+        return {
+          name: err.name,
+          message: redactEchoes(err.message, sent),
+          code: err.code,
+          type: err.type,
+          data: redactEchoes(err.data, sent),
+        };
+      },
+      encodeResponse(this: Service, _req: IncomingMessage, res: ServerResponse, data: unknown) {
+        try {
+          return JSON.stringify(data);
+        } catch (err) {
+          this.logger.error("a reply could not be encoded:", (err as Error).message);
+          if (!res.headersSent) res.statusCode = 500;
+          return JSON.stringify(INTERNAL_BODY);
+        }
       },
     },
     actions: {
@@ -222,24 +317,96 @@ export default function apiService(rt: Runtime): ServiceSchema {
         },
       },
       ready: {
-        async handler(this: Service, ctx: AppContext): Promise<ReadyReport> {
-          const report = await readiness(this);
+        async handler(this: Service, ctx: AppContext): Promise<ReadyReport | Pick<ReadyReport, "status">> {
+          const report = await readiness(this, rt.config.ready.maxLag);
           // Only what stops us serving clients takes this node out of the load balancer.
           if (report.status === "not_ready") ctx.meta.$statusCode = 503;
-          return report;
+          // Nodes, runners and problems describe the inside of the cluster: for admins only.
+          const user = ctx.meta.user;
+          return user && hasRole(user, "admin") ? report : { status: report.status };
         },
       },
     },
   };
 }
 
+/** The last answer to a request whose answering failed: a 500 if nothing was sent yet, else a cut connection. */
+function answerFailure(svc: Service, res: ServerResponse, err: unknown): void {
+  svc.logger.error("answering a request failed:", err);
+  if (res.headersSent) res.destroy();
+  else {
+    res.writeHead(500, { "Content-Type": "application/json; charset=utf-8" });
+    res.end(JSON.stringify(INTERNAL_BODY));
+  }
+}
+
+interface GatewayMethods {
+  reformatError(err: Errors.MoleculerError, req?: GatewayRequest): unknown;
+}
+
 /**
- * A client's Idempotency-Key, scoped to the caller so one client's key can never replay
- * another's command; without one, every request is a new command.
+ * Path segments that are not ids (as sent and decoded): a refusal may quote them (moleculer-web
+ * does for one it cannot decode). Well-formed ids stay quotable: "order … does not exist" helps nobody.
  */
-function commandIdOf(req: IncomingMessage, user: Principal | null): string {
+function oddPathSegments(url: string): string[] {
+  return url
+    .split("?")[0]
+    .split("/")
+    .filter((segment) => !ID_PATTERN.test(segment))
+    .flatMap((segment) => {
+      try {
+        return [segment, decodeURIComponent(segment)];
+      } catch {
+        return [segment];
+      }
+    });
+}
+
+function forwardedFor(req: IncomingMessage): string | undefined {
+  const forwarded = req.headers["x-forwarded-for"];
+  return Array.isArray(forwarded) ? forwarded.join(",") : forwarded;
+}
+
+/** Errors from below the gateway's own code (the body parser, a bug) as the Moleculer errors sendError answers with. */
+function asMoleculerError(err: unknown): Errors.MoleculerError {
+  if (err instanceof BodyError) return new Errors.MoleculerClientError(err.message, err.status, err.type);
+  // moleculer-web hands errors of route middlewares (our body parser's) on as plain MoleculerErrors.
+  if (err instanceof Errors.MoleculerError && err.constructor === Errors.MoleculerError && err.code >= 400 && err.code < 500)
+    return new Errors.MoleculerClientError(err.message, err.code, err.type, err.data);
+  if (err instanceof Errors.MoleculerError) return err;
+  return new Errors.MoleculerServerError(err instanceof Error ? err.message : String(err), 500, "INTERNAL");
+}
+
+/** Body, query and path parameters in one object, in moleculer-web's order, every key an own field. */
+function ownMerge(...sources: Array<Record<string, unknown> | undefined>): Record<string, unknown> {
+  const params: Record<string, unknown> = {};
+  for (const source of sources) {
+    if (!source) continue;
+    for (const key of Object.keys(source)) {
+      Object.defineProperty(params, key, { value: source[key], enumerable: true, writable: true, configurable: true });
+    }
+  }
+  return params;
+}
+
+/** Refusals that come before an action does anything: the key may be used again for the corrected request. */
+function refusedBeforeRunning(err: Errors.MoleculerError): boolean {
+  return err.code === 401 || err.code === 403 || err.type === "VALIDATION_ERROR";
+}
+
+/**
+ * The request's Idempotency-Key record (none without a key): the command id recorded for this
+ * caller, route and resource (see idempotency.ts), so a retry names the same resources.
+ */
+async function claimKey(
+  keys: IdempotencyKeys,
+  req: GatewayRequest,
+  user: Principal | null,
+  alias: NonNullable<GatewayRequest["$alias"]>,
+  pathParams: Record<string, unknown>,
+): Promise<KeyClaim | null> {
   const key = req.headers["idempotency-key"];
-  if (key === undefined) return randomUUID();
+  if (key === undefined) return null;
   if (typeof key !== "string" || !IDEMPOTENCY_KEY.test(key)) {
     throw new Errors.MoleculerClientError(
       "Idempotency-Key must be 8-128 characters of letters, digits, '_', '.', ':' or '-'",
@@ -247,11 +414,22 @@ function commandIdOf(req: IncomingMessage, user: Principal | null): string {
       "BAD_IDEMPOTENCY_KEY",
     );
   }
-  return `${user?.sub ?? "anonymous"}:${key}`;
+  return keys.claim({
+    key,
+    caller: user?.sub ?? "anonymous",
+    method: alias.method,
+    route: alias.fullPath,
+    pathParams,
+    body: req.body,
+    query: req.query,
+  });
 }
 
-/** Ready = the transporter is up, every node reaches its store, and no runner is halted. */
-async function readiness(svc: Service): Promise<ReadyReport> {
+/**
+ * Ready = every local service has started, the transporter is up, every node reaches its
+ * store, and no runner is halted, still starting, or more than `maxLag` commits behind.
+ */
+async function readiness(svc: Service, maxLag: number): Promise<ReadyReport> {
   const broker = svc.broker;
   const transit = (broker as unknown as { transit?: { connected: boolean } }).transit;
   const connected = transit ? transit.connected : true;
@@ -262,6 +440,7 @@ async function readiness(svc: Service): Promise<ReadyReport> {
   const nodeIDs = [...new Set(endpoints.filter((s) => s.name === "runners").map((s) => s.nodeID))];
   const problems: string[] = [];
   if (!connected) problems.push("transporter is disconnected");
+  if (!broker.started) problems.push(`node ${broker.nodeID} is still starting its services`);
   const nodes = await Promise.all(
     nodeIDs.map((nodeID) =>
       broker.call<NodeRunners, Record<string, never>>("runners.status", {}, { nodeID, timeout: 3000 }).catch((err: Error) => {
@@ -276,9 +455,14 @@ async function readiness(svc: Service): Promise<ReadyReport> {
   const parked = new Set<string>();
   for (const node of answered) {
     if (!node.store.ok) problems.push(`node ${node.nodeID}: ${node.store.kind} store unreachable: ${node.store.error}`);
+    if (node.notStarted.length) problems.push(`node ${node.nodeID}: not started: ${node.notStarted.join(", ")}`);
     for (const r of node.runners) {
       const list = r.kind === "bridge" ? bridge : problems;
       if (r.state === "halted") list.push(`runner ${r.name} on ${node.nodeID} halted at ${r.fault?.pos}: ${r.fault?.message}`);
+      if (r.state === "starting") list.push(`runner ${r.name} on ${node.nodeID} is starting`);
+      // A standby runner reads nothing: its lease holder (on another node) reports the real lag.
+      if (r.state !== "standby" && r.lag > maxLag)
+        list.push(`runner ${r.name} on ${node.nodeID} is ${r.lag} commits behind (READY_MAX_LAG ${maxLag})`);
       if (r.lastError) list.push(`runner ${r.name} on ${node.nodeID}: ${r.lastError}`);
       for (const line of r.parked ? describeParked(r.name, r.parked) : []) parked.add(line);
     }

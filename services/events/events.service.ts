@@ -1,5 +1,5 @@
 import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
-import { actorOf, created, idParam, newId, optionalId } from "../../lib/app/actions";
+import { actorOf, created, idParam, newId, optionalId, pagingParams } from "../../lib/app/actions";
 import type { AppContext } from "../../lib/app/context";
 import { notFound, toMoleculerError } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
@@ -76,7 +76,8 @@ const dateTime = {
   type: "multi",
   rules: [
     { type: "string", max: 40 },
-    { type: "number", integer: true, positive: true },
+    // Epoch milliseconds up to the last instant a Date can hold.
+    { type: "number", integer: true, positive: true, max: 8_640_000_000_000_000 },
   ],
 };
 const artistIds = { type: "array", max: 30, items: idParam };
@@ -209,7 +210,7 @@ export default function eventsService(
           price: { type: "number", integer: true, min: 0, max: 100_000_000_00 },
           currency: { type: "enum", values: [...CURRENCIES] },
           kind: { type: "enum", values: ["ga", "seated"] },
-          quota: { type: "number", integer: true, positive: true, optional: true },
+          quota: { type: "number", integer: true, positive: true, max: 1_000_000, optional: true },
           seats: { type: "array", max: 100_000, items: { type: "string", max: 100 }, optional: true },
           $$strict: true,
         },
@@ -234,7 +235,7 @@ export default function eventsService(
           categoryId: idParam,
           name: { type: "string", max: 100, optional: true },
           price: { type: "number", integer: true, min: 0, max: 100_000_000_00, optional: true },
-          quota: { type: "number", integer: true, positive: true, optional: true },
+          quota: { type: "number", integer: true, positive: true, max: 1_000_000, optional: true },
           seats: { type: "array", max: 100_000, items: { type: "string", max: 100 }, optional: true },
           $$strict: true,
         },
@@ -340,8 +341,7 @@ export default function eventsService(
             optional: true,
             pattern: new RegExp(`^(${EVENT_STATUSES.join("|")})(,(${EVENT_STATUSES.join("|")}))*$`),
           },
-          page: { type: "number", integer: true, positive: true, convert: true, optional: true },
-          pageSize: { type: "number", integer: true, positive: true, max: 100, convert: true, optional: true },
+          ...pagingParams(),
           sort: { type: "enum", values: ["startsAt", "-startsAt", "priceFrom", "-priceFrom", "name", "-name"], optional: true },
           select: selectParam(EVENT_FIELDS),
           $$strict: true,

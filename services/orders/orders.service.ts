@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from "node:crypto";
-import { BlockList, isIPv6 } from "node:net";
 import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
-import { created, newId } from "../../lib/app/actions";
+import { created, newId, pagingParams } from "../../lib/app/actions";
+import { sourceCheck } from "../../lib/http/client-address";
 import { SYSTEM, type AppContext } from "../../lib/app/context";
 import { notFound, toMoleculerError } from "../../lib/app/errors";
 import { periodic, type Periodic } from "../../lib/app/periodic";
@@ -309,8 +309,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
       mine: {
         auth: "user",
         params: {
-          page: { type: "number", integer: true, positive: true, convert: true, optional: true },
-          pageSize: { type: "number", integer: true, positive: true, max: 100, convert: true, optional: true },
+          ...pagingParams(),
           $$strict: "remove",
         },
         handler(this: Self, ctx: AppContext<{ page?: number; pageSize?: number }>) {
@@ -688,44 +687,4 @@ async function expireDue(svc: Self, run: Run): Promise<void> {
       { meta: { user: SYSTEM } },
     );
   }
-}
-
-function blockList(entries: string[]): BlockList {
-  const list = new BlockList();
-  for (const entry of entries) {
-    const [address, prefix] = entry.split("/");
-    const type = isIPv6(address) ? "ipv6" : "ipv4";
-    if (prefix) list.addSubnet(address, Number(prefix), type);
-    else list.addAddress(address, type);
-  }
-  return list;
-}
-
-function allowed(list: BlockList, address: string): boolean {
-  const plain = address.replace(/^::ffff:/, "");
-  return list.check(plain, isIPv6(plain) ? "ipv6" : "ipv4");
-}
-
-/**
- * Whether a request comes from an allowed source. The source is the socket's peer or, when
- * that peer is one of our proxies, the nearest address in X-Forwarded-For that is not a proxy
- * of ours: a client cannot forge it by sending the header itself.
- */
-export function sourceCheck(allowlist: string[], trustedProxies: string[]) {
-  const allowedSources = blockList(allowlist);
-  const proxies = blockList(trustedProxies);
-  return (peer: string | undefined, forwardedFor: string | undefined): { source: string | undefined; allowed: boolean } => {
-    const source = clientAddress(peer, forwardedFor, proxies);
-    return { source, allowed: !!source && allowed(allowedSources, source) };
-  };
-}
-
-function clientAddress(peer: string | undefined, forwardedFor: string | undefined, proxies: BlockList): string | undefined {
-  if (!peer || !allowed(proxies, peer) || !forwardedFor) return peer?.replace(/^::ffff:/, "");
-  const hops = forwardedFor
-    .split(",")
-    .map((h) => h.trim())
-    .filter(Boolean);
-  for (let i = hops.length - 1; i >= 0; i--) if (!allowed(proxies, hops[i])) return hops[i];
-  return hops[0];
 }

@@ -1,4 +1,4 @@
-import { Errors, type ServiceSchema } from "moleculer";
+import { Errors, type ServiceBroker, type ServiceSchema } from "moleculer";
 import type { AppContext } from "../../lib/app/context";
 import type { Runtime } from "../../lib/app/runtime";
 import type { RunnerKind } from "../../lib/app/runner-registry";
@@ -14,6 +14,8 @@ export interface NodeRunners {
   nodeID: string;
   runners: Array<RunnerStatus & { runner: string; kind: RunnerKind }>;
   store: { kind: string; ok: boolean; error?: string };
+  /** Services this node is configured to run that have not started (yet, or any more). */
+  notStarted: string[];
 }
 
 function notParked(subscription: string, key: string): Errors.MoleculerClientError {
@@ -38,7 +40,7 @@ export default function runnersService(rt: Runtime): ServiceSchema {
     actions: {
       status: {
         visibility: "public",
-        async handler(this: { broker: { nodeID: string } }): Promise<NodeRunners> {
+        async handler(this: { broker: ServiceBroker }): Promise<NodeRunners> {
           const runners = await Promise.all(
             rt.runners
               .list()
@@ -48,7 +50,14 @@ export default function runnersService(rt: Runtime): ServiceSchema {
             () => ({ kind: rt.store.kind, ok: true }),
             (err: Error) => ({ kind: rt.store.kind, ok: false, error: err.message }),
           );
-          return { nodeID: this.broker.nodeID, runners: runners.flat(), store };
+          // A service is registered once its started() has finished (its state loaded).
+          const running = new Set(
+            (this.broker.registry.getServiceList({ onlyLocal: true, onlyAvailable: true }) as Array<{ name: string }>).map(
+              (s) => s.name,
+            ),
+          );
+          const notStarted = rt.config.services.filter((name) => !running.has(name));
+          return { nodeID: this.broker.nodeID, runners: runners.flat(), store, notStarted };
         },
       },
       rebuild: {

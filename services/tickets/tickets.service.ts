@@ -1,4 +1,5 @@
 import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import { pagingParams } from "../../lib/app/actions";
 import type { AppContext } from "../../lib/app/context";
 import { notFound } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
@@ -34,11 +35,6 @@ const TICKET_FIELDS = [
   "holder",
   "issuedAt",
 ];
-const page = {
-  page: { type: "number", integer: true, positive: true, convert: true, optional: true },
-  pageSize: { type: "number", integer: true, positive: true, max: 100, convert: true, optional: true },
-};
-
 /** Tickets: the holder's list, an order's tickets, and the door (check-in by barcode). */
 export default function ticketsService(rt: Runtime): ServiceSchema<ServiceSettingSchema, EventSourcedMethods & ReadModelMethods> {
   return {
@@ -52,7 +48,7 @@ export default function ticketsService(rt: Runtime): ServiceSchema<ServiceSettin
       get: { visibility: "public" },
       mine: {
         auth: "user",
-        params: { ...page, $$strict: "remove" },
+        params: { ...pagingParams(), $$strict: "remove" },
         handler(this: Self, ctx: AppContext<{ page?: number; pageSize?: number }>) {
           return this.queryList(ctx as AppContext, {
             query: { userId: ctx.meta.user!.sub },

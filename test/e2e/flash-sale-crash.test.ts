@@ -82,6 +82,7 @@ describe("flash sale over NATS with the inventory process killed mid-sale", () =
     const tokens = await Promise.all(
       Array.from({ length: BUYERS }, (_, i) => issuer.mint({ sub: `buyer-${i}`, roles: ["customer"] })),
     );
+    const admin = await issuer.mint({ sub: "ops", roles: ["admin"] });
 
     const timeline: Record<string, number> = {};
     const probes: Array<{ what: string; status: number; ms: number }> = [];
@@ -111,7 +112,7 @@ describe("flash sale over NATS with the inventory process killed mid-sale", () =
       timeline.restartedAt = Date.now();
       timeline.observationsAtRestart = watch!.observations;
       await until(
-        () => api<{ nodes: Array<{ nodeID: string }> }>("GET", "/ready"),
+        () => api<{ nodes: Array<{ nodeID: string }> }>("GET", "/ready", { token: admin }),
         (r) => r.body.nodes.some((n) => n.nodeID === "inventory"),
         60_000,
         "the inventory back",
@@ -136,7 +137,7 @@ describe("flash sale over NATS with the inventory process killed mid-sale", () =
     });
     timeline.buyersDoneAt = Date.now();
     await crash;
-    await waitUntilSettled(api, stock, { timeoutMs: 90_000, requireReady: true });
+    await waitUntilSettled(api, stock, { adminToken: admin, timeoutMs: 90_000, requireReady: true });
     timeline.settledAt = Date.now();
     await watch.stop();
     const sold = await stock();

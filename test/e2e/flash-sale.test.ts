@@ -71,7 +71,7 @@ describe("flash sale over NATS: never oversell, never a seat twice, never charge
       holdTtlMs: HOLD_TTL_MS,
       retryRefusedPayments: true,
     });
-    await waitUntilSettled(api, stock);
+    await waitUntilSettled(api, stock, { adminToken: await issuer.mint({ sub: "ops", roles: ["admin"] }) });
     const sold = await stock();
     await watch.stop();
 

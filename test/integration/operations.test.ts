@@ -26,8 +26,9 @@ describe("operating the cluster: readiness, the REPL, rebuilds", () => {
       .append({ stream: "organizer-broken", expectedSeq: 0, events: [{ type: "OrganizerUpdated", data: null }] });
     app.runtime.runners.wake("catalogue");
 
+    const token = await adminToken(env);
     const ready = await eventually(
-      () => api<{ status: string; problems: string[] }>("GET", "/ready"),
+      () => api<{ status: string; problems: string[] }>("GET", "/ready", { token }),
       (r) => r.status === 503,
     );
     expect(ready.body.status).toBe("not_ready");
@@ -69,5 +70,68 @@ describe("operating the cluster: readiness, the REPL, rebuilds", () => {
     expect(await projectionsCommand(app.broker, { action: "rebuild", name: "nothing" })).toMatch(/no node hosts nothing/);
     expect((await api("GET", "/organizers?select=name,password")).status).toBe(422);
     expect((await api("GET", "/organizers?fields=name")).status).toBe(422);
+  });
+
+  type ReadyBody = { status: string; problems?: string[]; nodes?: unknown[] };
+
+  test("/api/ready tells anonymous callers and non-admins the status only; admins get the details", async () => {
+    const env = quickStartEnv("ops", { LOG_LEVEL: "fatal" });
+    app = await startApp(env);
+    const api = apiClient(app.apiUrl!);
+    const organizer = await (await devIssuerOf(env)).mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
+    await eventually(
+      () => api<ReadyBody>("GET", "/ready"),
+      (r) => r.status === 200,
+    );
+    expect((await api("GET", "/ready")).body).toEqual({ status: "ready" });
+    expect((await api("GET", "/ready", { token: organizer })).body).toEqual({ status: "ready" });
+    const details = await api<ReadyBody>("GET", "/ready", { token: await adminToken(env) });
+    expect(details.body).toMatchObject({ status: "ready", problems: [], nodes: [expect.objectContaining({ notStarted: [] })] });
+  });
+
+  test("not ready while a runner is more than READY_MAX_LAG commits behind its log's head", async () => {
+    // Runners poll once in 10 minutes: they move only when woken, so the test decides when.
+    const env = quickStartEnv("ops", { LOG_LEVEL: "fatal", RUNNER_POLL_MS: "600000", READY_MAX_LAG: "2" });
+    app = await startApp(env);
+    const api = apiClient(app.apiUrl!);
+    const token = await adminToken(env);
+    await eventually(
+      () => api<ReadyBody>("GET", "/ready", { token }),
+      (r) => r.status === 200,
+    );
+
+    // Commits no catalogue runner has a use for, appended without waking anyone.
+    const log = app.runtime.store.log("catalogue");
+    for (let i = 0; i < 3; i++)
+      await log.append({ stream: `probe-${i}`, expectedSeq: 0, events: [{ type: "ProbeNoted", data: {} }] });
+    const behind = await api<ReadyBody>("GET", "/ready", { token });
+    expect([behind.status, behind.body.status]).toEqual([503, "not_ready"]);
+    expect(behind.body.problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/runner catalogue\.organizers@g1 on .* is 3 commits behind \(READY_MAX_LAG 2\)/),
+      ]),
+    );
+    expect((await api("GET", "/ready")).body).toEqual({ status: "not_ready" });
+
+    app.runtime.runners.wake("catalogue");
+    await eventually(
+      () => api<ReadyBody>("GET", "/ready", { token }),
+      (r) => r.status === 200,
+    );
+  });
+
+  test("not ready while a service this node runs has not started", async () => {
+    const env = quickStartEnv("ops", { LOG_LEVEL: "fatal" });
+    app = await startApp(env);
+    const api = apiClient(app.apiUrl!);
+    const token = await adminToken(env);
+    await eventually(
+      () => api<ReadyBody>("GET", "/ready", { token }),
+      (r) => r.status === 200,
+    );
+    await app.broker.destroyService(app.broker.getLocalService("tickets")!);
+    const ready = await api<ReadyBody>("GET", "/ready", { token });
+    expect([ready.status, ready.body.status]).toEqual([503, "not_ready"]);
+    expect(ready.body.problems).toEqual([expect.stringMatching(/not started: tickets$/)]);
   });
 });

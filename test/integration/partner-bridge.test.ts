@@ -135,6 +135,7 @@ describe("partner bridge: every topic of the contract, JSON and protobuf, on the
   let api: ReturnType<typeof apiClient>;
   let olga: string;
   let ann: string;
+  let root: string;
   const customer = { email: "ann@example.com", phone: "+79001234567", firstName: "Ann", lastName: "Lee" };
   const orders: Array<{ id: string; number: string; tickets: ApiTicket[] }> = [];
   let refunded: ApiTicket;
@@ -170,6 +171,7 @@ describe("partner bridge: every topic of the contract, JSON and protobuf, on the
     api = apiClient(app.apiUrl!);
     issuer = await devIssuerOf(env);
     const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
+    root = admin;
     olga = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
     ann = await issuer.mint({ sub: "ann", roles: ["customer"] });
     const checker = await issuer.mint({ sub: "door", roles: ["checker"], organizerId: "org" });
@@ -408,7 +410,7 @@ describe("partner bridge: every topic of the contract, JSON and protobuf, on the
 
   test("wrong partner credentials: a clear error in the bridge status and /ready, nothing else stops", async () => {
     const ready = await eventually(
-      () => api<{ status: string; problems: string[]; bridge: string[] }>("GET", "/ready"),
+      () => api<{ status: string; problems: string[]; bridge: string[] }>("GET", "/ready", { token: root }),
       (r) => r.body.bridge?.some((p) => p.includes("kafka.locked.catalogue")),
     );
     // Clients are still served: the node stays in the load balancer, degraded.

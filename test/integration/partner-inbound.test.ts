@@ -376,6 +376,7 @@ describe("inbound partner streams: the provider's protobuf topics on the real br
         api<{ status: string; bridge: string[]; nodes: Array<{ runners: Array<{ runner: string; state: string }> }> }>(
           "GET",
           "/ready",
+          { token: admin },
         ),
       (r) => r.body.bridge?.some((p) => p.includes("kafka.locked.inbound")),
       40_000,
@@ -461,7 +462,9 @@ describe("inbound partner streams: the provider's protobuf topics on the real br
       await produce(other.orders, "o1", order);
       const stuck = await eventually(status2, (s) => s.state === "retrying", 40_000);
       expect(stuck.lastError).toMatch(/orders\.importOrder.*not found/i);
-      const ready = await apiClient(app2.apiUrl!)<{ status: string; bridge: string[] }>("GET", "/ready");
+      const issuer = await devIssuerOf(env2);
+      const root = await issuer.mint({ sub: "root", roles: ["admin"] });
+      const ready = await apiClient(app2.apiUrl!)<{ status: string; bridge: string[] }>("GET", "/ready", { token: root });
       expect(ready.body.status).toBe("degraded");
       expect(ready.body.bridge.join("\n")).toMatch(/kafka\.tc2\.inbound.*orders\.importOrder/);
 
@@ -469,8 +472,6 @@ describe("inbound partner streams: the provider's protobuf topics on the real br
       app2.broker.createService(SERVICE_FACTORIES.orders(app2.runtime));
       const recovered = await eventually(status2, (s) => s.counts.applied === 3, 40_000);
       expect(recovered).toMatchObject({ state: "running", lastError: null, counts: { deadLettered: 0 } });
-      const issuer = await devIssuerOf(env2);
-      const root = await issuer.mint({ sub: "root", roles: ["admin"] });
       const imported = await apiClient(app2.apiUrl!)<{ status: string }>("GET", "/orders/ext-tc2-o1", { token: root });
       expect(imported.body.status).toBe("paid");
       const admin = kafka.admin();

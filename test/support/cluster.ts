@@ -82,7 +82,9 @@ export async function startCluster(groups: Record<string, string>, env: Record<s
     ...env,
   };
   // Created once before the nodes start, so they all load the same key.
-  await loadOrCreateDevIssuer({ dataDir: full.DATA_DIR, issuer: full.DEV_ISSUER, audience: "ticketing-api" });
+  const issuer = await loadOrCreateDevIssuer({ dataDir: full.DATA_DIR, issuer: full.DEV_ISSUER, audience: "ticketing-api" });
+  // Readiness names the nodes to admins only.
+  const admin = await issuer.mint({ sub: "cluster-start", roles: ["admin"] });
   const nodes = Object.entries(groups).map(([name, services]) =>
     startNode(name, { ...full, SERVICES: services, ...(services.split(",").includes("api") ? {} : { PORT: "0" }) }),
   );
@@ -90,7 +92,7 @@ export async function startCluster(groups: Record<string, string>, env: Record<s
   const stop = async () => void (await Promise.all(nodes.map((n) => stopNode(n))));
   const deadline = Date.now() + 60_000;
   for (;;) {
-    const ready = await fetch(`${apiUrl}/ready`).catch(() => null);
+    const ready = await fetch(`${apiUrl}/ready`, { headers: { authorization: `Bearer ${admin}` } }).catch(() => null);
     if (ready?.ok && ((await ready.json()) as { nodes: unknown[] }).nodes.length === nodes.length) break;
     if (Date.now() > deadline) {
       await stop();

@@ -370,13 +370,13 @@ interface ReadyBody {
 export async function waitUntilSettled(
   api: Api,
   stock: () => Promise<EventStockDoc | null>,
-  options: { timeoutMs?: number; requireReady?: boolean } = {},
+  options: { adminToken: string; timeoutMs?: number; requireReady?: boolean },
 ): Promise<void> {
   let quiet = 0;
   let lastReport = "";
   await eventually(
     async () => {
-      const [ready, doc] = await Promise.all([api<ReadyBody>("GET", "/ready"), stock()]);
+      const [ready, doc] = await Promise.all([api<ReadyBody>("GET", "/ready", { token: options.adminToken }), stock()]);
       const caughtUp = ready.body.nodes.every((n) => n.runners.every((r) => r.lag === 0));
       const noHolds = !!doc && Object.values(doc.categories).every((c) => c.held === 0);
       const healthy = !options.requireReady || ready.body.status === "ready";

@@ -16,11 +16,18 @@ describe("configuration", () => {
     expect(loadConfig({ SHUTDOWN_GRACE_MS: "2500" }).shutdown).toEqual({ graceMs: 2500 });
   });
 
+  it("readiness tolerates 1,000 commits of lag unless READY_MAX_LAG says otherwise", () => {
+    expect(loadConfig({}).ready).toEqual({ maxLag: 1000 });
+    expect(loadConfig({ READY_MAX_LAG: "0" }).ready).toEqual({ maxLag: 0 });
+  });
+
   it.each([
     [{ PORT: "eighty" }, /PORT/],
     [{ DEV_ISSUER: "localhost/dev" }, /DEV_ISSUER/],
     [{ SHUTDOWN_GRACE_MS: "10s" }, /SHUTDOWN_GRACE_MS/],
     [{ SHUTDOWN_GRACE_MS: "-1" }, /SHUTDOWN_GRACE_MS/],
+    [{ READY_MAX_LAG: "-1" }, /READY_MAX_LAG/],
+    [{ READY_MAX_LAG: "lots" }, /READY_MAX_LAG/],
   ])("names the bad variable (%p)", (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });

@@ -1,5 +1,5 @@
 import { YOOKASSA_WEBHOOK_SOURCES } from "../../../lib/config/config";
-import { sourceCheck } from "../../../services/orders/orders.service";
+import { sourceCheck } from "../../../lib/http/client-address";
 
 describe("payment webhook sources", () => {
   const direct = sourceCheck(YOOKASSA_WEBHOOK_SOURCES, []);
