@@ -525,4 +525,66 @@ describe("orders and two-stage payments", () => {
     expect(second.body.payment!.confirmationUrl).toMatch(/\/checkout\//);
     expect([...sim().payments.values()].filter((p) => p.metadata?.orderId === second.body.id)).toHaveLength(1);
   });
+  test("ownership first: someone who is not a party gets GET's 404 from every order route, whatever the order's state", async () => {
+    await api("POST", "/events", {
+      token: olga,
+      body: {
+        id: "walk",
+        venueId: "club",
+        name: "Walk",
+        category: "exhibition",
+        startsAt: "2031-10-01T12:00:00+03:00",
+        endsAt: "2031-10-01T14:00:00+03:00",
+      },
+    });
+    const category = { categoryId: "entry", name: "Entry", price: 50000, currency: "RUB", kind: "ga", quota: 5 };
+    const added = await api("POST", "/events/walk/categories", { token: olga, body: category });
+    expect(added.status).toBe(201);
+    expect((await api("POST", "/events/walk/publish", { token: olga })).status).toBe(200);
+    const walker = await issuer.mint({ sub: "walker", roles: ["customer"] });
+    const request = { eventId: "walk", customer, items: [{ categoryId: "entry", quantity: 1 }] };
+    const place = () =>
+      eventually(
+        () => api<OrderReply>("POST", "/orders", { token: walker, body: request }),
+        (r) => r.status === 201,
+      );
+    const rival = await issuer.mint({ sub: "oleg", roles: ["organizer"], organizerId: "someone-else" });
+    const strangersSee = async (id: string) => {
+      for (const [who, token] of [
+        ["bob", bob],
+        ["another organizer", rival],
+      ] as const) {
+        const got = await api("GET", `/orders/${id}`, { token });
+        expect([who, got.status]).toEqual([who, 404]);
+        const attempts = [
+          await api("POST", `/orders/${id}/cancel`, { token }),
+          await api("GET", `/orders/${id}/tickets`, { token }),
+          ...(token === rival ? [await api("POST", `/orders/${id}/refunds`, { token: rival, body: {} })] : []),
+        ];
+        for (const attempt of attempts) expect([who, attempt.status, attempt.body]).toEqual([who, 404, got.body]);
+      }
+    };
+    // Still open (the test's holds last 3 s: checked at once).
+    const open = (await place()).body;
+    await strangersSee(open.id);
+    const cancelled = (await place()).body;
+    expect((await api("POST", `/orders/${cancelled.id}/cancel`, { token: walker })).status).toBe(200);
+    await strangersSee(cancelled.id);
+    const paid = (await place()).body;
+    sim().pay(paid.payment!.id);
+    await eventually(
+      () => order(paid.id, walker),
+      (r) => r.body.status === "paid",
+    );
+    await strangersSee(paid.id);
+    await eventually(
+      () => order(open.id, walker),
+      (r) => r.body.status === "expired",
+      15_000,
+    );
+    await strangersSee(open.id);
+    // Nobody else's attempt changed anything: the paid order keeps its tickets, the cancelled one is the buyer's doing.
+    expect((await order(paid.id, walker)).body.tickets.map((t) => t.status)).toEqual(["active"]);
+    expect((await order(cancelled.id, walker)).body.status).toBe("cancelled");
+  });
 });
