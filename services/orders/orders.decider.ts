@@ -5,12 +5,14 @@ import { id as validId } from "../../lib/domain/ids";
 import { holdLapsed } from "../inventory/inventory.decider";
 import type {
   CancelOrder,
+  ClosePayment,
   CheckInTicket,
   ImportOrder,
   ImportRefund,
   IssueTickets,
   Order,
   OrderCommand,
+  PaymentOutcome,
   OrderEvent,
   OrderState,
   PlaceOrder,
@@ -45,6 +47,7 @@ const PARTY_ONLY: ReadonlySet<OrderCommand["type"]> = new Set([
   "IssueTickets",
   "ExpireOrder",
   "CancelOrder",
+  "ClosePayment",
   "RefundTickets",
 ]);
 
@@ -112,6 +115,80 @@ function cancelOrder(command: CancelOrder, order: Order): OrderEvent[] {
   if (order.status !== "awaiting_payment")
     throw new DomainError("ORDER_PAID", `order ${order.id} is paid: refund it instead`, 409);
   return [{ type: "OrderCancelled", data: { id: order.id, reason: command.reason } }];
+}
+
+function closePayment(command: ClosePayment, order: Order): OrderEvent[] {
+  if (order.payment?.id !== command.paymentId)
+    throw new DomainError("PAYMENT_MISMATCH", `payment ${command.paymentId} is not the payment of order ${order.id}`, 409);
+  if (order.payment.closed) return [];
+  if (order.status !== "awaiting_payment" && order.status !== "expired" && order.status !== "cancelled")
+    throw new DomainError("ORDER_PAID", `order ${order.id} is ${order.status}, but its payment was never captured`, 409);
+  const closed: OrderEvent = {
+    type: "PaymentClosed",
+    data: { id: order.id, paymentId: command.paymentId, outcome: command.outcome },
+  };
+  // Nothing can pay for it any more: the order ends with its payment.
+  if (order.status === "awaiting_payment")
+    return [{ type: "OrderCancelled", data: { id: order.id, reason: "payment_failed" } }, closed];
+  return [closed];
+}
+
+/** What the provider says about a payment, as the settlement reads it. */
+export interface ProviderPayment {
+  id: string;
+  /** `unknown`: the provider does not know the payment (it holds no money for it). */
+  status: "pending" | "waiting_for_capture" | "succeeded" | "canceled" | "unknown";
+  /** Minor units; absent when unknown. */
+  amount?: number;
+  currency?: string;
+}
+
+/** The one thing to do about an order's payment given what the provider says about it now. */
+export type PaymentAction =
+  | { action: "none" }
+  /** Tickets issued: take the money. */
+  | { action: "capture" }
+  /** Authorised for an order that may still get its tickets: sell them, issue them, capture. */
+  | { action: "sell" }
+  /** Authorised (or still payable) for tickets the buyer will not get: release the money. */
+  | { action: "cancel"; why: string }
+  /** The provider holds no money: record it (an unpaid order ends with it). */
+  | { action: "close"; outcome: PaymentOutcome }
+  /** Something only a person can sort out (money and tickets disagree). */
+  | { action: "alarm"; why: string };
+
+const PAID: ReadonlyArray<Order["status"]> = ["paid", "partially_refunded", "refunded"];
+
+/**
+ * Settlement as a pure rule: the same answer for a webhook, an order closing and the
+ * reconciliation sweep, whatever order they come in. An authorised payment is always either
+ * sold and captured or cancelled; a closed order never keeps a payable payment.
+ */
+export function paymentAction(order: Order, payment: ProviderPayment): PaymentAction {
+  if (order.payment?.id !== payment.id)
+    return payment.status === "waiting_for_capture"
+      ? { action: "cancel", why: "it belongs to no order of ours" }
+      : { action: "none" };
+  const paid = PAID.includes(order.status);
+  const closed = order.status === "expired" || order.status === "cancelled";
+  switch (payment.status) {
+    case "unknown":
+    case "canceled":
+      if (paid) return { action: "alarm", why: `the provider says ${payment.status}, but the order's tickets were issued` };
+      return order.payment.closed ? { action: "none" } : { action: "close", outcome: payment.status };
+    case "pending":
+      // A closed order must not stay payable: the buyer would pay for tickets they will not get.
+      return closed && !order.payment.closed ? { action: "cancel", why: `the order is ${order.status}` } : { action: "none" };
+    case "succeeded":
+      return paid ? { action: "none" } : { action: "alarm", why: "captured, but the order has no tickets" };
+    case "waiting_for_capture":
+      if (order.status === "paid") return { action: "capture" };
+      if (order.status !== "awaiting_payment" && order.status !== "expired")
+        return { action: "cancel", why: `the order is ${order.status}` };
+      if (payment.amount !== order.amount || payment.currency !== order.currency)
+        return { action: "cancel", why: "the amount does not match the order" };
+      return { action: "sell" };
+  }
 }
 
 function refundTickets(command: RefundTickets, order: Order): OrderEvent[] {
@@ -313,6 +390,8 @@ export const orderDecider: Decider<OrderCommand, OrderEvent, OrderState> = {
         return [{ type: "OrderExpired", data: { id: order.id } }];
       case "CancelOrder":
         return cancelOrder(command, order);
+      case "ClosePayment":
+        return closePayment(command, order);
       case "RefundTickets":
         return refundTickets(command, order);
       case "CheckInTicket":
@@ -334,6 +413,8 @@ export const orderDecider: Decider<OrderCommand, OrderEvent, OrderState> = {
         return { ...order, status: "expired" };
       case "OrderCancelled":
         return { ...order, status: "cancelled" };
+      case "PaymentClosed":
+        return { ...order, payment: order.payment && { ...order.payment, closed: event.data.outcome } };
       case "TicketCheckedIn":
         return {
           ...order,

@@ -5,7 +5,6 @@ import type { AppContext } from "../../lib/app/context";
 import { notFound } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
-import { parseNotification } from "../../lib/ports/yookassa/yookassa.parse";
 import { EventSourced, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
 import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
 import { Subscription } from "../../mixins/subscription.mixin";
@@ -15,7 +14,7 @@ import { importOrder, importRefund, type ImportOrderParams, type ImportRefundPar
 import { loadOrder, runOrderCommand, view, type OrdersService as Self } from "./order-commands";
 import { isOrderParty } from "./orders.decider";
 import { ordersProjection } from "./orders.projection";
-import { recordNotification, settlePayment } from "./payments";
+import { paymentOfClosedOrder, receiveNotification, reconcilePayments, settlePayment } from "./payments";
 import { attachPayment, issueFree, placeOrder, type CreateParams } from "./placing";
 import { refundCancelledEvent, settleRefund } from "./refunds";
 
@@ -46,6 +45,8 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
   const load = (id: string) => loadOrder(rt, id);
   const webhookSource = sourceCheck(rt.config.payments.webhookAllowlist, rt.config.payments.trustedProxies);
   let sweeper: NodeJS.Timeout | null = null;
+  let reconciler: NodeJS.Timeout | null = null;
+  let reconciling = false;
 
   return {
     name: "orders",
@@ -221,8 +222,8 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
             "cancel",
           );
           await ctx.call("inventory.release", { eventId: before.eventId, holdId: before.id, reason: "cancelled" });
-          if (before.payment)
-            await rt.payments.cancelPayment(before.payment.id, { idempotenceKey: `cancel-${before.id}` }).catch(() => undefined);
+          // The payment is cancelled (or, if the buyer paid meanwhile, its authorisation released) in sales.payments.
+          if (cancelled!.status === "cancelled") await paymentOfClosedOrder(this, cancelled!);
           return view(cancelled!);
         },
       },
@@ -242,22 +243,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
               "FORBIDDEN_SOURCE",
             );
           }
-          let paymentId: string;
-          let event: string;
-          try {
-            const notification = parseNotification(ctx.params);
-            paymentId = notification.object.id;
-            event = notification.event;
-          } catch (err) {
-            throw new Errors.MoleculerClientError(
-              `not a YooKassa notification: ${(err as Error).message}`,
-              400,
-              "BAD_NOTIFICATION",
-            );
-          }
-          // Repeated deliveries of the same notification are recorded once.
-          await recordNotification(this, ctx.requestID, `yookassa:${event}:${paymentId}`, paymentId, event);
-          return { ok: true };
+          return receiveNotification(rt, this, ctx.params, ctx.requestID);
         },
       },
     },
@@ -268,9 +254,22 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         SWEEP_MS,
       );
       sweeper.unref();
+      // One pass at a time: a pass over many payments may take longer than the interval.
+      reconciler = setInterval(
+        () => {
+          if (reconciling) return;
+          reconciling = true;
+          reconcilePayments(rt, svc)
+            .catch((err) => svc.logger.warn("payment reconciliation failed:", String(err)))
+            .finally(() => (reconciling = false));
+        },
+        Math.max(rt.config.payments.reconcileAfterMs, 1000),
+      );
+      reconciler.unref();
     },
     stopped() {
       if (sweeper) clearInterval(sweeper);
+      if (reconciler) clearInterval(reconciler);
     },
   };
 }

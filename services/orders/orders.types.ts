@@ -56,7 +56,7 @@ export interface Order {
   currency: string;
   status: OrderStatus;
   expiresAt: number;
-  payment: { id: string; confirmationUrl: string } | null;
+  payment: OrderPayment | null;
   tickets: Ticket[];
   refundedAmount: number;
   /** Refunds already applied, so a repeated refund changes nothing. */
@@ -67,6 +67,19 @@ export interface Order {
 }
 
 export type OrderState = Order | null;
+
+/**
+ * How a payment ended without being captured: cancelled at the provider (by us, the bank or
+ * the provider's deadline), or unknown to the provider (it holds no money for it).
+ */
+export type PaymentOutcome = "canceled" | "unknown";
+
+export interface OrderPayment {
+  id: string;
+  confirmationUrl: string;
+  /** Set once the provider holds no money for it any more: nothing left to cancel or capture. */
+  closed?: PaymentOutcome;
+}
 
 export interface PlaceOrder extends CommandBase {
   type: "PlaceOrder";
@@ -108,6 +121,14 @@ export interface CancelOrder extends CommandBase {
   type: "CancelOrder";
   id: string;
   reason: "customer" | "payment_failed" | "hold_lost" | "event_cancelled";
+}
+
+/** The provider says the order's payment will never be captured: an unpaid order is cancelled with it. */
+export interface ClosePayment extends CommandBase {
+  type: "ClosePayment";
+  id: string;
+  paymentId: string;
+  outcome: PaymentOutcome;
 }
 
 export interface RefundTickets extends CommandBase {
@@ -189,6 +210,7 @@ export type OrderCommand =
   | IssueTickets
   | ExpireOrder
   | CancelOrder
+  | ClosePayment
   | RefundTickets
   | CheckInTicket
   | ImportOrder
@@ -219,6 +241,7 @@ export type OrderEvent =
   | { type: "TicketCheckedIn"; data: { id: string; ticketId: string; at: number } }
   | { type: "OrderExpired"; data: { id: string } }
   | { type: "OrderCancelled"; data: { id: string; reason: CancelOrder["reason"] } }
+  | { type: "PaymentClosed"; data: { id: string; paymentId: string; outcome: PaymentOutcome } }
   | {
       type: "TicketsRefunded";
       data: {

@@ -1,100 +1,231 @@
+import { Errors } from "moleculer";
 import { SYSTEM } from "../../lib/app/context";
 import type { Runtime } from "../../lib/app/runtime";
-import { DomainError, type Decider } from "../../lib/eventlog/decider";
+import type { Decider } from "../../lib/eventlog/decider";
 import type { RecordedEvent } from "../../lib/eventlog/types";
-import { amountToMinor, YookassaError, type Payment } from "../../lib/ports/yookassa/yookassa.port";
+import { parseNotification } from "../../lib/ports/yookassa/yookassa.parse";
+import {
+  amountToMinor,
+  isYookassaId,
+  YookassaError,
+  type Notification,
+  type Payment,
+} from "../../lib/ports/yookassa/yookassa.port";
 import { systemContext, type CommandContext } from "../../mixins/event-sourced.mixin";
 import { confirmation, loadOrder, runOrderCommand, type OrdersService } from "./order-commands";
+import { paymentAction, type ProviderPayment } from "./orders.decider";
+import type { OrderDoc } from "./orders.projection";
+import type { Order } from "./orders.types";
 import { issueTickets } from "./placing";
 
-/** A payment notification as recorded: only a pointer; the payment itself is always fetched. */
-type NotificationEvent = { type: "PaymentNotified"; data: { paymentId: string; event: string } };
-export const notifications: Decider<{ paymentId: string; event: string }, NotificationEvent, null> = {
+/**
+ * A pointer to a payment worth looking at, for the sales.payments subscription: recorded by
+ * the webhook, by an order closing and by the reconciliation sweep, each after checking it is
+ * a payment of one of our orders. The payment itself is always fetched again before acting.
+ */
+interface PaymentPointer {
+  paymentId: string;
+  /** What made us look: a notification's event, `order.closed` or `reconcile`. */
+  event: string;
+  /** The order it was verified against; absent in pointers recorded before it was added. */
+  orderId?: string;
+}
+type PointerEvent = { type: "PaymentNotified"; data: PaymentPointer };
+const pointers: Decider<PaymentPointer, PointerEvent, null> = {
   initialState: () => null,
   decide: (command) => [{ type: "PaymentNotified", data: command }],
   evolve: () => null,
 };
 
-/** Records a notification (a pointer to a payment) for the sales.payments subscription. */
-export async function recordNotification(
-  svc: OrdersService,
-  requestID: string | null,
-  commandId: string,
-  paymentId: string,
-  event: string,
-): Promise<void> {
-  const record: CommandContext = { meta: { user: SYSTEM, commandId }, requestID };
-  await svc.execute(record, notifications, `payment-${paymentId}`, { paymentId, event }, "notified");
+/**
+ * Records a pointer once per `key`. Keys follow the provider's state (`yookassa:<id>:<status>`),
+ * so a repeat of what we already know is dropped, while a payment that moved on (an early
+ * notification seen while still pending, then the genuine one) is looked at again.
+ */
+async function recordPointer(svc: OrdersService, key: string, pointer: PaymentPointer, requestID: string | null): Promise<void> {
+  const ctx: CommandContext = { meta: { user: SYSTEM, commandId: key }, requestID };
+  await svc.execute(ctx, pointers, `payment-${pointer.paymentId}`, pointer, "notified");
+}
+
+const stateKey = (payment: Pick<Payment, "id" | "status">) => `yookassa:${payment.id}:${payment.status}`;
+
+/** After an order closed with a payment attached: settle or cancel that payment (once per order). */
+export function paymentOfClosedOrder(svc: OrdersService, order: Pick<Order, "id" | "payment">): Promise<void> {
+  if (!order.payment) return Promise.resolve();
+  return recordPointer(
+    svc,
+    `closed:${order.id}`,
+    { paymentId: order.payment.id, event: "order.closed", orderId: order.id },
+    null,
+  );
 }
 
 /**
- * Acts on what the provider says about a payment (fetched, never taken from the webhook):
- * authorised → confirm the tickets, issue them, then capture; otherwise cancel the
- * authorisation so the buyer is never charged for tickets they did not get.
+ * The order a payment belongs to, or null. The notification's metadata.orderId is only a hint:
+ * the order must have that very payment attached; without a usable hint the read model is asked.
  */
-export async function settlePayment(rt: Runtime, svc: OrdersService, recorded: RecordedEvent): Promise<void> {
-  const { paymentId } = recorded.data as { paymentId: string };
-  let payment: Payment;
+async function orderOfPayment(rt: Runtime, svc: OrdersService, paymentId: string, hint: unknown): Promise<Order | null> {
+  const candidates: string[] = [];
+  if (typeof hint === "string" && hint.length <= 64) candidates.push(hint);
+  else {
+    const [doc] = await svc.liveDocs<OrderDoc>().find({ "payment.id": paymentId }, { limit: 1 });
+    if (doc) candidates.push(doc.id);
+  }
+  for (const id of candidates) {
+    const order = await loadOrder(rt, id);
+    if (order?.payment?.id === paymentId) return order;
+  }
+  return null;
+}
+
+/**
+ * A webhook body from an allowed source. Only what checks out is recorded: a notification we
+ * subscribe to, about a YooKassa id of a payment attached to one of our orders, in a state the
+ * provider confirms. Anything else is answered 200 (so the provider stops repeating it) and
+ * dropped with a log line that carries no personal data.
+ */
+export async function receiveNotification(
+  rt: Runtime,
+  svc: OrdersService,
+  body: Record<string, unknown>,
+  requestID: string | null,
+): Promise<{ ok: true }> {
+  let notification: Notification;
   try {
-    payment = await rt.payments.getPayment(paymentId);
+    notification = parseNotification(body);
   } catch (err) {
-    if (err instanceof YookassaError && err.code === "YOOKASSA_NOT_FOUND") {
-      svc.logger.warn(`payment ${paymentId}: the provider does not know it; notification ignored`);
-      return;
-    }
+    throw new Errors.MoleculerClientError(`not a YooKassa notification: ${(err as Error).message}`, 400, "BAD_NOTIFICATION");
+  }
+  const drop = (why: string) => {
+    svc.logger.warn(`payment notification ${notification.event} dropped: ${why}`);
+    return { ok: true as const };
+  };
+  if (notification.event.startsWith("refund.")) return drop("refund notifications are not handled here");
+  const paymentId = notification.object.id;
+  if (!isYookassaId(paymentId)) return drop("its object id is not a YooKassa id");
+  const metadata = (notification.object as Payment).metadata;
+  const order = await orderOfPayment(rt, svc, paymentId, metadata?.orderId);
+  if (!order) return drop(`payment ${paymentId} is attached to no order of ours`);
+  const payment = await fetchPayment(rt, paymentId);
+  if (!payment) return drop(`the provider does not know payment ${paymentId}`);
+  // Nothing to do while the buyer has not paid: an early notification leaves no trace, so the genuine one is not a repeat.
+  if (payment.status === "pending" && order.status === "awaiting_payment") return { ok: true };
+  await recordPointer(svc, stateKey(payment), { paymentId, event: notification.event, orderId: order.id }, requestID);
+  return { ok: true };
+}
+
+/** The payment as the provider has it now; null when the provider does not know it. */
+async function fetchPayment(rt: Runtime, paymentId: string): Promise<Payment | null> {
+  try {
+    return await rt.payments.getPayment(paymentId);
+  } catch (err) {
+    if (err instanceof YookassaError && err.code === "YOOKASSA_NOT_FOUND") return null;
     throw err;
   }
-  const ctx = systemContext(recorded);
-  const cancelAuthorisation = () => rt.payments.cancelPayment(payment.id, { idempotenceKey: `cancel-${payment.id}` });
-  const orderId = payment.metadata?.orderId;
-  const order = orderId ? await loadOrder(rt, orderId) : null;
-  if (!order || order.payment?.id !== payment.id) {
-    svc.logger.warn(`payment ${payment.id} belongs to no order of ours`);
-    if (payment.status === "waiting_for_capture") await cancelAuthorisation();
+}
+
+function providerView(paymentId: string, payment: Payment | null): ProviderPayment {
+  if (!payment) return { id: paymentId, status: "unknown" };
+  return { id: payment.id, status: payment.status, amount: amountToMinor(payment.amount), currency: payment.amount.currency };
+}
+
+/**
+ * Acts on what the provider says about a payment now (never on what a notification claimed):
+ * the decider's paymentAction says what to do, this carries it out. Every call to the provider
+ * has an idempotence key, so a retry after a crash repeats nothing.
+ */
+export async function settlePayment(rt: Runtime, svc: OrdersService, recorded: RecordedEvent): Promise<void> {
+  const pointer = recorded.data as PaymentPointer;
+  // Pointers recorded before the webhook checked ids may name anything: never let one stop the others.
+  if (!isYookassaId(pointer.paymentId)) {
+    svc.logger.warn(`payment pointer ${recorded.id} skipped: not a YooKassa id`);
     return;
   }
-  const release = (reason: "payment_failed" | "cancelled") =>
-    svc.broker.call("inventory.release", { eventId: order.eventId, holdId: order.id, reason }, { meta: { user: SYSTEM } });
-
-  if (payment.status === "canceled") {
-    if (order.status === "awaiting_payment") {
+  const payment = await fetchPayment(rt, pointer.paymentId);
+  const orderId = pointer.orderId ?? payment?.metadata.orderId;
+  const order = orderId ? await loadOrder(rt, orderId) : null;
+  const ctx = systemContext(recorded);
+  const cancelAuthorisation = async (why: string) => {
+    svc.logger.info(`payment ${pointer.paymentId}: cancelling the authorisation, ${why}`);
+    let cancelled: Payment;
+    try {
+      // The status is in the key: a payment refused while pending may still be cancelled once authorised.
+      cancelled = await rt.payments.cancelPayment(pointer.paymentId, {
+        idempotenceKey: `cancel-${pointer.paymentId}-${payment?.status ?? "unknown"}`,
+      });
+    } catch (err) {
+      if (!(err instanceof YookassaError) || err.code !== "YOOKASSA_INVALID_REQUEST") throw err;
+      // The provider refuses (e.g. it does not cancel a payment still waiting for the buyer): the sweep looks again later.
+      svc.logger.info(`payment ${pointer.paymentId}: the provider refused to cancel it now: ${err.message}`);
+      return;
+    }
+    if (order && cancelled.status === "canceled") await close(order, "canceled");
+  };
+  const close = async (of: Order, outcome: "canceled" | "unknown") => {
+    // As it is now: a lost hold may have cancelled it since it was loaded.
+    const wasOpen = (await loadOrder(rt, of.id))?.status === "awaiting_payment";
+    try {
       await runOrderCommand(
         svc,
         ctx,
-        order.id,
-        { type: "CancelOrder", id: order.id, reason: "payment_failed" },
-        "payment-canceled",
+        of.id,
+        { type: "ClosePayment", id: of.id, paymentId: pointer.paymentId, outcome },
+        "close-payment",
       );
-      await release("payment_failed");
+    } catch (err) {
+      if ((err as { type?: string }).type !== "ORDER_PAID") throw err;
+      svc.logger.error(
+        `payment ${pointer.paymentId} of order ${of.id}: ${outcome} after its tickets were issued; needs a person`,
+      );
+      return;
     }
+    if (wasOpen)
+      await svc.broker.call(
+        "inventory.release",
+        { eventId: of.eventId, holdId: of.id, reason: "payment_failed" },
+        { meta: { user: SYSTEM } },
+      );
+  };
+  if (!order) {
+    svc.logger.warn(`payment ${pointer.paymentId} belongs to no order of ours`);
+    if (payment?.status === "waiting_for_capture") await cancelAuthorisation("it belongs to no order of ours");
     return;
   }
-  if (payment.status !== "waiting_for_capture") return;
-  if (order.status === "paid") {
-    await rt.payments.capturePayment(payment.id, { idempotenceKey: `capture-${order.id}` });
-    return;
+  const todo = paymentAction(order, providerView(pointer.paymentId, payment));
+  switch (todo.action) {
+    case "none":
+      return;
+    case "alarm":
+      svc.logger.error(`payment ${pointer.paymentId} of order ${order.id}: ${todo.why}; needs a person`);
+      return;
+    case "close":
+      return close(order, todo.outcome);
+    case "cancel":
+      return cancelAuthorisation(todo.why);
+    case "capture":
+      await rt.payments.capturePayment(pointer.paymentId, { idempotenceKey: `capture-${order.id}` });
+      return;
+    case "sell":
+      return sell(rt, svc, ctx, order, payment!, cancelAuthorisation);
   }
-  if (order.status !== "awaiting_payment" && order.status !== "expired") {
-    await cancelAuthorisation();
-    return;
-  }
-  if (amountToMinor(payment.amount) !== order.amount || payment.amount.currency !== order.currency) {
-    svc.logger.error(
-      `payment ${payment.id}: amount ${payment.amount.value} ${payment.amount.currency} does not match order ${order.id}; cancelled`,
-    );
-    await cancelAuthorisation();
-    return;
-  }
+}
+
+/** Confirms the tickets, issues them and only then takes the money; a lost hold releases the money instead. */
+async function sell(
+  rt: Runtime,
+  svc: OrdersService,
+  ctx: CommandContext,
+  order: Order,
+  payment: Payment,
+  cancelAuthorisation: (why: string) => Promise<void>,
+): Promise<void> {
   try {
     await svc.broker.call("inventory.confirm", confirmation(order), { meta: { user: SYSTEM } });
   } catch (err) {
     if ((err as { type?: string }).type !== "HOLD_LOST") throw err;
-    await cancelAuthorisation();
-    await runOrderCommand(svc, ctx, order.id, { type: "CancelOrder", id: order.id, reason: "hold_lost" }, "hold-lost").catch(
-      (e) => {
-        if (!(e instanceof DomainError) && (e as { type?: string }).type !== "ORDER_PAID") throw e;
-      },
-    );
+    if (order.status === "awaiting_payment")
+      await runOrderCommand(svc, ctx, order.id, { type: "CancelOrder", id: order.id, reason: "hold_lost" }, "hold-lost");
+    await cancelAuthorisation("its tickets went to someone else");
     return;
   }
   await runOrderCommand(
@@ -113,3 +244,43 @@ export async function settlePayment(rt: Runtime, svc: OrdersService, recorded: R
   );
   await rt.payments.capturePayment(payment.id, { idempotenceKey: `capture-${order.id}` });
 }
+
+/**
+ * The reconciliation sweep: fetches the payment of every order that has waited for payment
+ * longer than PAYMENT_RECONCILE_AFTER_MS, and of every closed order whose payment the provider
+ * may still hold, and records a pointer when the provider's state says there is something to
+ * do. Driven by the read model and keyed by the provider's state, so several nodes and
+ * restarts only repeat what the log then drops: a lost or early notification strands nothing.
+ */
+export async function reconcilePayments(rt: Runtime, svc: OrdersService): Promise<void> {
+  const before = Date.now() - rt.config.payments.reconcileAfterMs;
+  const docs = svc.liveDocs<OrderDoc>();
+  const waiting = await docs.find(
+    { status: "awaiting_payment", payment: { $ne: null }, createdAt: { $lte: before } },
+    { limit: RECONCILE_BATCH },
+  );
+  const closed = await docs.find(
+    {
+      status: { $in: ["expired", "cancelled"] },
+      payment: { $ne: null },
+      "payment.closed": { $exists: false },
+      updatedAt: { $lte: before },
+    },
+    { limit: RECONCILE_BATCH },
+  );
+  for (const order of [...waiting, ...closed]) {
+    const paymentId = order.payment!.id;
+    let payment: Payment | null;
+    try {
+      payment = await fetchPayment(rt, paymentId);
+    } catch (err) {
+      svc.logger.warn(`reconciliation: payment ${paymentId} could not be fetched: ${(err as Error).message}`);
+      continue;
+    }
+    if (payment?.status === "pending" && order.status === "awaiting_payment") continue;
+    const key = payment ? stateKey(payment) : `yookassa:${paymentId}:unknown`;
+    await recordPointer(svc, key, { paymentId, event: "reconcile", orderId: order.id }, null);
+  }
+}
+
+const RECONCILE_BATCH = 500;

@@ -4,6 +4,7 @@ import type { Runtime } from "../../lib/app/runtime";
 import type { RecordedEvent } from "../../lib/eventlog/types";
 import type { CommandContext } from "../../mixins/event-sourced.mixin";
 import { loadOrder, runOrderCommand, type OrdersService } from "./order-commands";
+import { paymentOfClosedOrder } from "./payments";
 import type { OrderDoc } from "./orders.projection";
 import type { OrderEvent } from "./orders.types";
 
@@ -51,8 +52,15 @@ export async function refundCancelledEvent(svc: OrdersService, recorded: Recorde
   for (const order of orders) {
     const ctx: CommandContext = { meta: { user: SYSTEM, commandId: `${recorded.id}:${order.id}` }, requestID: null };
     if (order.status === "awaiting_payment") {
-      await runOrderCommand(svc, ctx, order.id, { type: "CancelOrder", id: order.id, reason: "event_cancelled" }, "cancel");
+      const { state } = await runOrderCommand(
+        svc,
+        ctx,
+        order.id,
+        { type: "CancelOrder", id: order.id, reason: "event_cancelled" },
+        "cancel",
+      );
       await svc.broker.call("inventory.release", { eventId, holdId: order.id, reason: "cancelled" }, { meta: { user: SYSTEM } });
+      if (state?.status === "cancelled") await paymentOfClosedOrder(svc, state);
     } else {
       await runOrderCommand(
         svc,

@@ -52,6 +52,17 @@ export interface Payment {
 
 export type RefundStatus = "pending" | "succeeded" | "canceled";
 
+/**
+ * YooKassa's object ids (payments and refunds): 36 characters, lower-case hexadecimal in
+ * UUID groups, e.g. `23d93cac-000f-5000-8000-126628f15141` (payments carry `000f` in the
+ * second group; the rest varies, so only the shape is checked).
+ */
+const YOOKASSA_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function isYookassaId(value: string): boolean {
+  return YOOKASSA_ID.test(value);
+}
+
 export interface Refund {
   id: string;
   payment_id: string;

@@ -2,7 +2,8 @@
  * Local stand-in for YooKassa API v3 and its payment page: same paths, Basic auth, idempotence
  * keys, error bodies and webhooks, so the real client and our webhook handler run against it in
  * tests and in the quick start. A buyer "pays" on `/checkout/{id}` in a browser, or a test calls
- * `pay()`; faults (5xx, 429, slowness, duplicated, reordered or lost webhooks) are injected on demand.
+ * `pay()`; faults (5xx, 429, slowness, and webhooks duplicated, reordered, lost, early or late) are
+ * injected on demand.
  */
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -29,7 +30,13 @@ import {
 
 export { DECLINE_REASONS, type DeclineReason } from "./yookassa.checkout-page";
 
-export type WebhookMode = "normal" | "duplicate" | "reorder" | "drop";
+/**
+ * How webhooks misbehave: `duplicate` sends each twice, `reorder` holds them and sends the
+ * newest first, `drop` loses them, `early` also sends a `payment.waiting_for_capture` right
+ * after a payment is created (while it is still pending, as a provider's race would), `delay`
+ * sends each `delayMs` late.
+ */
+export type WebhookMode = "normal" | "duplicate" | "reorder" | "drop" | "early" | "delay";
 
 /**
  * Injected misbehaviour. Each kind has its own slot: setting one leaves the others as they are,
@@ -49,7 +56,11 @@ export type YookassaFault =
       afterProcessing?: boolean;
     }
   | { delayMs: number; times?: number; path?: string }
-  | { webhook: WebhookMode }
+  | {
+      webhook: WebhookMode;
+      /** `delay`: how late each webhook goes out (default 1000 ms); `early`: how soon after creation (default 20 ms). */
+      delayMs?: number;
+    }
   | { neverComplete: boolean };
 
 export interface RecordedRequest {
@@ -170,6 +181,7 @@ class Simulator implements YookassaSimulator {
   private apiFault: ApiFault | null = null;
   private apiFaultsLeft = 0;
   private webhookMode: WebhookMode = "normal";
+  private webhookDelayMs: number | undefined;
   private neverComplete = false;
   private base = "";
   private publicBase = "";
@@ -226,9 +238,11 @@ class Simulator implements YookassaSimulator {
     if (fault === null) {
       this.apiFault = null;
       this.webhookMode = "normal";
+      this.webhookDelayMs = undefined;
       this.neverComplete = false;
     } else if ("webhook" in fault) {
       this.webhookMode = fault.webhook;
+      this.webhookDelayMs = fault.delayMs === undefined ? undefined : timerRange(fault.delayMs, "delayMs");
     } else if ("neverComplete" in fault) {
       this.neverComplete = fault.neverComplete;
     } else {
@@ -395,6 +409,7 @@ class Simulator implements YookassaSimulator {
     if (this.options.confirmationWindowMs !== undefined) {
       this.schedule(record, this.options.confirmationWindowMs, { party: "yoo_money", reason: "expired_on_confirmation" });
     }
+    if (this.webhookMode === "early") this.notifyEarly(payment);
     return ok(payment);
   }
 
@@ -590,8 +605,29 @@ class Simulator implements YookassaSimulator {
         this.dispatch(notification);
         this.dispatch(notification);
         return;
+      case "delay":
+        this.track(this.later(this.webhookDelayMs ?? 1000).then((go) => (go ? this.deliver(notification) : undefined)));
+        return;
+      case "early":
       case "normal":
         this.dispatch(notification);
+    }
+  }
+
+  /** A notification that claims the payment is authorised while it is still pending. */
+  private notifyEarly(payment: SimulatedPayment): void {
+    const claimed = { ...structuredClone(payment), status: "waiting_for_capture" as const, paid: true };
+    const notification = { type: "notification", event: "payment.waiting_for_capture", object: claimed } as Notification;
+    this.track(this.later(this.webhookDelayMs ?? 20).then((go) => (go ? this.deliver(notification) : undefined)));
+  }
+
+  /** Resolves false when the simulator closes first. */
+  private async later(ms: number): Promise<boolean> {
+    try {
+      await sleep(ms, undefined, { signal: this.closing.signal });
+      return true;
+    } catch {
+      return false;
     }
   }
 

@@ -9,6 +9,7 @@ import { inspect } from "node:util";
 import { YookassaClient, type YookassaClientOptions } from "../../../lib/ports/yookassa/yookassa.client";
 import { parseNotification } from "../../../lib/ports/yookassa/yookassa.parse";
 import {
+  isYookassaId,
   YookassaError,
   YookassaInvalidRequestError,
   type CreatePaymentRequest,
@@ -162,6 +163,8 @@ describe("two-stage payment", () => {
     expect(notification.object).toMatchObject({ status: "waiting_for_capture", paid: true, metadata: { orderId: "42" } });
     const fetched = await client.getPayment(payment.id);
     expect(fetched).toMatchObject({ status: "waiting_for_capture", paid: true });
+    // Shaped as YooKassa's own ids, which the webhook checks before recording anything.
+    expect(isYookassaId(payment.id)).toBe(true);
     expect(Date.parse(fetched.expires_at ?? "")).toBeGreaterThan(Date.now());
 
     const again = await fetch(forms[0][1], { method: "POST", redirect: "manual" });
@@ -259,6 +262,7 @@ describe("refunds", () => {
     expect(first).toMatchObject({ payment_id: payment.id, status: "succeeded", amount: { value: "500.00", currency: "RUB" } });
     expect(await client.getRefund(first.id)).toEqual(first);
     expect((await webhook(first.id, "refund.succeeded")).object).toMatchObject({ payment_id: payment.id });
+    expect(isYookassaId(first.id)).toBe(true);
     expect((await client.getPayment(payment.id)).refunded_amount).toEqual({ value: "500.00", currency: "RUB" });
 
     const tooMuch = await invalidRequest(
