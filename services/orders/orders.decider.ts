@@ -13,6 +13,7 @@ import type {
   Order,
   OrderCommand,
   PaymentOutcome,
+  RecordRefund,
   OrderEvent,
   OrderState,
   PlaceOrder,
@@ -48,6 +49,7 @@ const PARTY_ONLY: ReadonlySet<OrderCommand["type"]> = new Set([
   "ExpireOrder",
   "CancelOrder",
   "ClosePayment",
+  "RecordRefund",
   "RefundTickets",
 ]);
 
@@ -131,6 +133,18 @@ function closePayment(command: ClosePayment, order: Order): OrderEvent[] {
   if (order.status === "awaiting_payment")
     return [{ type: "OrderCancelled", data: { id: order.id, reason: "payment_failed" } }, closed];
   return [closed];
+}
+
+/** A refund's state at the provider, once per change; a final state (succeeded, canceled) never goes back. */
+function recordRefund(command: RecordRefund, order: Order): OrderEvent[] {
+  if (!order.refundIds.includes(command.refundId))
+    throw invalid("refundId", `order ${order.id} has no refund ${command.refundId}`);
+  const known = order.refunds?.find((r) => r.refundId === command.refundId);
+  if (known && known.providerRefundId !== command.providerRefundId)
+    throw new DomainError("REFUND_MISMATCH", `refund ${command.refundId} is ${known.providerRefundId} at the provider`, 409);
+  if (known && (known.status === command.status || known.status !== "pending")) return [];
+  const { refundId, providerRefundId, status } = command;
+  return [{ type: "RefundRecorded", data: { id: order.id, refundId, providerRefundId, status } }];
 }
 
 /** What the provider says about a payment, as the settlement reads it. */
@@ -392,6 +406,8 @@ export const orderDecider: Decider<OrderCommand, OrderEvent, OrderState> = {
         return cancelOrder(command, order);
       case "ClosePayment":
         return closePayment(command, order);
+      case "RecordRefund":
+        return recordRefund(command, order);
       case "RefundTickets":
         return refundTickets(command, order);
       case "CheckInTicket":
@@ -413,6 +429,10 @@ export const orderDecider: Decider<OrderCommand, OrderEvent, OrderState> = {
         return { ...order, status: "expired" };
       case "OrderCancelled":
         return { ...order, status: "cancelled" };
+      case "RefundRecorded": {
+        const { id: _id, ...refund } = event.data;
+        return { ...order, refunds: [...(order.refunds ?? []).filter((r) => r.refundId !== refund.refundId), refund] };
+      }
       case "PaymentClosed":
         return { ...order, payment: order.payment && { ...order.payment, closed: event.data.outcome } };
       case "TicketCheckedIn":

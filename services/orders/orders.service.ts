@@ -14,9 +14,10 @@ import { importOrder, importRefund, type ImportOrderParams, type ImportRefundPar
 import { loadOrder, runOrderCommand, view, type OrdersService as Self } from "./order-commands";
 import { isOrderParty } from "./orders.decider";
 import { ordersProjection } from "./orders.projection";
-import { paymentOfClosedOrder, receiveNotification, reconcilePayments, settlePayment } from "./payments";
+import { paymentOfClosedOrder, reconcilePayments, settlePayment } from "./payments";
 import { attachPayment, issueFree, placeOrder, type CreateParams } from "./placing";
-import { refundCancelledEvent, settleRefund } from "./refunds";
+import { reconcileRefunds, refundCancelledEvent, settleRefund, settleRefundNotice } from "./refunds";
+import { receiveNotification } from "./webhook";
 
 const ORDER_FIELDS = [
   "id",
@@ -32,6 +33,7 @@ const ORDER_FIELDS = [
   "payment",
   "tickets",
   "refundedAmount",
+  "refunds",
   "createdAt",
   "updatedAt",
 ];
@@ -74,12 +76,13 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
       Subscription<Self>(rt, {
         name: "sales.payments",
         log: SALES_LOG,
-        types: ["PaymentNotified"],
-        // Payments of different orders are independent: settle them side by side.
+        types: ["PaymentNotified", "RefundNotified"],
+        // Payments of different orders are independent: settle them side by side (a refund goes with its payment).
         partitionBy: (event) => (event.data as { paymentId: string }).paymentId,
         concurrency: 32,
         async handle(event) {
-          await settlePayment(rt, this, event);
+          if (event.type === "RefundNotified") await settleRefundNotice(rt, this, event);
+          else await settlePayment(rt, this, event);
         },
       }),
     ],
@@ -259,7 +262,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         () => {
           if (reconciling) return;
           reconciling = true;
-          reconcilePayments(rt, svc)
+          Promise.all([reconcilePayments(rt, svc), reconcileRefunds(rt, svc)])
             .catch((err) => svc.logger.warn("payment reconciliation failed:", String(err)))
             .finally(() => (reconciling = false));
         },

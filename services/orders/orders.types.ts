@@ -61,12 +61,22 @@ export interface Order {
   refundedAmount: number;
   /** Refunds already applied, so a repeated refund changes nothing. */
   refundIds: string[];
+  /** The provider's side of the refunds that returned money: its refund id and what it says of it. */
+  refunds?: ProviderRefund[];
   createdAt: number;
   /** Set when the order was imported from a partner's stream: its tickets were sold there. */
   source?: ExternalSource;
 }
 
 export type OrderState = Order | null;
+
+export interface ProviderRefund {
+  /** Ours (TicketsRefunded.refundId). */
+  refundId: string;
+  /** The provider's refund id, matched against refund notifications. */
+  providerRefundId: string;
+  status: "pending" | "succeeded" | "canceled";
+}
 
 /**
  * How a payment ended without being captured: cancelled at the provider (by us, the bank or
@@ -129,6 +139,12 @@ export interface ClosePayment extends CommandBase {
   id: string;
   paymentId: string;
   outcome: PaymentOutcome;
+}
+
+/** What the provider says of a refund we asked for. */
+export interface RecordRefund extends CommandBase, ProviderRefund {
+  type: "RecordRefund";
+  id: string;
 }
 
 export interface RefundTickets extends CommandBase {
@@ -211,6 +227,7 @@ export type OrderCommand =
   | ExpireOrder
   | CancelOrder
   | ClosePayment
+  | RecordRefund
   | RefundTickets
   | CheckInTicket
   | ImportOrder
@@ -242,6 +259,7 @@ export type OrderEvent =
   | { type: "OrderExpired"; data: { id: string } }
   | { type: "OrderCancelled"; data: { id: string; reason: CancelOrder["reason"] } }
   | { type: "PaymentClosed"; data: { id: string; paymentId: string; outcome: PaymentOutcome } }
+  | { type: "RefundRecorded"; data: ProviderRefund & { id: string } }
   | {
       type: "TicketsRefunded";
       data: {

@@ -1,53 +1,14 @@
-import { Errors } from "moleculer";
 import { SYSTEM } from "../../lib/app/context";
 import type { Runtime } from "../../lib/app/runtime";
-import type { Decider } from "../../lib/eventlog/decider";
 import type { RecordedEvent } from "../../lib/eventlog/types";
-import { parseNotification } from "../../lib/ports/yookassa/yookassa.parse";
-import {
-  amountToMinor,
-  isYookassaId,
-  YookassaError,
-  type Notification,
-  type Payment,
-} from "../../lib/ports/yookassa/yookassa.port";
+import { amountToMinor, isYookassaId, YookassaError, type Payment } from "../../lib/ports/yookassa/yookassa.port";
 import { systemContext, type CommandContext } from "../../mixins/event-sourced.mixin";
 import { confirmation, loadOrder, runOrderCommand, type OrdersService } from "./order-commands";
 import { paymentAction, type ProviderPayment } from "./orders.decider";
 import type { OrderDoc } from "./orders.projection";
 import type { Order } from "./orders.types";
 import { issueTickets } from "./placing";
-
-/**
- * A pointer to a payment worth looking at, for the sales.payments subscription: recorded by
- * the webhook, by an order closing and by the reconciliation sweep, each after checking it is
- * a payment of one of our orders. The payment itself is always fetched again before acting.
- */
-interface PaymentPointer {
-  paymentId: string;
-  /** What made us look: a notification's event, `order.closed` or `reconcile`. */
-  event: string;
-  /** The order it was verified against; absent in pointers recorded before it was added. */
-  orderId?: string;
-}
-type PointerEvent = { type: "PaymentNotified"; data: PaymentPointer };
-const pointers: Decider<PaymentPointer, PointerEvent, null> = {
-  initialState: () => null,
-  decide: (command) => [{ type: "PaymentNotified", data: command }],
-  evolve: () => null,
-};
-
-/**
- * Records a pointer once per `key`. Keys follow the provider's state (`yookassa:<id>:<status>`),
- * so a repeat of what we already know is dropped, while a payment that moved on (an early
- * notification seen while still pending, then the genuine one) is looked at again.
- */
-async function recordPointer(svc: OrdersService, key: string, pointer: PaymentPointer, requestID: string | null): Promise<void> {
-  const ctx: CommandContext = { meta: { user: SYSTEM, commandId: key }, requestID };
-  await svc.execute(ctx, pointers, `payment-${pointer.paymentId}`, pointer, "notified");
-}
-
-const stateKey = (payment: Pick<Payment, "id" | "status">) => `yookassa:${payment.id}:${payment.status}`;
+import { orderOfPayment, recordPointer, stateKey, type PaymentPointer } from "./pointers";
 
 /** After an order closed with a payment attached: settle or cancel that payment (once per order). */
 export function paymentOfClosedOrder(svc: OrdersService, order: Pick<Order, "id" | "payment">): Promise<void> {
@@ -55,63 +16,38 @@ export function paymentOfClosedOrder(svc: OrdersService, order: Pick<Order, "id"
   return recordPointer(
     svc,
     `closed:${order.id}`,
-    { paymentId: order.payment.id, event: "order.closed", orderId: order.id },
+    { type: "PaymentNotified", data: { paymentId: order.payment.id, event: "order.closed", orderId: order.id } },
     null,
   );
 }
 
 /**
- * The order a payment belongs to, or null. The notification's metadata.orderId is only a hint:
- * the order must have that very payment attached; without a usable hint the read model is asked.
+ * A payment notification: recorded when its id has YooKassa's format, the payment is attached
+ * to one of our orders and the provider confirms a state worth acting on. Returns why it was
+ * dropped, or null when recorded (or nothing needed doing).
  */
-async function orderOfPayment(rt: Runtime, svc: OrdersService, paymentId: string, hint: unknown): Promise<Order | null> {
-  const candidates: string[] = [];
-  if (typeof hint === "string" && hint.length <= 64) candidates.push(hint);
-  else {
-    const [doc] = await svc.liveDocs<OrderDoc>().find({ "payment.id": paymentId }, { limit: 1 });
-    if (doc) candidates.push(doc.id);
-  }
-  for (const id of candidates) {
-    const order = await loadOrder(rt, id);
-    if (order?.payment?.id === paymentId) return order;
-  }
-  return null;
-}
-
-/**
- * A webhook body from an allowed source. Only what checks out is recorded: a notification we
- * subscribe to, about a YooKassa id of a payment attached to one of our orders, in a state the
- * provider confirms. Anything else is answered 200 (so the provider stops repeating it) and
- * dropped with a log line that carries no personal data.
- */
-export async function receiveNotification(
+export async function paymentNotification(
   rt: Runtime,
   svc: OrdersService,
-  body: Record<string, unknown>,
+  object: Payment,
+  event: string,
   requestID: string | null,
-): Promise<{ ok: true }> {
-  let notification: Notification;
-  try {
-    notification = parseNotification(body);
-  } catch (err) {
-    throw new Errors.MoleculerClientError(`not a YooKassa notification: ${(err as Error).message}`, 400, "BAD_NOTIFICATION");
-  }
-  const drop = (why: string) => {
-    svc.logger.warn(`payment notification ${notification.event} dropped: ${why}`);
-    return { ok: true as const };
-  };
-  if (notification.event.startsWith("refund.")) return drop("refund notifications are not handled here");
-  const paymentId = notification.object.id;
-  if (!isYookassaId(paymentId)) return drop("its object id is not a YooKassa id");
-  const metadata = (notification.object as Payment).metadata;
-  const order = await orderOfPayment(rt, svc, paymentId, metadata?.orderId);
-  if (!order) return drop(`payment ${paymentId} is attached to no order of ours`);
+): Promise<string | null> {
+  const paymentId = object.id;
+  if (!isYookassaId(paymentId)) return "its object id is not a YooKassa id";
+  const order = await orderOfPayment(rt, svc, paymentId, object.metadata.orderId);
+  if (!order) return `payment ${paymentId} is attached to no order of ours`;
   const payment = await fetchPayment(rt, paymentId);
-  if (!payment) return drop(`the provider does not know payment ${paymentId}`);
+  if (!payment) return `the provider does not know payment ${paymentId}`;
   // Nothing to do while the buyer has not paid: an early notification leaves no trace, so the genuine one is not a repeat.
-  if (payment.status === "pending" && order.status === "awaiting_payment") return { ok: true };
-  await recordPointer(svc, stateKey(payment), { paymentId, event: notification.event, orderId: order.id }, requestID);
-  return { ok: true };
+  if (payment.status === "pending" && order.status === "awaiting_payment") return null;
+  await recordPointer(
+    svc,
+    stateKey(paymentId, payment.status),
+    { type: "PaymentNotified", data: { paymentId, event, orderId: order.id } },
+    requestID,
+  );
+  return null;
 }
 
 /** The payment as the provider has it now; null when the provider does not know it. */
@@ -278,8 +214,12 @@ export async function reconcilePayments(rt: Runtime, svc: OrdersService): Promis
       continue;
     }
     if (payment?.status === "pending" && order.status === "awaiting_payment") continue;
-    const key = payment ? stateKey(payment) : `yookassa:${paymentId}:unknown`;
-    await recordPointer(svc, key, { paymentId, event: "reconcile", orderId: order.id }, null);
+    await recordPointer(
+      svc,
+      stateKey(paymentId, payment?.status ?? "unknown"),
+      { type: "PaymentNotified", data: { paymentId, event: "reconcile", orderId: order.id } },
+      null,
+    );
   }
 }
 

@@ -2,11 +2,13 @@ import { createHash } from "node:crypto";
 import { SYSTEM } from "../../lib/app/context";
 import type { Runtime } from "../../lib/app/runtime";
 import type { RecordedEvent } from "../../lib/eventlog/types";
-import type { CommandContext } from "../../mixins/event-sourced.mixin";
+import { isYookassaId, YookassaError, type Refund } from "../../lib/ports/yookassa/yookassa.port";
+import { systemContext, type CommandContext } from "../../mixins/event-sourced.mixin";
 import { loadOrder, runOrderCommand, type OrdersService } from "./order-commands";
-import { paymentOfClosedOrder } from "./payments";
 import type { OrderDoc } from "./orders.projection";
 import type { OrderEvent } from "./orders.types";
+import { paymentOfClosedOrder } from "./payments";
+import { orderOfPayment, recordPointer, stateKey, type RefundPointer } from "./pointers";
 
 /**
  * A refund recorded on an order: return the money (the idempotence key is the refund id, so
@@ -16,13 +18,15 @@ export async function settleRefund(rt: Runtime, svc: OrdersService, recorded: Re
   const data = recorded.data as Extract<OrderEvent, { type: "TicketsRefunded" }>["data"];
   // Free tickets (no payment) have no money to return.
   if (data.amount > 0 && data.paymentId) {
-    await rt.payments.createRefund({
+    const refund = await rt.payments.createRefund({
       paymentId: data.paymentId,
       amountMinor: data.amount,
       currency: data.currency,
       idempotenceKey: `refund-${data.refundId}`,
       description: `Refund of order ${data.id}`,
     });
+    // The provider's id, so that its notifications about this refund can be matched to it.
+    await recordRefund(svc, systemContext(recorded), data.id, data.refundId, refund);
   }
   const order = (await loadOrder(rt, data.id))!;
   const lines = new Map<string, { categoryId: string; quantity: number; seats?: string[] }>();
@@ -75,6 +79,91 @@ export async function refundCancelledEvent(svc: OrdersService, recorded: Recorde
       ).catch((err: { type?: string }) => {
         if (err.type !== "NOT_REFUNDABLE") throw err;
       });
+    }
+  }
+}
+
+function recordRefund(svc: OrdersService, ctx: CommandContext, orderId: string, refundId: string, refund: Refund) {
+  return runOrderCommand(
+    svc,
+    ctx,
+    orderId,
+    { type: "RecordRefund", id: orderId, refundId, providerRefundId: refund.id, status: refund.status },
+    `refund-${refund.status}`,
+  );
+}
+
+/**
+ * A refund notification: recorded when both ids have YooKassa's format, the payment is one of
+ * our orders' and the refund is one we asked for (its provider id recorded on that order).
+ * Returns why it was dropped, or null when recorded.
+ */
+export async function refundNotification(
+  rt: Runtime,
+  svc: OrdersService,
+  object: Refund,
+  event: string,
+  requestID: string | null,
+): Promise<string | null> {
+  if (!isYookassaId(object.id) || !isYookassaId(object.payment_id)) return "its ids are not YooKassa ids";
+  const order = await orderOfPayment(rt, svc, object.payment_id);
+  const ours = order?.refunds?.find((r) => r.providerRefundId === object.id);
+  if (!order || !ours) return `refund ${object.id} is not one we asked for`;
+  const refund = await fetchRefund(rt, object.id);
+  if (!refund) return `the provider does not know refund ${object.id}`;
+  const pointer: RefundPointer = { refundId: refund.id, paymentId: refund.payment_id, event, orderId: order.id };
+  await recordPointer(svc, stateKey(refund.id, refund.status), { type: "RefundNotified", data: pointer }, requestID);
+  return null;
+}
+
+async function fetchRefund(rt: Runtime, refundId: string): Promise<Refund | null> {
+  try {
+    return await rt.payments.getRefund(refundId);
+  } catch (err) {
+    if (err instanceof YookassaError && err.code === "YOOKASSA_NOT_FOUND") return null;
+    throw err;
+  }
+}
+
+/** Records what the provider says of one of our refunds now; a cancelled one means the money did not go back. */
+export async function settleRefundNotice(rt: Runtime, svc: OrdersService, recorded: RecordedEvent): Promise<void> {
+  const pointer = recorded.data as RefundPointer;
+  const refund = await fetchRefund(rt, pointer.refundId);
+  const order = await loadOrder(rt, pointer.orderId);
+  const ours = order?.refunds?.find((r) => r.providerRefundId === pointer.refundId);
+  if (!refund || !order || !ours) {
+    svc.logger.warn(`refund ${pointer.refundId}: no longer known to the provider or to order ${pointer.orderId}; skipped`);
+    return;
+  }
+  await recordRefund(svc, systemContext(recorded), order.id, ours.refundId, refund);
+  if (refund.status === "canceled")
+    svc.logger.error(
+      `refund ${refund.id} of order ${order.id} was cancelled by the provider: the money did not go back; needs a person`,
+    );
+}
+
+/**
+ * The refunds still pending at the provider for longer than PAYMENT_RECONCILE_AFTER_MS are
+ * fetched, so a lost notification (or one that came before we recorded the refund) leaves
+ * none pending for ever. Keyed by the provider's state, like the payments' sweep.
+ */
+export async function reconcileRefunds(rt: Runtime, svc: OrdersService): Promise<void> {
+  const before = Date.now() - rt.config.payments.reconcileAfterMs;
+  const orders = await svc
+    .liveDocs<OrderDoc>()
+    .find({ "refunds.status": "pending", updatedAt: { $lte: before } }, { limit: 500 });
+  for (const order of orders) {
+    for (const ours of (order.refunds ?? []).filter((r) => r.status === "pending")) {
+      let refund: Refund | null;
+      try {
+        refund = await fetchRefund(rt, ours.providerRefundId);
+      } catch (err) {
+        svc.logger.warn(`reconciliation: refund ${ours.providerRefundId} could not be fetched: ${(err as Error).message}`);
+        continue;
+      }
+      if (!refund || refund.status === "pending") continue;
+      const pointer: RefundPointer = { refundId: refund.id, paymentId: refund.payment_id, event: "reconcile", orderId: order.id };
+      await recordPointer(svc, stateKey(refund.id, refund.status), { type: "RefundNotified", data: pointer }, null);
     }
   }
 }

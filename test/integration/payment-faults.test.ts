@@ -10,6 +10,7 @@ interface OrderReply {
   status: string;
   expiresAt: number;
   payment: { id: string; closed?: string } | null;
+  refunds?: Array<{ refundId: string; providerRefundId: string; status: string }>;
   tickets: Array<{ id: string; status: string }>;
 }
 
@@ -38,6 +39,7 @@ describe("payments under notification faults", () => {
   let app: App;
   let api: ReturnType<typeof apiClient>;
   let issuer: DevIssuer;
+  let olga: string;
   const placed: Array<{ id: string; paymentId: string; token: string; fault: string; buyer: Buyer }> = [];
   const customer = { email: "buyer@example.com", phone: "+79001234567" };
   const sim = () => app.runtime.paymentSimulator!;
@@ -47,7 +49,7 @@ describe("payments under notification faults", () => {
     api = apiClient(app.apiUrl!);
     issuer = await devIssuerOf(env);
     const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
-    const olga = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
+    olga = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
     await api("POST", "/organizers", { token: admin, body: { id: "org", name: "Org" } });
     const venue = { id: "hall", name: "Hall", address: "Arbat 1", city: "Moscow", timezone: "Europe/Moscow", capacity: 500 };
     expect((await api("POST", "/venues", { token: olga, body: venue })).status).toBe(201);
@@ -164,5 +166,60 @@ describe("payments under notification faults", () => {
       () => api<{ availability: Record<string, { available: number }> }>("GET", "/events/show"),
       (r) => r.body.availability?.floor?.available === 200 - 2 * paidOrders,
     );
+  });
+
+  test("refund notifications are looked up as refunds and matched to the refund we recorded", async () => {
+    const paidOrder = async (sub: string) => {
+      const token = await issuer.mint({ sub, roles: ["customer"] });
+      const placed = await api<OrderReply>("POST", "/orders", {
+        token,
+        body: { eventId: "show", customer, items: [{ categoryId: "floor", quantity: 1 }] },
+      });
+      expect(placed.status).toBe(201);
+      sim().pay(placed.body.payment!.id);
+      await eventually(
+        () => api<OrderReply>("GET", `/orders/${placed.body.id}`, { token }),
+        (r) => r.body.status === "paid",
+      );
+      return { id: placed.body.id, paymentId: placed.body.payment!.id, token };
+    };
+    const refunded = async (order: { id: string; token: string }) => {
+      expect((await api("POST", `/orders/${order.id}/refunds`, { token: olga, body: {} })).status).toBe(202);
+      const done = await eventually(
+        () => api<OrderReply>("GET", `/orders/${order.id}`, { token: order.token }),
+        (r) => r.body.refunds?.[0]?.status === "succeeded",
+      );
+      return done.body.refunds![0].providerRefundId;
+    };
+    // The provider answers "pending" and tells later: the notification brings the news.
+    sim().setFault({ refundsPendingMs: 500 });
+    const told = await paidOrder("refund-told");
+    const toldRefund = await refunded(told);
+    expect(sim().requests.filter((r) => r.method === "GET" && r.path === `/v3/refunds/${toldRefund}`).length).toBeGreaterThan(0);
+    expect(sim().requests.some((r) => r.path === `/v3/payments/${toldRefund}`)).toBe(false);
+    // Its notification lost: the sweep asks the provider.
+    sim().setFault({ webhook: "drop" });
+    const lost = await paidOrder("refund-lost");
+    await refunded(lost);
+    sim().setFault(null);
+
+    // A refund we never asked for, or not a YooKassa id: answered 200, nothing recorded.
+    const refund = sim().refunds.get(toldRefund)!;
+    const log = app.runtime.store.log("sales");
+    for (const object of [
+      { ...refund, id: "2f3c1a9e-0016-5000-9000-000000000000" },
+      { ...refund, id: "not a valid id!" },
+      { ...refund, payment_id: lost.paymentId },
+    ]) {
+      const answer = await api("POST", "/payments/yookassa/webhook", {
+        body: { type: "notification", event: "refund.succeeded", object },
+      });
+      expect(answer.status).toBe(200);
+      if (object.id !== toldRefund) expect(await log.readStream(`refund-${object.id}`)).toEqual([]);
+    }
+    // The mismatched one (our refund id, another order's payment) added nothing to the genuine record.
+    expect((await log.readStream(`refund-${toldRefund}`)).map((c) => (c.events[0].data as { orderId: string }).orderId)).toEqual([
+      told.id,
+    ]);
   });
 });

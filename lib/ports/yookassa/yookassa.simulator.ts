@@ -61,7 +61,9 @@ export type YookassaFault =
       /** `delay`: how late each webhook goes out (default 1000 ms); `early`: how soon after creation (default 20 ms). */
       delayMs?: number;
     }
-  | { neverComplete: boolean };
+  | { neverComplete: boolean }
+  /** Refunds are created `pending` and succeed (with their notification) this much later; 0 turns it off. */
+  | { refundsPendingMs: number };
 
 export interface RecordedRequest {
   method: string;
@@ -183,6 +185,7 @@ class Simulator implements YookassaSimulator {
   private webhookMode: WebhookMode = "normal";
   private webhookDelayMs: number | undefined;
   private neverComplete = false;
+  private refundsPendingMs = 0;
   private base = "";
   private publicBase = "";
   private readonly captureWindowMs: number;
@@ -240,11 +243,14 @@ class Simulator implements YookassaSimulator {
       this.webhookMode = "normal";
       this.webhookDelayMs = undefined;
       this.neverComplete = false;
+      this.refundsPendingMs = 0;
     } else if ("webhook" in fault) {
       this.webhookMode = fault.webhook;
       this.webhookDelayMs = fault.delayMs === undefined ? undefined : timerRange(fault.delayMs, "delayMs");
     } else if ("neverComplete" in fault) {
       this.neverComplete = fault.neverComplete;
+    } else if ("refundsPendingMs" in fault) {
+      this.refundsPendingMs = timerRange(fault.refundsPendingMs, "refundsPendingMs");
     } else {
       this.apiFault = fault;
       this.apiFaultsLeft = fault.times ?? Number.POSITIVE_INFINITY;
@@ -483,7 +489,7 @@ class Simulator implements YookassaSimulator {
     const refund: Refund = {
       id: objectId(),
       payment_id: payment.id,
-      status: "succeeded",
+      status: this.refundsPendingMs > 0 ? "pending" : "succeeded",
       amount,
       created_at: new Date().toISOString(),
     };
@@ -491,7 +497,13 @@ class Simulator implements YookassaSimulator {
     this.refundObjects.set(refund.id, refund);
     payment.refunded_amount = { value: minorToValue(refunded + minor), currency: payment.amount.currency };
     payment.refundable = refunded + minor < valueToMinor(payment.amount.value);
-    this.notify("refund.succeeded", refund);
+    if (refund.status === "succeeded") this.notify("refund.succeeded", refund);
+    else
+      void this.later(this.refundsPendingMs).then((go) => {
+        if (!go) return;
+        refund.status = "succeeded";
+        this.notify("refund.succeeded", refund);
+      });
     return ok(refund);
   }
 

@@ -103,6 +103,27 @@ describe("what to do about a payment, from the provider's state", () => {
     expect(() => orderDecider.decide(close, paid)).toThrow(/never captured/);
   });
 
+  test("a refund's state at the provider is recorded once per change and never goes back from a final state", () => {
+    const refunded = run([{ type: "RefundTickets", actor: system, at: T0 + 3, id: "o1", refundId: "r1" }], paid);
+    const record = (status: "pending" | "succeeded" | "canceled", providerRefundId = "p1"): OrderCommand => ({
+      type: "RecordRefund",
+      actor: system,
+      at: T0 + 4,
+      id: "o1",
+      refundId: "r1",
+      providerRefundId,
+      status,
+    });
+    const pending = run([record("pending")], refunded);
+    expect(pending.refunds).toEqual([{ refundId: "r1", providerRefundId: "p1", status: "pending" }]);
+    expect(orderDecider.decide(record("pending"), pending)).toEqual([]);
+    const done = run([record("succeeded")], pending);
+    expect(done.refunds).toEqual([{ refundId: "r1", providerRefundId: "p1", status: "succeeded" }]);
+    expect(orderDecider.decide(record("canceled"), done)).toEqual([]);
+    expect(() => orderDecider.decide(record("succeeded", "p2"), done)).toThrow(/is p1 at the provider/);
+    expect(() => orderDecider.decide({ ...record("pending"), refundId: "r9" } as OrderCommand, done)).toThrow(/no refund r9/);
+  });
+
   test("YooKassa ids are 36 lower-case hexadecimal characters in UUID groups", () => {
     expect(isYookassaId(PAY)).toBe(true);
     for (const bad of ["not a valid id!", "pay-1", PAY.toUpperCase(), `${PAY}0`, "../payments", ""])
