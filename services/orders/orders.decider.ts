@@ -189,6 +189,8 @@ export function paymentAction(order: Order, payment: ProviderPayment): PaymentAc
     case "unknown":
     case "canceled":
       if (paid) return { action: "alarm", why: `the provider says ${payment.status}, but the order's tickets were issued` };
+      // Unknown is no reason to end an order that may still be paid (a shop misconfigured answers 404 to all): expiry will.
+      if (payment.status === "unknown" && order.status === "awaiting_payment") return { action: "none" };
       return order.payment.closed ? { action: "none" } : { action: "close", outcome: payment.status };
     case "pending":
       // A closed order must not stay payable: the buyer would pay for tickets they will not get.

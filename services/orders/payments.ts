@@ -1,7 +1,7 @@
 import { SYSTEM } from "../../lib/app/context";
 import type { Runtime } from "../../lib/app/runtime";
 import type { RecordedEvent } from "../../lib/eventlog/types";
-import { amountToMinor, isYookassaId, YookassaError, type Payment } from "../../lib/ports/yookassa/yookassa.port";
+import { amountToMinor, isYookassaId, unlessNotFound, YookassaError, type Payment } from "../../lib/ports/yookassa/yookassa.port";
 import { systemContext, type CommandContext } from "../../mixins/event-sourced.mixin";
 import { confirmation, loadOrder, runOrderCommand, type OrdersService } from "./order-commands";
 import { paymentAction, type ProviderPayment } from "./orders.decider";
@@ -51,13 +51,8 @@ export async function paymentNotification(
 }
 
 /** The payment as the provider has it now; null when the provider does not know it. */
-async function fetchPayment(rt: Runtime, paymentId: string): Promise<Payment | null> {
-  try {
-    return await rt.payments.getPayment(paymentId);
-  } catch (err) {
-    if (err instanceof YookassaError && err.code === "YOOKASSA_NOT_FOUND") return null;
-    throw err;
-  }
+function fetchPayment(rt: Runtime, paymentId: string): Promise<Payment | null> {
+  return unlessNotFound(rt.payments.getPayment(paymentId));
 }
 
 function providerView(paymentId: string, payment: Payment | null): ProviderPayment {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { SYSTEM } from "../../lib/app/context";
 import type { Runtime } from "../../lib/app/runtime";
 import type { RecordedEvent } from "../../lib/eventlog/types";
-import { isYookassaId, YookassaError, type Refund } from "../../lib/ports/yookassa/yookassa.port";
+import { isYookassaId, unlessNotFound, type Refund } from "../../lib/ports/yookassa/yookassa.port";
 import { systemContext, type CommandContext } from "../../mixins/event-sourced.mixin";
 import { loadOrder, runOrderCommand, type OrdersService } from "./order-commands";
 import type { OrderDoc } from "./orders.projection";
@@ -116,13 +116,8 @@ export async function refundNotification(
   return null;
 }
 
-async function fetchRefund(rt: Runtime, refundId: string): Promise<Refund | null> {
-  try {
-    return await rt.payments.getRefund(refundId);
-  } catch (err) {
-    if (err instanceof YookassaError && err.code === "YOOKASSA_NOT_FOUND") return null;
-    throw err;
-  }
+function fetchRefund(rt: Runtime, refundId: string): Promise<Refund | null> {
+  return unlessNotFound(rt.payments.getRefund(refundId));
 }
 
 /** Records what the provider says of one of our refunds now; a cancelled one means the money did not go back. */

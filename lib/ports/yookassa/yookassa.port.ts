@@ -234,6 +234,16 @@ export class YookassaNotFoundError extends YookassaError {
   }
 }
 
+/** The object a read returns, or null when YooKassa does not know it (404); other failures are thrown. */
+export async function unlessNotFound<T>(read: Promise<T>): Promise<T | null> {
+  try {
+    return await read;
+  } catch (err) {
+    if (err instanceof YookassaError && err.code === "YOOKASSA_NOT_FOUND") return null;
+    throw err;
+  }
+}
+
 /** 429 that outlasted the client's own waiting. */
 export class YookassaRateLimitedError extends YookassaError {
   readonly retryAfterMs?: number;

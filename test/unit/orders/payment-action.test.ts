@@ -80,6 +80,7 @@ describe("what to do about a payment, from the provider's state", () => {
     expect(paymentAction(cancelled, provider("pending")).action).toBe("cancel");
     expect(paymentAction(open, provider("canceled"))).toEqual({ action: "close", outcome: "canceled" });
     expect(paymentAction(expired, provider("unknown"))).toEqual({ action: "close", outcome: "unknown" });
+    expect(paymentAction(open, provider("unknown"))).toEqual({ action: "none" });
     expect(paymentAction(paid, provider("canceled")).action).toBe("alarm");
     expect(paymentAction(open, provider("succeeded")).action).toBe("alarm");
     expect(paymentAction(paid, provider("succeeded"))).toEqual({ action: "none" });
