@@ -593,4 +593,42 @@ describe("webhook delivery", () => {
     // Without the webhook, reading the payment is how the shop learns it was paid.
     expect((await client.getPayment(payment.id)).status).toBe("waiting_for_capture");
   });
+
+  it("announces an authorisation before the buyer paid in early mode, then the genuine one", async () => {
+    const client = clientFor(sim);
+    sim.setFault({ webhook: "early" });
+    const payment = await client.createPayment(order());
+    const early = await webhook(payment.id, "payment.waiting_for_capture");
+    expect(early.object).toMatchObject({ status: "waiting_for_capture", paid: true });
+    // The provider itself still says pending.
+    expect((await client.getPayment(payment.id)).status).toBe("pending");
+    sim.pay(payment.id);
+    await sim.flushWebhooks();
+    expect(receiver.for(payment.id).map((n) => n.event)).toEqual(["payment.waiting_for_capture", "payment.waiting_for_capture"]);
+    expect((await client.getPayment(payment.id)).status).toBe("waiting_for_capture");
+  });
+
+  it("sends webhooks late in delay mode, and a flush waits for them", async () => {
+    const payment = await clientFor(sim).createPayment(order());
+    sim.setFault({ webhook: "delay", delayMs: 100 });
+    sim.pay(payment.id);
+    await sim.flushWebhooks();
+    expect(receiver.for(payment.id).map((n) => n.event)).toEqual(["payment.waiting_for_capture"]);
+  });
+
+  it("keeps refunds pending for a while when asked, then tells they succeeded", async () => {
+    const client = clientFor(sim);
+    const payment = await paidPayment(client);
+    await client.capturePayment(payment.id, { idempotenceKey: randomUUID() });
+    sim.setFault({ refundsPendingMs: 50 });
+    const refund = await client.createRefund({
+      paymentId: payment.id,
+      amountMinor: 10000,
+      currency: "RUB",
+      idempotenceKey: randomUUID(),
+    });
+    expect(refund.status).toBe("pending");
+    expect((await webhook(refund.id, "refund.succeeded")).object).toMatchObject({ id: refund.id, status: "succeeded" });
+    expect((await client.getRefund(refund.id)).status).toBe("succeeded");
+  });
 });
