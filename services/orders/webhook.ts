@@ -1,7 +1,7 @@
 import { Errors } from "moleculer";
 import type { Runtime } from "../../lib/app/runtime";
 import { parseNotification } from "../../lib/ports/yookassa/yookassa.parse";
-import type { Notification } from "../../lib/ports/yookassa/yookassa.port";
+import { YookassaError, type Notification } from "../../lib/ports/yookassa/yookassa.port";
 import type { OrdersService } from "./order-commands";
 import { paymentNotification } from "./payments";
 import { refundNotification } from "./refunds";
@@ -23,10 +23,18 @@ export async function receiveNotification(
   } catch (err) {
     throw new Errors.MoleculerClientError(`not a YooKassa notification: ${(err as Error).message}`, 400, "BAD_NOTIFICATION");
   }
-  const dropped =
-    notification.event === "refund.succeeded"
-      ? await refundNotification(rt, svc, notification.object, notification.event, requestID)
-      : await paymentNotification(rt, svc, notification.object, notification.event, requestID);
+  let dropped: string | null;
+  try {
+    dropped =
+      notification.event === "refund.succeeded"
+        ? await refundNotification(rt, svc, notification.object, notification.event, requestID)
+        : await paymentNotification(rt, svc, notification.object, notification.event, requestID);
+  } catch (err) {
+    if (!(err instanceof YookassaError)) throw err;
+    // Nothing recorded: a non-2xx answer makes the provider deliver it again later.
+    svc.logger.warn(`payment notification ${notification.event} not checked, the provider is not answering: ${err.message}`);
+    throw new Errors.MoleculerRetryableError("the payment provider is not answering: send it again", 503, "PAYMENT_UNAVAILABLE");
+  }
   if (dropped) svc.logger.warn(`payment notification ${notification.event} dropped: ${dropped}`);
   return { ok: true };
 }

@@ -247,6 +247,16 @@ describe("orders and two-stage payments", () => {
     const log = app.runtime.store.log("sales");
     for (const object of dropped) expect(await log.readStream(`payment-${object.id as string}`)).toEqual([]);
 
+    // The provider not answering when asked: 503, so that it delivers again; nothing recorded meanwhile.
+    sim().setFault({ status: 503, path: `/v3/payments/${genuine.id}` });
+    try {
+      const unchecked = await notify(claimed);
+      expect([unchecked.status, unchecked.body.type]).toEqual([503, "PAYMENT_UNAVAILABLE"]);
+    } finally {
+      sim().setFault(null);
+    }
+    expect(await log.readStream(`payment-${genuine.id}`)).toEqual([]);
+
     // The money flow goes on for everyone: the genuine payment is settled.
     sim().pay(genuine.id);
     await eventually(
