@@ -3,6 +3,7 @@ import type { DevIssuer } from "../../lib/auth/dev-issuer";
 import type { Payment } from "../../lib/ports/yookassa/yookassa.port";
 import type { WebhookMode } from "../../lib/ports/yookassa/yookassa.simulator";
 import { apiClient, eventually } from "../support/api-client";
+import { openGaSale } from "../support/ga-sale";
 import { devIssuerOf, quickStartEnv } from "../support/quickstart";
 
 interface OrderReply {
@@ -48,27 +49,7 @@ describe("payments under notification faults", () => {
     app = await startApp(env);
     api = apiClient(app.apiUrl!);
     issuer = await devIssuerOf(env);
-    const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
-    olga = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
-    await api("POST", "/organizers", { token: admin, body: { id: "org", name: "Org" } });
-    const venue = { id: "hall", name: "Hall", address: "Arbat 1", city: "Moscow", timezone: "Europe/Moscow", capacity: 500 };
-    expect((await api("POST", "/venues", { token: olga, body: venue })).status).toBe(201);
-    const event = {
-      id: "show",
-      venueId: "hall",
-      name: "Show",
-      category: "concert",
-      startsAt: "2031-06-01T19:00:00+03:00",
-      endsAt: "2031-06-01T22:00:00+03:00",
-    };
-    expect((await api("POST", "/events", { token: olga, body: event })).status).toBe(201);
-    const category = { categoryId: "floor", name: "Floor", price: 150000, currency: "RUB", kind: "ga", quota: 200 };
-    expect((await api("POST", "/events/show/categories", { token: olga, body: category })).status).toBe(201);
-    expect((await api("POST", "/events/show/publish", { token: olga })).status).toBe(200);
-    await eventually(
-      () => api<{ availability: Record<string, { available: number }> }>("GET", "/events/show"),
-      (r) => r.body.availability?.floor?.available === 200,
-    );
+    olga = await openGaSale(api, issuer, 200);
   });
   afterAll(async () => app?.stop());
 

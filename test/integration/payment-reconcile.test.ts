@@ -4,6 +4,7 @@ import { startYookassaSimulator, type YookassaSimulator } from "../../lib/ports/
 import type { OrdersService } from "../../services/orders/order-commands";
 import { reconcilePayments } from "../../services/orders/payments";
 import { apiClient, eventually } from "../support/api-client";
+import { openGaSale } from "../support/ga-sale";
 import { devIssuerOf, quickStartEnv } from "../support/quickstart";
 
 interface OrderReply {
@@ -50,24 +51,8 @@ describe("payment reconciliation after a restart", () => {
 
   test("a payment authorised while we were down is sold after the restart, and recorded once", async () => {
     let api = await start();
-    const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
-    const olga = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
+    await openGaSale(api, issuer, 10);
     const ann = await issuer.mint({ sub: "ann", roles: ["customer"] });
-    await api("POST", "/organizers", { token: admin, body: { id: "org", name: "Org" } });
-    const venue = { id: "hall", name: "Hall", address: "Arbat 1", city: "Moscow", timezone: "Europe/Moscow", capacity: 10 };
-    expect((await api("POST", "/venues", { token: olga, body: venue })).status).toBe(201);
-    const event = {
-      id: "show",
-      venueId: "hall",
-      name: "Show",
-      category: "concert",
-      startsAt: "2031-06-01T19:00:00+03:00",
-      endsAt: "2031-06-01T22:00:00+03:00",
-    };
-    expect((await api("POST", "/events", { token: olga, body: event })).status).toBe(201);
-    const category = { categoryId: "floor", name: "Floor", price: 150000, currency: "RUB", kind: "ga", quota: 10 };
-    expect((await api("POST", "/events/show/categories", { token: olga, body: category })).status).toBe(201);
-    expect((await api("POST", "/events/show/publish", { token: olga })).status).toBe(200);
     const placed = await eventually(
       () =>
         api<OrderReply>("POST", "/orders", {
