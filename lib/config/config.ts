@@ -78,6 +78,8 @@ export interface AppConfig {
     webhookAllowlist: string[];
     /** Proxies whose X-Forwarded-For is believed. */
     trustedProxies: string[];
+    /** An order awaiting payment this long gets its payment fetched, in case its notification was lost. */
+    reconcileAfterMs: number;
   };
 }
 
@@ -194,6 +196,7 @@ function loadPayments(e: EnvReader): AppConfig["payments"] {
     // The simulator calls from this machine; the real service from its published ranges.
     webhookAllowlist: e.list("YOOKASSA_WEBHOOK_ALLOWLIST", real ? YOOKASSA_WEBHOOK_SOURCES : ["127.0.0.1", "::1"]),
     trustedProxies: e.list("TRUSTED_PROXIES"),
+    reconcileAfterMs: e.int("PAYMENT_RECONCILE_AFTER_MS", 60_000, { min: 100, max: 86_400_000 }),
   };
 }
 

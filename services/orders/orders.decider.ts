@@ -5,12 +5,15 @@ import { id as validId } from "../../lib/domain/ids";
 import { holdLapsed } from "../inventory/inventory.decider";
 import type {
   CancelOrder,
+  ClosePayment,
   CheckInTicket,
   ImportOrder,
   ImportRefund,
   IssueTickets,
   Order,
   OrderCommand,
+  PaymentOutcome,
+  RecordRefund,
   OrderEvent,
   OrderState,
   PlaceOrder,
@@ -26,20 +29,35 @@ function invalid(field: string, message: string): DomainError {
   return new DomainError("VALIDATION", message, 400, { field });
 }
 
+function missing(id: string): DomainError {
+  return new DomainError("NOT_FOUND", `order ${id} does not exist`, 404, { id });
+}
+
 function existing(state: OrderState, id: string): Order {
-  if (!state) throw new DomainError("NOT_FOUND", `order ${id} does not exist`, 404, { id });
+  if (!state) throw missing(id);
   return state;
 }
+
+/**
+ * Commands a person may send about an existing order. Whoever is not a party of it learns
+ * nothing: they get the same 404 as for an order that does not exist, whatever its state.
+ * (PlaceOrder has no order yet; the door and the partner bridge have their own rules.)
+ */
+const PARTY_ONLY: ReadonlySet<OrderCommand["type"]> = new Set([
+  "AttachPayment",
+  "IssueTickets",
+  "ExpireOrder",
+  "CancelOrder",
+  "ClosePayment",
+  "RecordRefund",
+  "RefundTickets",
+]);
 
 /** The buyer, the event's organizer and admins may see and act on an order; nobody else. */
 export function isOrderParty(actor: Actor, order: Pick<Order, "userId" | "organizerId">): boolean {
   return (
     isAdmin(actor) || actor.sub === order.userId || (actor.roles.includes("organizer") && actor.organizerId === order.organizerId)
   );
-}
-
-function mayTouch(actor: Actor, order: Order, what: string): void {
-  if (!isOrderParty(actor, order)) throw forbidden(`only the buyer or the event's organizer may ${what} order ${order.id}`);
 }
 
 function mayRefund(actor: Actor, order: Order): void {
@@ -98,13 +116,100 @@ function cancelOrder(command: CancelOrder, order: Order): OrderEvent[] {
   if (order.status === "cancelled" || order.status === "expired") return [];
   if (order.status !== "awaiting_payment")
     throw new DomainError("ORDER_PAID", `order ${order.id} is paid: refund it instead`, 409);
-  if (command.reason === "customer") mayTouch(command.actor, order, "cancel");
   return [{ type: "OrderCancelled", data: { id: order.id, reason: command.reason } }];
 }
 
+function closePayment(command: ClosePayment, order: Order): OrderEvent[] {
+  if (order.payment?.id !== command.paymentId)
+    throw new DomainError("PAYMENT_MISMATCH", `payment ${command.paymentId} is not the payment of order ${order.id}`, 409);
+  if (order.payment.closed) return [];
+  if (order.status !== "awaiting_payment" && order.status !== "expired" && order.status !== "cancelled")
+    throw new DomainError("ORDER_PAID", `order ${order.id} is ${order.status}, but its payment was never captured`, 409);
+  const closed: OrderEvent = {
+    type: "PaymentClosed",
+    data: { id: order.id, paymentId: command.paymentId, outcome: command.outcome },
+  };
+  // Nothing can pay for it any more: the order ends with its payment.
+  if (order.status === "awaiting_payment")
+    return [{ type: "OrderCancelled", data: { id: order.id, reason: "payment_failed" } }, closed];
+  return [closed];
+}
+
+/** A refund's state at the provider, once per change; a final state (succeeded, canceled) never goes back. */
+function recordRefund(command: RecordRefund, order: Order): OrderEvent[] {
+  if (!order.refundIds.includes(command.refundId))
+    throw invalid("refundId", `order ${order.id} has no refund ${command.refundId}`);
+  const known = order.refunds?.find((r) => r.refundId === command.refundId);
+  if (known && known.providerRefundId !== command.providerRefundId)
+    throw new DomainError("REFUND_MISMATCH", `refund ${command.refundId} is ${known.providerRefundId} at the provider`, 409);
+  if (known && (known.status === command.status || known.status !== "pending")) return [];
+  const { refundId, providerRefundId, status } = command;
+  return [{ type: "RefundRecorded", data: { id: order.id, refundId, providerRefundId, status } }];
+}
+
+/** What the provider says about a payment, as the settlement reads it. */
+export interface ProviderPayment {
+  id: string;
+  /** `unknown`: the provider does not know the payment (it holds no money for it). */
+  status: "pending" | "waiting_for_capture" | "succeeded" | "canceled" | "unknown";
+  /** Minor units; absent when unknown. */
+  amount?: number;
+  currency?: string;
+}
+
+/** The one thing to do about an order's payment given what the provider says about it now. */
+export type PaymentAction =
+  | { action: "none" }
+  /** Tickets issued: take the money. */
+  | { action: "capture" }
+  /** Authorised for an order that may still get its tickets: sell them, issue them, capture. */
+  | { action: "sell" }
+  /** Authorised (or still payable) for tickets the buyer will not get: release the money. */
+  | { action: "cancel"; why: string }
+  /** The provider holds no money: record it (an unpaid order ends with it). */
+  | { action: "close"; outcome: PaymentOutcome }
+  /** Something only a person can sort out (money and tickets disagree). */
+  | { action: "alarm"; why: string };
+
+const PAID: ReadonlyArray<Order["status"]> = ["paid", "partially_refunded", "refunded"];
+
+/**
+ * Settlement as a pure rule: the same answer for a webhook, an order closing and the
+ * reconciliation sweep, whatever order they come in. An authorised payment is always either
+ * sold and captured or cancelled; a closed order never keeps a payable payment.
+ */
+export function paymentAction(order: Order, payment: ProviderPayment): PaymentAction {
+  if (order.payment?.id !== payment.id)
+    return payment.status === "waiting_for_capture"
+      ? { action: "cancel", why: "it belongs to no order of ours" }
+      : { action: "none" };
+  const paid = PAID.includes(order.status);
+  const closed = order.status === "expired" || order.status === "cancelled";
+  switch (payment.status) {
+    case "unknown":
+    case "canceled":
+      if (paid) return { action: "alarm", why: `the provider says ${payment.status}, but the order's tickets were issued` };
+      // Unknown is no reason to end an order that may still be paid (a shop misconfigured answers 404 to all): expiry will.
+      if (payment.status === "unknown" && order.status === "awaiting_payment") return { action: "none" };
+      return order.payment.closed ? { action: "none" } : { action: "close", outcome: payment.status };
+    case "pending":
+      // A closed order must not stay payable: the buyer would pay for tickets they will not get.
+      return closed && !order.payment.closed ? { action: "cancel", why: `the order is ${order.status}` } : { action: "none" };
+    case "succeeded":
+      return paid ? { action: "none" } : { action: "alarm", why: "captured, but the order has no tickets" };
+    case "waiting_for_capture":
+      if (order.status === "paid") return { action: "capture" };
+      if (order.status !== "awaiting_payment" && order.status !== "expired")
+        return { action: "cancel", why: `the order is ${order.status}` };
+      if (payment.amount !== order.amount || payment.currency !== order.currency)
+        return { action: "cancel", why: "the amount does not match the order" };
+      return { action: "sell" };
+  }
+}
+
 function refundTickets(command: RefundTickets, order: Order): OrderEvent[] {
-  if (order.refundIds.includes(command.refundId)) return [];
   mayRefund(command.actor, order);
+  if (order.refundIds.includes(command.refundId)) return [];
   if (order.status !== "paid" && order.status !== "partially_refunded") {
     throw new DomainError("NOT_REFUNDABLE", `order ${order.id} is ${order.status}`, 409);
   }
@@ -278,6 +383,8 @@ function checkIn(command: CheckInTicket, order: Order): OrderEvent[] {
 export const orderDecider: Decider<OrderCommand, OrderEvent, OrderState> = {
   initialState: () => null,
   decide: (command, state) => {
+    // Ownership before anything else: no early return for a closed order, no refusal naming it.
+    if (state && PARTY_ONLY.has(command.type) && !isOrderParty(command.actor, state)) throw missing(state.id);
     // An imported order was sold by the partner: only its messages change it, and the door admits its tickets.
     if (state?.source && !IMPORTED_ALLOWED.includes(command.type)) throw importedElsewhere("order", state.id, state.source);
     if (command.type === "ImportOrder") return importOrder(command, state);
@@ -306,6 +413,10 @@ export const orderDecider: Decider<OrderCommand, OrderEvent, OrderState> = {
         return [{ type: "OrderExpired", data: { id: order.id } }];
       case "CancelOrder":
         return cancelOrder(command, order);
+      case "ClosePayment":
+        return closePayment(command, order);
+      case "RecordRefund":
+        return recordRefund(command, order);
       case "RefundTickets":
         return refundTickets(command, order);
       case "CheckInTicket":
@@ -327,6 +438,12 @@ export const orderDecider: Decider<OrderCommand, OrderEvent, OrderState> = {
         return { ...order, status: "expired" };
       case "OrderCancelled":
         return { ...order, status: "cancelled" };
+      case "RefundRecorded": {
+        const { id: _id, ...refund } = event.data;
+        return { ...order, refunds: [...(order.refunds ?? []).filter((r) => r.refundId !== refund.refundId), refund] };
+      }
+      case "PaymentClosed":
+        return { ...order, payment: order.payment && { ...order.payment, closed: event.data.outcome } };
       case "TicketCheckedIn":
         return {
           ...order,

@@ -10,7 +10,7 @@ export const ordersProjection: Projection<OrderDoc> = {
   name: "sales.orders",
   log: SALES_LOG,
   collection: "orders",
-  indexes: [{ field: "userId" }, { field: "status" }, { field: "expiresAt" }, { field: "eventId" }],
+  indexes: [{ field: "userId" }, { field: "status" }, { field: "expiresAt" }, { field: "eventId" }, { field: "payment.id" }],
   apply: async (recorded, view) => {
     if (!recorded.stream.startsWith("order-")) return;
     const id = recorded.stream.slice("order-".length);

@@ -1,49 +1,24 @@
-import { createHash, randomBytes, randomUUID } from "node:crypto";
 import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { created, newId, pagingParams } from "../../lib/app/actions";
-import { sourceCheck } from "../../lib/http/client-address";
-import { SYSTEM, type AppContext } from "../../lib/app/context";
-import { notFound, toMoleculerError } from "../../lib/app/errors";
+import type { AppContext } from "../../lib/app/context";
+import { notFound } from "../../lib/app/errors";
 import { periodic, type Periodic } from "../../lib/app/periodic";
 import type { Runtime } from "../../lib/app/runtime";
-import type { DistributiveOmit } from "../../lib/domain/objects";
+import { sourceCheck } from "../../lib/http/client-address";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
-import { DomainError, loadAggregate, type CommandResult, type Decider } from "../../lib/eventlog/decider";
-import type { RecordedEvent } from "../../lib/eventlog/types";
-import { parseNotification } from "../../lib/ports/yookassa/yookassa.parse";
-import { amountToMinor, YookassaError, type Payment } from "../../lib/ports/yookassa/yookassa.port";
-import { EventSourced, systemContext, type CommandContext, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
+import { EventSourced, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
 import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
 import { byStream, Subscription } from "../../mixins/subscription.mixin";
-import { eventDecider } from "../events/events.decider";
-import { eventStream } from "../events/events.types";
-import type { HoldResult } from "../inventory/inventory.service";
-import { SALES_LOG, type Request } from "../inventory/inventory.types";
-import { barcodeDecider, barcodeStream, type ClaimBarcode } from "./barcode.decider";
-import { isOrderParty, orderDecider } from "./orders.decider";
-import { ordersProjection, type OrderDoc } from "./orders.projection";
-import {
-  orderStream,
-  type Customer,
-  type ImportOrder,
-  type ImportRefund,
-  type Order,
-  type OrderCommand,
-  type OrderEvent,
-  type OrderLine,
-  type OrderState,
-  type Ticket,
-} from "./orders.types";
-
-type Self = Service & EventSourcedMethods & ReadModelMethods;
-
-/** A payment notification as recorded: only a pointer; the payment itself is always fetched. */
-type NotificationEvent = { type: "PaymentNotified"; data: { paymentId: string; event: string } };
-const notifications: Decider<{ paymentId: string; event: string }, NotificationEvent, null> = {
-  initialState: () => null,
-  decide: (command) => [{ type: "PaymentNotified", data: command }],
-  evolve: () => null,
-};
+import { SALES_LOG } from "../inventory/inventory.types";
+import { expireDue } from "./expiry";
+import { importOrder, importRefund, type ImportOrderParams, type ImportRefundParams } from "./imports";
+import { loadOrder, runOrderCommand, view, type OrdersService as Self } from "./order-commands";
+import { isOrderParty } from "./orders.decider";
+import { ordersProjection } from "./orders.projection";
+import { paymentOfClosedOrder, reconcilePayments, settlePayment } from "./payments";
+import { attachPayment, issueFree, placeOrder, type CreateParams } from "./placing";
+import { reconcileRefunds, refundCancelledEvent, settleRefund, settleRefundNotice } from "./refunds";
+import { receiveNotification } from "./webhook";
 
 const ORDER_FIELDS = [
   "id",
@@ -59,142 +34,21 @@ const ORDER_FIELDS = [
   "payment",
   "tickets",
   "refundedAmount",
+  "refunds",
   "createdAt",
   "updatedAt",
 ];
 const SWEEP_MS = 2000;
 
-interface CreateParams {
-  eventId: string;
-  items?: Array<{ categoryId: string; quantity: number }>;
-  seats?: Array<{ categoryId: string; seatId: string }>;
-  customer: Customer;
-}
-
-/** Orders: hold, pay (two-stage YooKassa), issue tickets and capture, expire, cancel. */
+/**
+ * Orders: the actions and their wiring. Placing (placing.ts), settling payments (payments.ts),
+ * refunds (refunds.ts), partner imports (imports.ts) and expiry (expiry.ts) live beside it.
+ */
 export default function ordersService(rt: Runtime): ServiceSchema<ServiceSettingSchema, EventSourcedMethods & ReadModelMethods> {
   const load = (id: string) => loadOrder(rt, id);
   const webhookSource = sourceCheck(rt.config.payments.webhookAllowlist, rt.config.payments.trustedProxies);
   let sweeper: Periodic | null = null;
-
-  async function run(
-    svc: Self,
-    ctx: CommandContext,
-    id: string,
-    command: DistributiveOmit<OrderCommand, "actor" | "at">,
-    name: string,
-  ) {
-    const full = { ...command, actor: ctx.meta.user ?? SYSTEM, at: Date.now() } as OrderCommand;
-    return svc.execute(ctx, orderDecider, orderStream(id), full, name);
-  }
-
-  /** Holds the tickets and records the order; the first half of placing one. */
-  async function placeOrder(svc: Self, ctx: AppContext<CreateParams>, id: string): Promise<Order> {
-    const user = ctx.meta.user!;
-    const { eventId } = ctx.params;
-    const event = await loadAggregate(rt.store.log(CATALOGUE_LOG), eventDecider, eventStream(eventId));
-    if (!event || event.status === "draft")
-      throw new Errors.MoleculerClientError(`event ${eventId} does not exist`, 404, "NOT_FOUND");
-    if (event.source)
-      throw new Errors.MoleculerClientError(
-        `tickets for event ${eventId} are sold by ${event.source.partner}`,
-        409,
-        "SOLD_ELSEWHERE",
-      );
-    if (event.status !== "on_sale")
-      throw new Errors.MoleculerClientError(`sales for event ${eventId} are ${event.status}`, 409, "SALES_CLOSED");
-    const requests: Request[] = [...(ctx.params.items ?? []), ...(ctx.params.seats ?? [])];
-    if (requests.length === 0)
-      throw new Errors.MoleculerClientError("an order needs items or seats", 422, "VALIDATION", { field: "items" });
-    const hold = await ctx.call<HoldResult, Record<string, unknown>>("inventory.hold", {
-      eventId,
-      holdId: id,
-      orderId: id,
-      customerKey: customerKey(user.sub),
-      requests,
-      expiresAt: Date.now() + rt.config.sales.holdTtlMs,
-    });
-    const lines: OrderLine[] = hold.lines.map((l) => {
-      const category = event.categories.find((c) => c.id === l.categoryId)!;
-      return { ...l, categoryName: category.name, unitPrice: category.price };
-    });
-    const number = `TL-${id.replace(/-/g, "").slice(0, 10).toUpperCase()}`;
-    const command = {
-      type: "PlaceOrder" as const,
-      id,
-      number,
-      eventId,
-      organizerId: event.organizerId,
-      customer: ctx.params.customer,
-      lines,
-      currency: event.categories[0].currency,
-      expiresAt: hold.expiresAt,
-    };
-    try {
-      return (await run(svc, ctx, id, command, "place")).state!;
-    } catch (err) {
-      await ctx.call("inventory.release", { eventId, holdId: id, reason: "cancelled" }).catch(() => undefined);
-      throw err;
-    }
-  }
-
-  /** Nothing to pay (free tickets): sell the hold and issue the tickets at once. */
-  async function issueFree(svc: Self, ctx: AppContext, order: Order): Promise<Order> {
-    await ctx.call("inventory.confirm", confirmation(order));
-    const issued = await run(
-      svc,
-      ctx,
-      order.id,
-      {
-        type: "IssueTickets",
-        id: order.id,
-        paymentId: null,
-        paidAmount: 0,
-        paidCurrency: order.currency,
-        tickets: issueTickets(order),
-      },
-      "issue-free",
-    );
-    return issued.state!;
-  }
-
-  /** Creates the two-stage payment (its idempotence key makes a retry safe) and attaches it. */
-  async function attachPayment(svc: Self, ctx: AppContext, order: Order): Promise<Order> {
-    let payment: Payment;
-    try {
-      payment = await rt.payments.createPayment({
-        amountMinor: order.amount,
-        currency: order.currency,
-        description: `Order ${order.number}`,
-        returnUrl: `${rt.config.http.publicUrl}/orders/${order.id}`,
-        metadata: { orderId: order.id },
-        idempotenceKey: `pay-${order.id}`,
-        customer: { email: order.customer.email, phone: order.customer.phone },
-      });
-    } catch (err) {
-      // The order keeps its hold: the buyer's retry (same Idempotency-Key) creates the payment
-      // with the same idempotence key; without one, the order expires with its hold.
-      svc.logger.warn(`order ${order.id}: payment could not be created: ${(err as Error).message}`);
-      throw new Errors.MoleculerRetryableError(
-        "the payment provider is not answering: try again in a moment",
-        503,
-        "PAYMENT_UNAVAILABLE",
-      );
-    }
-    const attached = await run(
-      svc,
-      ctx,
-      order.id,
-      {
-        type: "AttachPayment",
-        id: order.id,
-        paymentId: payment.id,
-        confirmationUrl: payment.confirmation?.confirmation_url ?? "",
-      },
-      "attach",
-    );
-    return attached.state!;
-  }
+  let reconciler: Periodic | null = null;
 
   return {
     name: "orders",
@@ -218,19 +72,19 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         types: ["EventCancelled"],
         partitionBy: byStream,
         async handle(event) {
-          await refundCancelledEvent(this, event, run);
+          await refundCancelledEvent(this, event);
         },
       }),
       Subscription<Self>(rt, {
         name: "sales.payments",
         log: SALES_LOG,
-        types: ["PaymentNotified"],
-        // Payments of different orders are independent: settle them side by side (the stream is
-        // the payment's: payment-<id>).
-        partitionBy: byStream,
+        types: ["PaymentNotified", "RefundNotified"],
+        // Payments of different orders are independent: settle them side by side (a refund goes with its payment).
+        partitionBy: (event) => (event.data as { paymentId: string }).paymentId,
         concurrency: 32,
         async handle(event) {
-          await settlePayment(rt, this, event, run);
+          if (event.type === "RefundNotified") await settleRefundNotice(rt, this, event);
+          else await settlePayment(rt, this, event);
         },
       }),
     ],
@@ -279,7 +133,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
           const id = newId(ctx, "order");
           // A retry of this request (same Idempotency-Key, or Moleculer after a timeout) finds the
           // order and finishes what the first attempt may not have: the payment.
-          let order = (await load(id)) ?? (await placeOrder(this, ctx, id));
+          let order = (await load(id)) ?? (await placeOrder(rt, this, ctx, id));
           if (!order.payment && (order.status === "expired" || order.status === "cancelled"))
             throw new Errors.MoleculerClientError(
               `order ${id} ${order.status === "expired" ? "expired" : "was cancelled"} before its payment could be created: place a new order`,
@@ -291,7 +145,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
             order =
               order.amount === 0
                 ? await issueFree(this, ctx as unknown as AppContext, order)
-                : await attachPayment(this, ctx as unknown as AppContext, order);
+                : await attachPayment(rt, this, ctx as unknown as AppContext, order);
           return created(ctx as unknown as AppContext, `/api/orders/${id}`, view(order));
         },
       },
@@ -330,7 +184,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         },
         async handler(this: Self, ctx: AppContext<{ id: string; ticketIds?: string[] }>) {
           const refundId = newId(ctx, "refund");
-          const { state: order } = await run(
+          const { state: order } = await runOrderCommand(
             this,
             ctx,
             ctx.params.id,
@@ -342,59 +196,20 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
           return { refundId, status: "accepted", order: view(order!) };
         },
       },
-      /**
-       * A partner's order, from the Kafka bridge (not routed by the gateway). Validated by the
-       * decider before its barcodes are claimed, so a refused order claims none.
-       */
+      /** A partner's order, from the Kafka bridge (not routed by the gateway). */
       importOrder: {
         visibility: "public",
         params: { id: "string", source: "object", status: "string", eventId: "string", customer: "object", tickets: "array" },
-        async handler(this: Self, ctx: AppContext<Omit<ImportOrder, "type" | "actor" | "at" | "event">>) {
-          const { id, eventId } = ctx.params;
-          const current = await load(id);
-          const event = await loadAggregate(rt.store.log(CATALOGUE_LOG), eventDecider, eventStream(eventId));
-          const command: ImportOrder = {
-            ...ctx.params,
-            type: "ImportOrder",
-            event: event && {
-              id: event.id,
-              organizerId: event.organizerId,
-              source: event.source,
-              ticketSets: (event.ticketSets ?? []).map((t) => ({ id: t.id, name: t.name })),
-            },
-            actor: ctx.meta.user ?? SYSTEM,
-            at: Date.now(),
-          };
-          let imports: boolean;
-          try {
-            imports = orderDecider.decide(command, current).some((e) => e.type === "OrderImported");
-          } catch (err) {
-            throw toMoleculerError(err);
-          }
-          if (imports) {
-            for (const ticket of command.tickets) {
-              const claim: ClaimBarcode = { type: "ClaimBarcode", barcode: ticket.barcode, ticketId: ticket.id, orderId: id };
-              await this.execute(ctx, barcodeDecider, barcodeStream(ticket.barcode), claim, "claim");
-            }
-          }
-          const result = await this.execute(ctx, orderDecider, orderStream(id), command, "import");
-          return { id, changed: !!result.commit && !result.duplicate, version: result.seq };
+        handler(this: Self, ctx: AppContext<ImportOrderParams>) {
+          return importOrder(rt, this, ctx);
         },
       },
-      /** A refund the partner approved, from the Kafka bridge: no money moves here, the tickets become refunded. */
+      /** A refund the partner approved, from the Kafka bridge. */
       importRefund: {
         visibility: "public",
         params: { id: "string", refundId: "string", source: "object", ticketIds: "array" },
-        async handler(this: Self, ctx: AppContext<Omit<ImportRefund, "type" | "actor" | "at">>) {
-          const command: ImportRefund = { ...ctx.params, type: "ImportRefund", actor: ctx.meta.user ?? SYSTEM, at: Date.now() };
-          const result = await this.execute(
-            ctx,
-            orderDecider,
-            orderStream(ctx.params.id),
-            command,
-            `import-refund:${ctx.params.refundId}`,
-          );
-          return { id: ctx.params.id, changed: !!result.commit && !result.duplicate, version: result.seq };
+        handler(this: Self, ctx: AppContext<ImportRefundParams>) {
+          return importRefund(this, ctx);
         },
       },
       cancel: {
@@ -403,7 +218,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         async handler(this: Self, ctx: AppContext<{ id: string }>) {
           const before = await load(ctx.params.id);
           if (!before) throw notFound("order", ctx.params.id);
-          const { state: cancelled } = await run(
+          const { state: cancelled } = await runOrderCommand(
             this,
             ctx,
             ctx.params.id,
@@ -411,8 +226,8 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
             "cancel",
           );
           await ctx.call("inventory.release", { eventId: before.eventId, holdId: before.id, reason: "cancelled" });
-          if (before.payment)
-            await rt.payments.cancelPayment(before.payment.id, { idempotenceKey: `cancel-${before.id}` }).catch(() => undefined);
+          // The payment is cancelled (or, if the buyer paid meanwhile, its authorisation released) in sales.payments.
+          if (cancelled!.status === "cancelled") await paymentOfClosedOrder(this, cancelled!);
           return view(cancelled!);
         },
       },
@@ -432,26 +247,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
               "FORBIDDEN_SOURCE",
             );
           }
-          let paymentId: string;
-          let event: string;
-          try {
-            const notification = parseNotification(ctx.params);
-            paymentId = notification.object.id;
-            event = notification.event;
-          } catch (err) {
-            throw new Errors.MoleculerClientError(
-              `not a YooKassa notification: ${(err as Error).message}`,
-              400,
-              "BAD_NOTIFICATION",
-            );
-          }
-          // Repeated deliveries of the same notification are recorded once.
-          const record: CommandContext = {
-            meta: { user: SYSTEM, commandId: `yookassa:${event}:${paymentId}` },
-            requestID: ctx.requestID,
-          };
-          await this.execute(record, notifications, `payment-${paymentId}`, { paymentId, event }, "notified");
-          return { ok: true };
+          return receiveNotification(rt, this, ctx.params, ctx.requestID);
         },
       },
     },
@@ -459,232 +255,21 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
       const svc = this as Self;
       sweeper = periodic(
         SWEEP_MS,
-        () => expireDue(svc, run),
+        () => expireDue(svc),
         (err) => svc.logger.warn("order expiry sweep failed:", String(err)),
       );
+      // A pass over many payments may take longer than the interval: periodic runs one at a time.
+      reconciler = periodic(
+        Math.max(rt.config.payments.reconcileAfterMs, 1000),
+        () => Promise.all([reconcilePayments(rt, svc), reconcileRefunds(rt, svc)]).then(() => undefined),
+        (err) => svc.logger.warn("payment reconciliation failed:", String(err)),
+      );
       sweeper.start();
+      reconciler.start();
     },
-    // The sweep under way finishes (its commands decided and written) before the store closes.
+    // The sweeps under way finish (their commands decided and written) before the store closes.
     async stopped() {
-      await sweeper?.stop();
+      await Promise.all([sweeper?.stop(), reconciler?.stop()]);
     },
   };
-}
-
-type Run = (
-  svc: Self,
-  ctx: CommandContext,
-  id: string,
-  command: DistributiveOmit<OrderCommand, "actor" | "at">,
-  name: string,
-) => Promise<CommandResult<OrderState>>;
-
-function loadOrder(rt: Runtime, id: string): Promise<OrderState> {
-  return loadAggregate(rt.store.log(SALES_LOG), orderDecider, orderStream(id));
-}
-
-/** Whose tickets the inventory counts against the per-customer limit. */
-function customerKey(userId: string): string {
-  return `user:${userId}`;
-}
-
-/** inventory.confirm for an order: its hold becomes sold tickets, the same lines and seats. */
-function confirmation(order: Order) {
-  return {
-    eventId: order.eventId,
-    holdId: order.id,
-    orderId: order.id,
-    customerKey: customerKey(order.userId),
-    lines: order.lines.map(({ categoryId, quantity, seats }) => ({ categoryId, quantity, ...(seats ? { seats } : {}) })),
-  };
-}
-
-function view(order: Order): Partial<Order> {
-  const { refundIds: _r, userId: _u, ...rest } = order;
-  return rest;
-}
-
-/** Tickets with barcodes nobody can guess: 128 random bits, unrelated to any id. */
-function issueTickets(order: Order): Omit<Ticket, "status">[] {
-  let n = 0;
-  return order.lines.flatMap((line) =>
-    Array.from({ length: line.quantity }, (_, i) => {
-      const seat = line.seats?.[i]?.split(":");
-      n++;
-      return {
-        id: randomUUID(),
-        barcode: randomBytes(16).toString("hex").toUpperCase(),
-        series: order.number,
-        number: String(n).padStart(3, "0"),
-        categoryId: line.categoryId,
-        categoryName: line.categoryName,
-        ...(seat ? { row: `${seat[0]}-${seat[1]}`, seat: seat[2], seatId: line.seats![i] } : {}),
-        price: line.unitPrice,
-        currency: order.currency,
-      };
-    }),
-  );
-}
-
-/**
- * Acts on what the provider says about a payment (fetched, never taken from the webhook):
- * authorised → confirm the tickets, issue them, then capture; otherwise cancel the
- * authorisation so the buyer is never charged for tickets they did not get.
- */
-async function settlePayment(rt: Runtime, svc: Self, recorded: RecordedEvent, run: Run): Promise<void> {
-  const { paymentId } = recorded.data as { paymentId: string };
-  let payment: Payment;
-  try {
-    payment = await rt.payments.getPayment(paymentId);
-  } catch (err) {
-    if (err instanceof YookassaError && err.code === "YOOKASSA_NOT_FOUND") {
-      svc.logger.warn(`payment ${paymentId}: the provider does not know it; notification ignored`);
-      return;
-    }
-    throw err;
-  }
-  const ctx = systemContext(recorded);
-  const cancelAuthorisation = () => rt.payments.cancelPayment(payment.id, { idempotenceKey: `cancel-${payment.id}` });
-  const orderId = payment.metadata?.orderId;
-  const order = orderId ? await loadOrder(rt, orderId) : null;
-  if (!order || order.payment?.id !== payment.id) {
-    svc.logger.warn(`payment ${payment.id} belongs to no order of ours`);
-    if (payment.status === "waiting_for_capture") await cancelAuthorisation();
-    return;
-  }
-  const release = (reason: "payment_failed" | "cancelled") =>
-    svc.broker.call("inventory.release", { eventId: order.eventId, holdId: order.id, reason }, { meta: { user: SYSTEM } });
-
-  if (payment.status === "canceled") {
-    if (order.status === "awaiting_payment") {
-      await run(svc, ctx, order.id, { type: "CancelOrder", id: order.id, reason: "payment_failed" }, "payment-canceled");
-      await release("payment_failed");
-    }
-    return;
-  }
-  if (payment.status !== "waiting_for_capture") return;
-  if (order.status === "paid") {
-    await rt.payments.capturePayment(payment.id, { idempotenceKey: `capture-${order.id}` });
-    return;
-  }
-  if (order.status !== "awaiting_payment" && order.status !== "expired") {
-    await cancelAuthorisation();
-    return;
-  }
-  if (amountToMinor(payment.amount) !== order.amount || payment.amount.currency !== order.currency) {
-    svc.logger.error(
-      `payment ${payment.id}: amount ${payment.amount.value} ${payment.amount.currency} does not match order ${order.id}; cancelled`,
-    );
-    await cancelAuthorisation();
-    return;
-  }
-  try {
-    await svc.broker.call("inventory.confirm", confirmation(order), { meta: { user: SYSTEM } });
-  } catch (err) {
-    if ((err as { type?: string }).type !== "HOLD_LOST") throw err;
-    await cancelAuthorisation();
-    await run(svc, ctx, order.id, { type: "CancelOrder", id: order.id, reason: "hold_lost" }, "hold-lost").catch((e) => {
-      if (!(e instanceof DomainError) && (e as { type?: string }).type !== "ORDER_PAID") throw e;
-    });
-    return;
-  }
-  await run(
-    svc,
-    ctx,
-    order.id,
-    {
-      type: "IssueTickets",
-      id: order.id,
-      paymentId: payment.id,
-      paidAmount: amountToMinor(payment.amount),
-      paidCurrency: payment.amount.currency,
-      tickets: issueTickets(order),
-    },
-    "issue",
-  );
-  await rt.payments.capturePayment(payment.id, { idempotenceKey: `capture-${order.id}` });
-}
-
-/**
- * A refund recorded on an order: return the money (the idempotence key is the refund id, so
- * a retry never refunds twice) and put the tickets back on sale.
- */
-async function settleRefund(rt: Runtime, svc: Self, recorded: RecordedEvent): Promise<void> {
-  const data = recorded.data as Extract<OrderEvent, { type: "TicketsRefunded" }>["data"];
-  // Free tickets (no payment) have no money to return.
-  if (data.amount > 0 && data.paymentId) {
-    await rt.payments.createRefund({
-      paymentId: data.paymentId,
-      amountMinor: data.amount,
-      currency: data.currency,
-      idempotenceKey: `refund-${data.refundId}`,
-      description: `Refund of order ${data.id}`,
-    });
-  }
-  const order = (await loadOrder(rt, data.id))!;
-  const lines = new Map<string, { categoryId: string; quantity: number; seats?: string[] }>();
-  for (const ticket of order.tickets.filter((t) => data.ticketIds.includes(t.id))) {
-    let line = lines.get(ticket.categoryId);
-    if (!line) lines.set(ticket.categoryId, (line = { categoryId: ticket.categoryId, quantity: 0 }));
-    line.quantity++;
-    if (ticket.seatId) line.seats = [...(line.seats ?? []), ticket.seatId];
-  }
-  await svc.broker.call(
-    "inventory.returnTickets",
-    { eventId: data.eventId, saleId: data.id, returnId: data.refundId, lines: [...lines.values()] },
-    { meta: { user: SYSTEM } },
-  );
-}
-
-/**
- * An event was cancelled: every paid order is refunded in full, every unpaid one cancelled.
- * The refund id is short and derived from the cancellation and the order, so the provider's
- * idempotence key stays within its 64 characters and a replay refunds nothing twice.
- */
-async function refundCancelledEvent(svc: Self, recorded: RecordedEvent, run: Run): Promise<void> {
-  const eventId = (recorded.data as { id: string }).id;
-  const orders = await svc
-    .liveDocs<OrderDoc>()
-    .find({ eventId, status: { $in: ["paid", "partially_refunded", "awaiting_payment"] } });
-  for (const order of orders) {
-    const ctx: CommandContext = { meta: { user: SYSTEM, commandId: `${recorded.id}:${order.id}` }, requestID: null };
-    if (order.status === "awaiting_payment") {
-      await run(svc, ctx, order.id, { type: "CancelOrder", id: order.id, reason: "event_cancelled" }, "cancel");
-      await svc.broker.call("inventory.release", { eventId, holdId: order.id, reason: "cancelled" }, { meta: { user: SYSTEM } });
-    } else {
-      await run(
-        svc,
-        ctx,
-        order.id,
-        {
-          type: "RefundTickets",
-          id: order.id,
-          refundId: `cx-${createHash("sha256").update(`${recorded.id}:${order.id}`).digest("hex").slice(0, 32)}`,
-        },
-        "refund",
-      ).catch((err: { type?: string }) => {
-        if (err.type !== "NOT_REFUNDABLE") throw err;
-      });
-    }
-  }
-}
-
-/**
- * Orders past their deadline: expire them and give the tickets back. The payment is left
- * alone: if the buyer still pays, settlePayment sells the tickets when they are free and
- * cancels the authorisation when they are not.
- */
-async function expireDue(svc: Self, run: Run): Promise<void> {
-  const due = await svc
-    .liveDocs<OrderDoc>()
-    .find({ status: "awaiting_payment", expiresAt: { $lte: Date.now() } }, { limit: 200 });
-  for (const order of due) {
-    const ctx: CommandContext = { meta: { user: SYSTEM, commandId: `expire-${order.id}` }, requestID: null };
-    await run(svc, ctx, order.id, { type: "ExpireOrder", id: order.id }, "expire");
-    await svc.broker.call(
-      "inventory.release",
-      { eventId: order.eventId, holdId: order.id, reason: "expired" },
-      { meta: { user: SYSTEM } },
-    );
-  }
 }

@@ -59,17 +59,40 @@ export interface Order {
   currency: string;
   status: OrderStatus;
   expiresAt: number;
-  payment: { id: string; confirmationUrl: string } | null;
+  payment: OrderPayment | null;
   tickets: Ticket[];
   refundedAmount: number;
   /** Refunds already applied, so a repeated refund changes nothing. */
   refundIds: string[];
+  /** The provider's side of the refunds that returned money: its refund id and what it says of it. */
+  refunds?: ProviderRefund[];
   createdAt: number;
   /** Set when the order was imported from a partner's stream: its tickets were sold there. */
   source?: ExternalSource;
 }
 
 export type OrderState = Order | null;
+
+export interface ProviderRefund {
+  /** Ours (TicketsRefunded.refundId). */
+  refundId: string;
+  /** The provider's refund id, matched against refund notifications. */
+  providerRefundId: string;
+  status: "pending" | "succeeded" | "canceled";
+}
+
+/**
+ * How a payment ended without being captured: cancelled at the provider (by us, the bank or
+ * the provider's deadline), or unknown to the provider (it holds no money for it).
+ */
+export type PaymentOutcome = "canceled" | "unknown";
+
+export interface OrderPayment {
+  id: string;
+  confirmationUrl: string;
+  /** Set once the provider holds no money for it any more: nothing left to cancel or capture. */
+  closed?: PaymentOutcome;
+}
 
 export interface PlaceOrder extends CommandBase {
   type: "PlaceOrder";
@@ -111,6 +134,20 @@ export interface CancelOrder extends CommandBase {
   type: "CancelOrder";
   id: string;
   reason: "customer" | "payment_failed" | "hold_lost" | "event_cancelled";
+}
+
+/** The provider says the order's payment will never be captured: an unpaid order is cancelled with it. */
+export interface ClosePayment extends CommandBase {
+  type: "ClosePayment";
+  id: string;
+  paymentId: string;
+  outcome: PaymentOutcome;
+}
+
+/** What the provider says of a refund we asked for. */
+export interface RecordRefund extends CommandBase, ProviderRefund {
+  type: "RecordRefund";
+  id: string;
 }
 
 export interface RefundTickets extends CommandBase {
@@ -195,6 +232,8 @@ export type OrderCommand =
   | IssueTickets
   | ExpireOrder
   | CancelOrder
+  | ClosePayment
+  | RecordRefund
   | RefundTickets
   | CheckInTicket
   | ImportOrder
@@ -225,6 +264,8 @@ export type OrderEvent =
   | { type: "TicketCheckedIn"; data: { id: string; ticketId: string; at: number } }
   | { type: "OrderExpired"; data: { id: string } }
   | { type: "OrderCancelled"; data: { id: string; reason: CancelOrder["reason"] } }
+  | { type: "PaymentClosed"; data: { id: string; paymentId: string; outcome: PaymentOutcome } }
+  | { type: "RefundRecorded"; data: ProviderRefund & { id: string } }
   | {
       type: "TicketsRefunded";
       data: {

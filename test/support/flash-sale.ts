@@ -307,6 +307,11 @@ export async function runBuyers(options: BuyersOptions): Promise<SaleResult> {
     if (fate === 1 && seatId) taken.delete(seatId);
     const action = fate === 1 ? "decline" : "pay";
     const form = await fetch(`${res.body.payment.confirmationUrl}/${action}`, { method: "POST", redirect: "manual" });
+    // Too late on a busy machine: the order expired first and its payment was cancelled with it (409 on the page).
+    if (action === "pay" && form.status === 409 && options.retryRefusedPayments) {
+      outcome.refused++;
+      return "retry";
+    }
     expect(form.status).toBeLessThan(400);
     if (action === "pay") outcome.paid++;
     else outcome.declined++;

@@ -21,6 +21,11 @@ describe("configuration", () => {
     expect(loadConfig({ READY_MAX_LAG: "0" }).ready).toEqual({ maxLag: 0 });
   });
 
+  it("payments are reconciled after a minute unless told otherwise", () => {
+    expect(loadConfig({}).payments.reconcileAfterMs).toBe(60_000);
+    expect(loadConfig({ PAYMENT_RECONCILE_AFTER_MS: "1500" }).payments.reconcileAfterMs).toBe(1500);
+  });
+
   it.each([
     [{ PORT: "eighty" }, /PORT/],
     [{ DEV_ISSUER: "localhost/dev" }, /DEV_ISSUER/],
@@ -28,6 +33,8 @@ describe("configuration", () => {
     [{ SHUTDOWN_GRACE_MS: "-1" }, /SHUTDOWN_GRACE_MS/],
     [{ READY_MAX_LAG: "-1" }, /READY_MAX_LAG/],
     [{ READY_MAX_LAG: "lots" }, /READY_MAX_LAG/],
+    [{ PAYMENT_RECONCILE_AFTER_MS: "soon" }, /PAYMENT_RECONCILE_AFTER_MS/],
+    [{ PAYMENT_RECONCILE_AFTER_MS: "5" }, /PAYMENT_RECONCILE_AFTER_MS/],
   ])("names the bad variable (%p)", (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
   });

@@ -2,6 +2,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { fetchJson, HttpTransportError, integerSetting, parseRetryAfter, redact, type JsonResponse } from "../http";
 import { parseErrorBody, parsePayment, parseRefund, type ApiErrorBody } from "./yookassa.parse";
 import {
+  isYookassaId,
   minorToValue,
   YookassaBadResponseError,
   YookassaForbiddenError,
@@ -55,8 +56,6 @@ export interface YookassaClientOptions {
 
 export const YOOKASSA_API_URL = "https://api.yookassa.ru/v3/";
 
-/** YooKassa ids are UUID-like; anything else must not reach a URL path. */
-const OBJECT_ID = /^[A-Za-z0-9_-]{1,64}$/;
 /** YooKassa accepts keys of up to 64 characters. */
 const IDEMPOTENCE_KEY = /^[\x21-\x7e]{1,64}$/;
 
@@ -286,7 +285,8 @@ function amountOf(minor: number, currency: string, parameter: string): Amount {
 }
 
 function checkId(id: string, parameter: string): void {
-  if (!OBJECT_ID.test(id))
+  // Anything but YooKassa's own id format must not reach a URL path.
+  if (!isYookassaId(id))
     throw new YookassaInvalidRequestError(`${JSON.stringify(id.slice(0, 70))} is not a YooKassa id`, { parameter });
 }
 

@@ -52,6 +52,17 @@ export interface Payment {
 
 export type RefundStatus = "pending" | "succeeded" | "canceled";
 
+/**
+ * YooKassa's object ids (payments and refunds): 36 characters, lower-case hexadecimal in
+ * UUID groups, e.g. `23d93cac-000f-5000-8000-126628f15141` (payments carry `000f` in the
+ * second group; the rest varies, so only the shape is checked).
+ */
+const YOOKASSA_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+export function isYookassaId(value: string): boolean {
+  return YOOKASSA_ID.test(value);
+}
+
 export interface Refund {
   id: string;
   payment_id: string;
@@ -220,6 +231,16 @@ export class YookassaForbiddenError extends YookassaError {
 export class YookassaNotFoundError extends YookassaError {
   constructor(message: string, details: YookassaErrorDetails = {}) {
     super("YOOKASSA_NOT_FOUND", message, false, { ...details, status: 404 });
+  }
+}
+
+/** The object a read returns, or null when YooKassa does not know it (404); other failures are thrown. */
+export async function unlessNotFound<T>(read: Promise<T>): Promise<T | null> {
+  try {
+    return await read;
+  } catch (err) {
+    if (err instanceof YookassaError && err.code === "YOOKASSA_NOT_FOUND") return null;
+    throw err;
   }
 }
 

@@ -2,7 +2,8 @@
  * Local stand-in for YooKassa API v3 and its payment page: same paths, Basic auth, idempotence
  * keys, error bodies and webhooks, so the real client and our webhook handler run against it in
  * tests and in the quick start. A buyer "pays" on `/checkout/{id}` in a browser, or a test calls
- * `pay()`; faults (5xx, 429, slowness, duplicated, reordered or lost webhooks) are injected on demand.
+ * `pay()`; faults (5xx, 429, slowness, and webhooks duplicated, reordered, lost, early or late) are
+ * injected on demand.
  */
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
@@ -29,7 +30,13 @@ import {
 
 export { DECLINE_REASONS, type DeclineReason } from "./yookassa.checkout-page";
 
-export type WebhookMode = "normal" | "duplicate" | "reorder" | "drop";
+/**
+ * How webhooks misbehave: `duplicate` sends each twice, `reorder` holds them and sends the
+ * newest first, `drop` loses them, `early` also sends a `payment.waiting_for_capture` right
+ * after a payment is created (while it is still pending, as a provider's race would), `delay`
+ * sends each `delayMs` late.
+ */
+export type WebhookMode = "normal" | "duplicate" | "reorder" | "drop" | "early" | "delay";
 
 /**
  * Injected misbehaviour. Each kind has its own slot: setting one leaves the others as they are,
@@ -49,8 +56,14 @@ export type YookassaFault =
       afterProcessing?: boolean;
     }
   | { delayMs: number; times?: number; path?: string }
-  | { webhook: WebhookMode }
-  | { neverComplete: boolean };
+  | {
+      webhook: WebhookMode;
+      /** `delay`: how late each webhook goes out (default 1000 ms); `early`: how soon after creation (default 20 ms). */
+      delayMs?: number;
+    }
+  | { neverComplete: boolean }
+  /** Refunds are created `pending` and succeed (with their notification) this much later; 0 turns it off. */
+  | { refundsPendingMs: number };
 
 export interface RecordedRequest {
   method: string;
@@ -170,7 +183,9 @@ class Simulator implements YookassaSimulator {
   private apiFault: ApiFault | null = null;
   private apiFaultsLeft = 0;
   private webhookMode: WebhookMode = "normal";
+  private webhookDelayMs: number | undefined;
   private neverComplete = false;
+  private refundsPendingMs = 0;
   private base = "";
   private publicBase = "";
   private readonly captureWindowMs: number;
@@ -226,11 +241,16 @@ class Simulator implements YookassaSimulator {
     if (fault === null) {
       this.apiFault = null;
       this.webhookMode = "normal";
+      this.webhookDelayMs = undefined;
       this.neverComplete = false;
+      this.refundsPendingMs = 0;
     } else if ("webhook" in fault) {
       this.webhookMode = fault.webhook;
+      this.webhookDelayMs = fault.delayMs === undefined ? undefined : timerRange(fault.delayMs, "delayMs");
     } else if ("neverComplete" in fault) {
       this.neverComplete = fault.neverComplete;
+    } else if ("refundsPendingMs" in fault) {
+      this.refundsPendingMs = timerRange(fault.refundsPendingMs, "refundsPendingMs");
     } else {
       this.apiFault = fault;
       this.apiFaultsLeft = fault.times ?? Number.POSITIVE_INFINITY;
@@ -395,6 +415,7 @@ class Simulator implements YookassaSimulator {
     if (this.options.confirmationWindowMs !== undefined) {
       this.schedule(record, this.options.confirmationWindowMs, { party: "yoo_money", reason: "expired_on_confirmation" });
     }
+    if (this.webhookMode === "early") this.notifyEarly(payment);
     return ok(payment);
   }
 
@@ -468,7 +489,7 @@ class Simulator implements YookassaSimulator {
     const refund: Refund = {
       id: objectId(),
       payment_id: payment.id,
-      status: "succeeded",
+      status: this.refundsPendingMs > 0 ? "pending" : "succeeded",
       amount,
       created_at: new Date().toISOString(),
     };
@@ -476,7 +497,13 @@ class Simulator implements YookassaSimulator {
     this.refundObjects.set(refund.id, refund);
     payment.refunded_amount = { value: minorToValue(refunded + minor), currency: payment.amount.currency };
     payment.refundable = refunded + minor < valueToMinor(payment.amount.value);
-    this.notify("refund.succeeded", refund);
+    if (refund.status === "succeeded") this.notify("refund.succeeded", refund);
+    else
+      void this.later(this.refundsPendingMs).then((go) => {
+        if (!go) return;
+        refund.status = "succeeded";
+        this.notify("refund.succeeded", refund);
+      });
     return ok(refund);
   }
 
@@ -590,8 +617,29 @@ class Simulator implements YookassaSimulator {
         this.dispatch(notification);
         this.dispatch(notification);
         return;
+      case "delay":
+        this.track(this.later(this.webhookDelayMs ?? 1000).then((go) => (go ? this.deliver(notification) : undefined)));
+        return;
+      case "early":
       case "normal":
         this.dispatch(notification);
+    }
+  }
+
+  /** A notification that claims the payment is authorised while it is still pending. */
+  private notifyEarly(payment: SimulatedPayment): void {
+    const claimed = { ...structuredClone(payment), status: "waiting_for_capture" as const, paid: true };
+    const notification = { type: "notification", event: "payment.waiting_for_capture", object: claimed } as Notification;
+    this.track(this.later(this.webhookDelayMs ?? 20).then((go) => (go ? this.deliver(notification) : undefined)));
+  }
+
+  /** Resolves false when the simulator closes first. */
+  private async later(ms: number): Promise<boolean> {
+    try {
+      await sleep(ms, undefined, { signal: this.closing.signal });
+      return true;
+    } catch {
+      return false;
     }
   }
 

@@ -9,6 +9,7 @@ import { inspect } from "node:util";
 import { YookassaClient, type YookassaClientOptions } from "../../../lib/ports/yookassa/yookassa.client";
 import { parseNotification } from "../../../lib/ports/yookassa/yookassa.parse";
 import {
+  isYookassaId,
   YookassaError,
   YookassaInvalidRequestError,
   type CreatePaymentRequest,
@@ -162,6 +163,8 @@ describe("two-stage payment", () => {
     expect(notification.object).toMatchObject({ status: "waiting_for_capture", paid: true, metadata: { orderId: "42" } });
     const fetched = await client.getPayment(payment.id);
     expect(fetched).toMatchObject({ status: "waiting_for_capture", paid: true });
+    // Shaped as YooKassa's own ids, which the webhook checks before recording anything.
+    expect(isYookassaId(payment.id)).toBe(true);
     expect(Date.parse(fetched.expires_at ?? "")).toBeGreaterThan(Date.now());
 
     const again = await fetch(forms[0][1], { method: "POST", redirect: "manual" });
@@ -259,6 +262,7 @@ describe("refunds", () => {
     expect(first).toMatchObject({ payment_id: payment.id, status: "succeeded", amount: { value: "500.00", currency: "RUB" } });
     expect(await client.getRefund(first.id)).toEqual(first);
     expect((await webhook(first.id, "refund.succeeded")).object).toMatchObject({ payment_id: payment.id });
+    expect(isYookassaId(first.id)).toBe(true);
     expect((await client.getPayment(payment.id)).refunded_amount).toEqual({ value: "500.00", currency: "RUB" });
 
     const tooMuch = await invalidRequest(
@@ -588,5 +592,43 @@ describe("webhook delivery", () => {
     ]);
     // Without the webhook, reading the payment is how the shop learns it was paid.
     expect((await client.getPayment(payment.id)).status).toBe("waiting_for_capture");
+  });
+
+  it("announces an authorisation before the buyer paid in early mode, then the genuine one", async () => {
+    const client = clientFor(sim);
+    sim.setFault({ webhook: "early" });
+    const payment = await client.createPayment(order());
+    const early = await webhook(payment.id, "payment.waiting_for_capture");
+    expect(early.object).toMatchObject({ status: "waiting_for_capture", paid: true });
+    // The provider itself still says pending.
+    expect((await client.getPayment(payment.id)).status).toBe("pending");
+    sim.pay(payment.id);
+    await sim.flushWebhooks();
+    expect(receiver.for(payment.id).map((n) => n.event)).toEqual(["payment.waiting_for_capture", "payment.waiting_for_capture"]);
+    expect((await client.getPayment(payment.id)).status).toBe("waiting_for_capture");
+  });
+
+  it("sends webhooks late in delay mode, and a flush waits for them", async () => {
+    const payment = await clientFor(sim).createPayment(order());
+    sim.setFault({ webhook: "delay", delayMs: 100 });
+    sim.pay(payment.id);
+    await sim.flushWebhooks();
+    expect(receiver.for(payment.id).map((n) => n.event)).toEqual(["payment.waiting_for_capture"]);
+  });
+
+  it("keeps refunds pending for a while when asked, then tells they succeeded", async () => {
+    const client = clientFor(sim);
+    const payment = await paidPayment(client);
+    await client.capturePayment(payment.id, { idempotenceKey: randomUUID() });
+    sim.setFault({ refundsPendingMs: 50 });
+    const refund = await client.createRefund({
+      paymentId: payment.id,
+      amountMinor: 10000,
+      currency: "RUB",
+      idempotenceKey: randomUUID(),
+    });
+    expect(refund.status).toBe("pending");
+    expect((await webhook(refund.id, "refund.succeeded")).object).toMatchObject({ id: refund.id, status: "succeeded" });
+    expect((await client.getRefund(refund.id)).status).toBe("succeeded");
   });
 });

@@ -7,6 +7,7 @@ const buyer = { sub: "buyer-1", roles: ["customer" as const] };
 const organizer = { sub: "olga", roles: ["organizer" as const], organizerId: "org-1" };
 const stranger = { sub: "mallory", roles: ["organizer" as const], organizerId: "org-2" };
 const system = { sub: "system", roles: ["admin" as const] };
+const buyer2 = () => ({ sub: "buyer-2", roles: ["customer" as const] });
 
 const place: OrderCommand = {
   type: "PlaceOrder",
@@ -129,13 +130,38 @@ describe("order decider", () => {
 
   test("only the buyer or the event's organizer may cancel; only the organizer or an admin may refund", () => {
     const state = run([place, attach]);
-    expect(refusal({ type: "CancelOrder", actor: stranger, at: T0, id: "o1", reason: "customer" }, state).type).toBe("FORBIDDEN");
     expect(run([{ type: "CancelOrder", actor: organizer, at: T0, id: "o1", reason: "customer" }], state)?.status).toBe(
       "cancelled",
     );
     const paid = run([issue()], state);
+    // The buyer is a party: told why, since they know the order exists.
     expect(refusal({ type: "RefundTickets", actor: buyer, at: T0, id: "o1", refundId: "r1" }, paid).type).toBe("FORBIDDEN");
-    expect(refusal({ type: "RefundTickets", actor: stranger, at: T0, id: "o1", refundId: "r1" }, paid).type).toBe("FORBIDDEN");
+  });
+
+  test("someone who is not a party gets the same 404 as for no order at all, whatever the order's state", () => {
+    const open = run([place, attach]);
+    const cancelled = run([{ type: "CancelOrder", actor: buyer, at: T0 + 1000, id: "o1", reason: "customer" }], open);
+    const expired = run([{ type: "ExpireOrder", actor: system, at: T0 + 16 * 60_000, id: "o1" }], open);
+    const paid = run([issue()], open);
+    const refunded = run([{ type: "RefundTickets", actor: organizer, at: T0, id: "o1", refundId: "r1" }], paid);
+    const nothing = refusal({ type: "CancelOrder", actor: stranger, at: T0, id: "o1", reason: "customer" }, null);
+    expect({ type: nothing.type, status: nothing.status }).toEqual({ type: "NOT_FOUND", status: 404 });
+    const strangers: OrderCommand[] = [
+      { type: "CancelOrder", actor: stranger, at: T0 + 2000, id: "o1", reason: "customer" },
+      { type: "RefundTickets", actor: stranger, at: T0 + 2000, id: "o1", refundId: "r1" },
+      { type: "RefundTickets", actor: stranger, at: T0 + 2000, id: "o1", refundId: "r9" },
+      { type: "CancelOrder", actor: buyer2(), at: T0 + 2000, id: "o1", reason: "customer" },
+    ];
+    for (const state of [open, cancelled, expired, paid, refunded])
+      for (const command of strangers) {
+        const refused = refusal(command, state);
+        expect({ type: refused.type, status: refused.status, message: refused.message, data: refused.data }).toEqual({
+          type: nothing.type,
+          status: nothing.status,
+          message: nothing.message,
+          data: nothing.data,
+        });
+      }
   });
 
   test("partial then full refunds: amounts add up, a repeated refund changes nothing, refunded tickets stay refunded", () => {

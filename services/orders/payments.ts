@@ -1,0 +1,221 @@
+import { SYSTEM } from "../../lib/app/context";
+import type { Runtime } from "../../lib/app/runtime";
+import type { RecordedEvent } from "../../lib/eventlog/types";
+import { amountToMinor, isYookassaId, unlessNotFound, YookassaError, type Payment } from "../../lib/ports/yookassa/yookassa.port";
+import { systemContext, type CommandContext } from "../../mixins/event-sourced.mixin";
+import { confirmation, loadOrder, runOrderCommand, type OrdersService } from "./order-commands";
+import { paymentAction, type ProviderPayment } from "./orders.decider";
+import type { OrderDoc } from "./orders.projection";
+import type { Order } from "./orders.types";
+import { issueTickets } from "./placing";
+import { orderOfPayment, recordPointer, stateKey, type PaymentPointer } from "./pointers";
+
+/** After an order closed with a payment attached: settle or cancel that payment (once per order). */
+export function paymentOfClosedOrder(svc: OrdersService, order: Pick<Order, "id" | "payment">): Promise<void> {
+  if (!order.payment) return Promise.resolve();
+  return recordPointer(
+    svc,
+    `closed:${order.id}`,
+    { type: "PaymentNotified", data: { paymentId: order.payment.id, event: "order.closed", orderId: order.id } },
+    null,
+  );
+}
+
+/**
+ * A payment notification: recorded when its id has YooKassa's format, the payment is attached
+ * to one of our orders and the provider confirms a state worth acting on. Returns why it was
+ * dropped, or null when recorded (or nothing needed doing).
+ */
+export async function paymentNotification(
+  rt: Runtime,
+  svc: OrdersService,
+  object: Payment,
+  event: string,
+  requestID: string | null,
+): Promise<string | null> {
+  const paymentId = object.id;
+  if (!isYookassaId(paymentId)) return "its object id is not a YooKassa id";
+  const order = await orderOfPayment(rt, svc, paymentId, object.metadata.orderId);
+  if (!order) return `payment ${paymentId} is attached to no order of ours`;
+  const payment = await fetchPayment(rt, paymentId);
+  if (!payment) return `the provider does not know payment ${paymentId}`;
+  // Nothing to do while the buyer has not paid: an early notification leaves no trace, so the genuine one is not a repeat.
+  if (payment.status === "pending" && order.status === "awaiting_payment") return null;
+  await recordPointer(
+    svc,
+    stateKey(paymentId, payment.status),
+    { type: "PaymentNotified", data: { paymentId, event, orderId: order.id } },
+    requestID,
+  );
+  return null;
+}
+
+/** The payment as the provider has it now; null when the provider does not know it. */
+function fetchPayment(rt: Runtime, paymentId: string): Promise<Payment | null> {
+  return unlessNotFound(rt.payments.getPayment(paymentId));
+}
+
+function providerView(paymentId: string, payment: Payment | null): ProviderPayment {
+  if (!payment) return { id: paymentId, status: "unknown" };
+  return { id: payment.id, status: payment.status, amount: amountToMinor(payment.amount), currency: payment.amount.currency };
+}
+
+/**
+ * Acts on what the provider says about a payment now (never on what a notification claimed):
+ * the decider's paymentAction says what to do, this carries it out. Every call to the provider
+ * has an idempotence key, so a retry after a crash repeats nothing.
+ */
+export async function settlePayment(rt: Runtime, svc: OrdersService, recorded: RecordedEvent): Promise<void> {
+  const pointer = recorded.data as PaymentPointer;
+  // Pointers recorded before the webhook checked ids may name anything: never let one stop the others.
+  if (!isYookassaId(pointer.paymentId)) {
+    svc.logger.warn(`payment pointer ${recorded.id} skipped: not a YooKassa id`);
+    return;
+  }
+  const payment = await fetchPayment(rt, pointer.paymentId);
+  const orderId = pointer.orderId ?? payment?.metadata.orderId;
+  const order = orderId ? await loadOrder(rt, orderId) : null;
+  const ctx = systemContext(recorded);
+  const cancelAuthorisation = async (why: string) => {
+    svc.logger.info(`payment ${pointer.paymentId}: cancelling the authorisation, ${why}`);
+    let cancelled: Payment;
+    try {
+      // The status is in the key: a payment refused while pending may still be cancelled once authorised.
+      cancelled = await rt.payments.cancelPayment(pointer.paymentId, {
+        idempotenceKey: `cancel-${pointer.paymentId}-${payment?.status ?? "unknown"}`,
+      });
+    } catch (err) {
+      if (!(err instanceof YookassaError) || err.code !== "YOOKASSA_INVALID_REQUEST") throw err;
+      // The provider refuses (e.g. it does not cancel a payment still waiting for the buyer): the sweep looks again later.
+      svc.logger.info(`payment ${pointer.paymentId}: the provider refused to cancel it now: ${err.message}`);
+      return;
+    }
+    if (order && cancelled.status === "canceled") await close(order, "canceled");
+  };
+  const close = async (of: Order, outcome: "canceled" | "unknown") => {
+    // As it is now: a lost hold may have cancelled it since it was loaded.
+    const wasOpen = (await loadOrder(rt, of.id))?.status === "awaiting_payment";
+    try {
+      await runOrderCommand(
+        svc,
+        ctx,
+        of.id,
+        { type: "ClosePayment", id: of.id, paymentId: pointer.paymentId, outcome },
+        "close-payment",
+      );
+    } catch (err) {
+      if ((err as { type?: string }).type !== "ORDER_PAID") throw err;
+      svc.logger.error(
+        `payment ${pointer.paymentId} of order ${of.id}: ${outcome} after its tickets were issued; needs a person`,
+      );
+      return;
+    }
+    if (wasOpen)
+      await svc.broker.call(
+        "inventory.release",
+        { eventId: of.eventId, holdId: of.id, reason: "payment_failed" },
+        { meta: { user: SYSTEM } },
+      );
+  };
+  if (!order) {
+    svc.logger.warn(`payment ${pointer.paymentId} belongs to no order of ours`);
+    if (payment?.status === "waiting_for_capture") await cancelAuthorisation("it belongs to no order of ours");
+    return;
+  }
+  const todo = paymentAction(order, providerView(pointer.paymentId, payment));
+  switch (todo.action) {
+    case "none":
+      return;
+    case "alarm":
+      svc.logger.error(`payment ${pointer.paymentId} of order ${order.id}: ${todo.why}; needs a person`);
+      return;
+    case "close":
+      return close(order, todo.outcome);
+    case "cancel":
+      return cancelAuthorisation(todo.why);
+    case "capture":
+      await rt.payments.capturePayment(pointer.paymentId, { idempotenceKey: `capture-${order.id}` });
+      return;
+    case "sell":
+      return sell(rt, svc, ctx, order, payment!, cancelAuthorisation);
+  }
+}
+
+/** Confirms the tickets, issues them and only then takes the money; a lost hold releases the money instead. */
+async function sell(
+  rt: Runtime,
+  svc: OrdersService,
+  ctx: CommandContext,
+  order: Order,
+  payment: Payment,
+  cancelAuthorisation: (why: string) => Promise<void>,
+): Promise<void> {
+  try {
+    await svc.broker.call("inventory.confirm", confirmation(order), { meta: { user: SYSTEM } });
+  } catch (err) {
+    if ((err as { type?: string }).type !== "HOLD_LOST") throw err;
+    if (order.status === "awaiting_payment")
+      await runOrderCommand(svc, ctx, order.id, { type: "CancelOrder", id: order.id, reason: "hold_lost" }, "hold-lost");
+    await cancelAuthorisation("its tickets went to someone else");
+    return;
+  }
+  await runOrderCommand(
+    svc,
+    ctx,
+    order.id,
+    {
+      type: "IssueTickets",
+      id: order.id,
+      paymentId: payment.id,
+      paidAmount: amountToMinor(payment.amount),
+      paidCurrency: payment.amount.currency,
+      tickets: issueTickets(order),
+    },
+    "issue",
+  );
+  await rt.payments.capturePayment(payment.id, { idempotenceKey: `capture-${order.id}` });
+}
+
+/**
+ * The reconciliation sweep: fetches the payment of every order that has waited for payment
+ * longer than PAYMENT_RECONCILE_AFTER_MS, and of every closed order whose payment the provider
+ * may still hold, and records a pointer when the provider's state says there is something to
+ * do. Driven by the read model and keyed by the provider's state, so several nodes and
+ * restarts only repeat what the log then drops: a lost or early notification strands nothing.
+ */
+export async function reconcilePayments(rt: Runtime, svc: OrdersService): Promise<void> {
+  const before = Date.now() - rt.config.payments.reconcileAfterMs;
+  const docs = svc.liveDocs<OrderDoc>();
+  const waiting = await docs.find(
+    { status: "awaiting_payment", payment: { $ne: null }, createdAt: { $lte: before } },
+    { limit: RECONCILE_BATCH },
+  );
+  const closed = await docs.find(
+    {
+      status: { $in: ["expired", "cancelled"] },
+      payment: { $ne: null },
+      "payment.closed": { $exists: false },
+      updatedAt: { $lte: before },
+    },
+    { limit: RECONCILE_BATCH },
+  );
+  for (const order of [...waiting, ...closed]) {
+    const paymentId = order.payment!.id;
+    let payment: Payment | null;
+    try {
+      payment = await fetchPayment(rt, paymentId);
+    } catch (err) {
+      svc.logger.warn(`reconciliation: payment ${paymentId} could not be fetched: ${(err as Error).message}`);
+      continue;
+    }
+    if (payment?.status === "pending" && order.status === "awaiting_payment") continue;
+    await recordPointer(
+      svc,
+      stateKey(paymentId, payment?.status ?? "unknown"),
+      { type: "PaymentNotified", data: { paymentId, event: "reconcile", orderId: order.id } },
+      null,
+    );
+  }
+}
+
+const RECONCILE_BATCH = 500;
