@@ -68,7 +68,9 @@ function placeOrder(command: PlaceOrder, state: OrderState): OrderEvent[] {
 
 function issueTickets(command: IssueTickets, order: Order): OrderEvent[] {
   if (order.status === "paid" && (order.payment?.id ?? null) === command.paymentId) return [];
-  if (order.status !== "awaiting_payment" && order.status !== "expired") {
+  // Expired, like cancelled, is final: its stock is given back (sales.stock-release), so tickets
+  // issued now would have no place behind them. A payment that settles late is cancelled.
+  if (order.status !== "awaiting_payment") {
     throw new DomainError("ORDER_CLOSED", `order ${order.id} is ${order.status}: the payment must be cancelled`, 409);
   }
   if ((order.payment?.id ?? null) !== command.paymentId) {

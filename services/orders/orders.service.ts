@@ -21,6 +21,7 @@ import { SALES_LOG, type Request } from "../inventory/inventory.types";
 import { barcodeDecider, barcodeStream, type ClaimBarcode } from "./barcode.decider";
 import { isOrderParty, orderDecider } from "./orders.decider";
 import { ordersProjection, type OrderDoc } from "./orders.projection";
+import { releaseIfClosed, StockRelease } from "./stock-release";
 import {
   orderStream,
   type Customer,
@@ -200,6 +201,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
     mixins: [
       EventSourced(rt, SALES_LOG),
       ReadModel(rt, { projection: ordersProjection, fields: ORDER_FIELDS, sortable: ["createdAt"] }),
+      StockRelease(rt),
       Subscription<Self>(rt, {
         name: "sales.refunds",
         log: SALES_LOG,
@@ -207,7 +209,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         partitionBy: (event) => (event.data as { id: string }).id,
         concurrency: 16,
         async handle(event) {
-          await settleRefund(rt, this, event);
+          await settleRefund(rt, event);
         },
       }),
       Subscription<Self>(rt, {
@@ -407,7 +409,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
             { type: "CancelOrder", id: ctx.params.id, reason: "customer" },
             "cancel",
           );
-          await ctx.call("inventory.release", { eventId: before.eventId, holdId: before.id, reason: "cancelled" });
+          await releaseIfClosed(this.broker, cancelled, "cancelled");
           if (before.payment)
             await rt.payments.cancelPayment(before.payment.id, { idempotenceKey: `cancel-${before.id}` }).catch(() => undefined);
           return view(cancelled!);
@@ -547,13 +549,16 @@ async function settlePayment(rt: Runtime, svc: Self, recorded: RecordedEvent, ru
     if (payment.status === "waiting_for_capture") await cancelAuthorisation();
     return;
   }
-  const release = (reason: "payment_failed" | "cancelled") =>
-    svc.broker.call("inventory.release", { eventId: order.eventId, holdId: order.id, reason }, { meta: { user: SYSTEM } });
-
   if (payment.status === "canceled") {
     if (order.status === "awaiting_payment") {
-      await run(svc, ctx, order.id, { type: "CancelOrder", id: order.id, reason: "payment_failed" }, "payment-canceled");
-      await release("payment_failed");
+      const { state } = await run(
+        svc,
+        ctx,
+        order.id,
+        { type: "CancelOrder", id: order.id, reason: "payment_failed" },
+        "payment-canceled",
+      );
+      await releaseIfClosed(svc.broker, state, "payment_failed");
     }
     return;
   }
@@ -562,7 +567,7 @@ async function settlePayment(rt: Runtime, svc: Self, recorded: RecordedEvent, ru
     await rt.payments.capturePayment(payment.id, { idempotenceKey: `capture-${order.id}` });
     return;
   }
-  if (order.status !== "awaiting_payment" && order.status !== "expired") {
+  if (order.status !== "awaiting_payment") {
     await cancelAuthorisation();
     return;
   }
@@ -583,28 +588,35 @@ async function settlePayment(rt: Runtime, svc: Self, recorded: RecordedEvent, ru
     });
     return;
   }
-  await run(
-    svc,
-    ctx,
-    order.id,
-    {
-      type: "IssueTickets",
-      id: order.id,
-      paymentId: payment.id,
-      paidAmount: amountToMinor(payment.amount),
-      paidCurrency: payment.amount.currency,
-      tickets: issueTickets(order),
-    },
-    "issue",
-  );
+  try {
+    await run(
+      svc,
+      ctx,
+      order.id,
+      {
+        type: "IssueTickets",
+        id: order.id,
+        paymentId: payment.id,
+        paidAmount: amountToMinor(payment.amount),
+        paidCurrency: payment.amount.currency,
+        tickets: issueTickets(order),
+      },
+      "issue",
+    );
+  } catch (err) {
+    if ((err as { type?: string }).type !== "ORDER_CLOSED") throw err;
+    // It expired or was cancelled after the confirm: sales.stock-release gives that sale back.
+    await cancelAuthorisation();
+    return;
+  }
   await rt.payments.capturePayment(payment.id, { idempotenceKey: `capture-${order.id}` });
 }
 
 /**
  * A refund recorded on an order: return the money (the idempotence key is the refund id, so
- * a retry never refunds twice) and put the tickets back on sale.
+ * a retry never refunds twice). The tickets go back on sale in sales.stock-release.
  */
-async function settleRefund(rt: Runtime, svc: Self, recorded: RecordedEvent): Promise<void> {
+async function settleRefund(rt: Runtime, recorded: RecordedEvent): Promise<void> {
   const data = recorded.data as Extract<OrderEvent, { type: "TicketsRefunded" }>["data"];
   // Free tickets (no payment) have no money to return.
   if (data.amount > 0 && data.paymentId) {
@@ -616,19 +628,6 @@ async function settleRefund(rt: Runtime, svc: Self, recorded: RecordedEvent): Pr
       description: `Refund of order ${data.id}`,
     });
   }
-  const order = (await loadOrder(rt, data.id))!;
-  const lines = new Map<string, { categoryId: string; quantity: number; seats?: string[] }>();
-  for (const ticket of order.tickets.filter((t) => data.ticketIds.includes(t.id))) {
-    let line = lines.get(ticket.categoryId);
-    if (!line) lines.set(ticket.categoryId, (line = { categoryId: ticket.categoryId, quantity: 0 }));
-    line.quantity++;
-    if (ticket.seatId) line.seats = [...(line.seats ?? []), ticket.seatId];
-  }
-  await svc.broker.call(
-    "inventory.returnTickets",
-    { eventId: data.eventId, saleId: data.id, returnId: data.refundId, lines: [...lines.values()] },
-    { meta: { user: SYSTEM } },
-  );
 }
 
 /**
@@ -644,8 +643,8 @@ async function refundCancelledEvent(svc: Self, recorded: RecordedEvent, run: Run
   for (const order of orders) {
     const ctx: CommandContext = { meta: { user: SYSTEM, commandId: `${recorded.id}:${order.id}` }, requestID: null };
     if (order.status === "awaiting_payment") {
-      await run(svc, ctx, order.id, { type: "CancelOrder", id: order.id, reason: "event_cancelled" }, "cancel");
-      await svc.broker.call("inventory.release", { eventId, holdId: order.id, reason: "cancelled" }, { meta: { user: SYSTEM } });
+      const { state } = await run(svc, ctx, order.id, { type: "CancelOrder", id: order.id, reason: "event_cancelled" }, "cancel");
+      await releaseIfClosed(svc.broker, state, "event_cancelled");
     } else {
       await run(
         svc,
@@ -665,9 +664,9 @@ async function refundCancelledEvent(svc: Self, recorded: RecordedEvent, run: Run
 }
 
 /**
- * Orders past their deadline: expire them and give the tickets back. The payment is left
- * alone: if the buyer still pays, settlePayment sells the tickets when they are free and
- * cancels the authorisation when they are not.
+ * Orders past their deadline: expire them and give the tickets back (sales.stock-release does
+ * it too, so a crash in between loses nothing). Expiry is final: a payment that settles after
+ * it is cancelled by settlePayment.
  */
 async function expireDue(svc: Self, run: Run): Promise<void> {
   const due = await svc
@@ -675,12 +674,9 @@ async function expireDue(svc: Self, run: Run): Promise<void> {
     .find({ status: "awaiting_payment", expiresAt: { $lte: Date.now() } }, { limit: 200 });
   for (const order of due) {
     const ctx: CommandContext = { meta: { user: SYSTEM, commandId: `expire-${order.id}` }, requestID: null };
-    await run(svc, ctx, order.id, { type: "ExpireOrder", id: order.id }, "expire");
-    await svc.broker.call(
-      "inventory.release",
-      { eventId: order.eventId, holdId: order.id, reason: "expired" },
-      { meta: { user: SYSTEM } },
-    );
+    const { state } = await run(svc, ctx, order.id, { type: "ExpireOrder", id: order.id }, "expire");
+    // A no-op when it was paid meanwhile (the read model lags): then nothing is given back.
+    await releaseIfClosed(svc.broker, state, "expired");
   }
 }
 

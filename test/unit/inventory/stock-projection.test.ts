@@ -179,3 +179,48 @@ describe("sales.stock projection: revenue per category", () => {
     expect(rebuilt.categories).toEqual(live.categories);
   });
 });
+
+describe("sales.stock projection: orders that close without tickets", () => {
+  test("a closed order's hold and unissued sale leave the stock as the inventory counts it", async () => {
+    await inventory({
+      type: "SyncInventory",
+      eventId: "e1",
+      open: true,
+      categories: [
+        { id: "floor", name: "Floor", price: 150000, currency: "RUB", kind: "ga", capacity: 10 },
+        { id: "vip", name: "VIP", price: 400000, currency: "RUB", kind: "seated", capacity: 2, seats: ["A:1:1", "A:1:2"] },
+      ],
+    });
+    const hold = (
+      id: string,
+      requests: Array<{ categoryId: string; quantity: number } | { categoryId: string; seatId: string }>,
+    ) => inventory({ type: "PlaceHold", holdId: id, orderId: id, customerKey: id, requests, expiresAt: T0 + 60_000 });
+    await hold("held", [{ categoryId: "floor", quantity: 2 }]);
+    await hold("confirmed", [
+      { categoryId: "floor", quantity: 1 },
+      { categoryId: "vip", seatId: "A:1:1" },
+    ]);
+    await inventory({
+      type: "ConfirmHold",
+      holdId: "confirmed",
+      orderId: "confirmed",
+      customerKey: "confirmed",
+      lines: [],
+    });
+    await hold("open", [{ categoryId: "vip", seatId: "A:1:2" }]);
+    for (const id of ["held", "confirmed"]) {
+      await inventory({ type: "ReleaseOrder", orderId: id, holdId: id, reason: "expired" });
+      // The subscription after the inline call: nothing more happens.
+      await inventory({ type: "ReleaseOrder", orderId: id, holdId: id, reason: "expired" });
+    }
+
+    const commits = await log().readFrom(0, 10_000);
+    expect(commits.flatMap((c) => c.events).filter((e) => e.type === "OrderReleased")).toHaveLength(2);
+    const live = await project("stock_live", commits, 1);
+    expect(live.categories.floor).toMatchObject({ held: 0, sold: 0, available: 10 });
+    expect(live.categories.vip).toMatchObject({ held: 1, sold: 0, available: 1 });
+    const holds = await store.collection<StockDoc>("stock_live").find({ kind: "hold" });
+    expect(holds.map((h) => h._id)).toEqual(["hold:open"]);
+    expect(await project("stock_live", commits, 4)).toEqual(live);
+  });
+});
