@@ -197,7 +197,7 @@ describe("orders and two-stage payments", () => {
     await eventually(availability, (a) => a.balcony.available === 1);
   });
 
-  test("a payment after the hold expired still succeeds while its seat is free", async () => {
+  test("a payment after its order expired is cancelled even while its seat is free: expiry gave the seat back", async () => {
     const placed = await buy({ seats: [{ categoryId: "balcony", seatId: "B:1:2" }] });
     await eventually(
       () => order(placed.body.id),
@@ -206,15 +206,21 @@ describe("orders and two-stage payments", () => {
     );
     await eventually(availability, (a) => a.balcony.available === 1);
     sim().pay(placed.body.payment!.id);
+    await eventually(
+      async () => sim().payments.get(placed.body.payment!.id)?.status,
+      (s) => s === "canceled",
+    );
+    expect((await order(placed.body.id)).body).toMatchObject({ status: "expired", tickets: [] });
+    expect(sim().requests.some((r) => r.path.endsWith(`${placed.body.payment!.id}/capture`))).toBe(false);
+    // The seat stayed on sale: the next order gets it.
+    const again = await buy({ seats: [{ categoryId: "balcony", seatId: "B:1:2" }] });
+    expect(again.status).toBe(201);
+    sim().pay(again.body.payment!.id);
     const paid = await eventually(
-      () => order(placed.body.id),
+      () => order(again.body.id),
       (r) => r.body.status === "paid",
     );
     expect(paid.body.tickets).toHaveLength(1);
-    await eventually(
-      async () => sim().payments.get(placed.body.payment!.id)?.status,
-      (s) => s === "succeeded",
-    );
     await eventually(availability, (a) => a.balcony.available === 0);
   });
 
