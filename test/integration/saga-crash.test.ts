@@ -1,15 +1,13 @@
 import { randomUUID } from "node:crypto";
 import type { DevIssuer } from "../../lib/auth/dev-issuer";
 import { fold } from "../../lib/eventlog/decider";
-import type { Commit } from "../../lib/eventlog/types";
 import { MongoStore } from "../../lib/store/mongo/mongo-store";
 import { availability, inventoryDecider } from "../../services/inventory/inventory.decider";
 import type { EventStockDoc } from "../../services/inventory/inventory.projection";
 import { inventoryStream, SALES_LOG } from "../../services/inventory/inventory.types";
-import { orderDecider } from "../../services/orders/orders.decider";
-import type { Order } from "../../services/orders/orders.types";
 import { apiClient, eventually } from "../support/api-client";
 import { freePort, startNode, stopNode, tail, type ClusterNode } from "../support/cluster";
+import { allOrders } from "../support/flash-sale";
 import { loadInfra, mongoUriFor } from "../support/infra";
 import { devIssuerOf, quickStartEnv } from "../support/quickstart";
 
@@ -274,21 +272,3 @@ describe("order saga: SIGKILL at every step, then at rest the stock matches the 
     console.log(JSON.stringify(figures));
   }, 420_000);
 });
-
-/** Every order in the sales log, folded from its stream. */
-async function allOrders(store: MongoStore): Promise<Order[]> {
-  const log = store.log(SALES_LOG);
-  const streams = new Map<string, Commit[]>();
-  for (let after = 0; ;) {
-    const commits = await log.readFrom(after, 1000);
-    if (commits.length === 0) break;
-    for (const commit of commits) {
-      if (!commit.stream.startsWith("order-")) continue;
-      streams.set(commit.stream, [...(streams.get(commit.stream) ?? []), commit]);
-    }
-    after = commits[commits.length - 1].pos;
-  }
-  return [...streams.values()]
-    .map((commits) => fold(orderDecider, orderDecider.initialState(), commits))
-    .filter((o): o is Order => !!o);
-}

@@ -33,10 +33,10 @@ interface World {
   settlerSaw?: Order["status"] | null;
 }
 
-function applyInventory(w: World, command: DistributiveOmit<InventoryCommand, "actor">): DomainError | null {
+/** Runs a command's decide and evolve; a refusal is returned, not thrown, and changes nothing. */
+function refusalOf(apply: () => void): DomainError | null {
   try {
-    for (const e of inventoryDecider.decide({ actor: system, ...command } as InventoryCommand, w.inventory))
-      w.inventory = inventoryDecider.evolve(w.inventory, e);
+    apply();
     return null;
   } catch (err) {
     if (err instanceof DomainError) return err;
@@ -44,16 +44,17 @@ function applyInventory(w: World, command: DistributiveOmit<InventoryCommand, "a
   }
 }
 
-function applyOrder(w: World, command: DistributiveOmit<OrderCommand, "id">): DomainError | null {
-  try {
+const applyInventory = (w: World, command: DistributiveOmit<InventoryCommand, "actor">) =>
+  refusalOf(() => {
+    for (const e of inventoryDecider.decide({ actor: system, ...command } as InventoryCommand, w.inventory))
+      w.inventory = inventoryDecider.evolve(w.inventory, e);
+  });
+
+const applyOrder = (w: World, command: DistributiveOmit<OrderCommand, "id">) =>
+  refusalOf(() => {
     for (const e of orderDecider.decide({ id: ID, ...command } as OrderCommand, w.order))
       w.order = orderDecider.evolve(w.order, e);
-    return null;
-  } catch (err) {
-    if (err instanceof DomainError) return err;
-    throw err;
-  }
-}
+  });
 
 function openSale(): World {
   const w: World = { inventory: inventoryDecider.initialState(), order: null };
