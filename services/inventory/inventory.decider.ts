@@ -8,6 +8,7 @@ import {
   type InventoryEvent,
   type InventoryState,
   type PlaceHold,
+  type ReleaseOrder,
   type ReturnTickets,
   type SyncInventory,
 } from "./inventory.types";
@@ -115,8 +116,14 @@ function checkAvailable(state: InventoryState, lines: HoldLine[]): void {
   }
 }
 
+/** The order was closed and gave its tickets back: nothing is held or sold for it again. */
+function orderClosed(orderId: string): DomainError {
+  return refuse("ORDER_CLOSED", `order ${orderId} is closed: place a new order`, 409, { orderId });
+}
+
 function placeHold(command: PlaceHold, state: InventoryState): InventoryEvent[] {
   if (state.holds.has(command.holdId) || state.sales.has(command.holdId)) return [];
+  if (state.closed.has(command.orderId)) throw orderClosed(command.orderId);
   if (!state.eventId) throw refuse("NOT_ON_SALE", "no tickets are on sale for this event", 404);
   if (!state.open) throw refuse("SALES_CLOSED", "sales for this event are closed", 409);
   // The order service sets the expiry: past already means the request queued that long.
@@ -151,6 +158,12 @@ function placeHold(command: PlaceHold, state: InventoryState): InventoryEvent[] 
 }
 
 function confirmHold(command: ConfirmHold, state: InventoryState): InventoryEvent[] {
+  // A confirm that arrives after its order closed (a payment settled late) sells nothing: the
+  // order can no longer get tickets, so a sale here would never be issued nor given back.
+  if (state.closed.has(command.orderId))
+    throw refuse("HOLD_LOST", `order ${command.orderId} is closed and its tickets were given back`, 409, {
+      cause: "ORDER_CLOSED",
+    });
   if (state.sales.has(command.holdId)) return [];
   const hold = state.holds.get(command.holdId);
   // A hold that is still ours (even past its time, if not yet released) is sold as it is.
@@ -190,6 +203,20 @@ function returnTickets(command: ReturnTickets, state: InventoryState): Inventory
     }
   }
   return [{ type: "TicketsReturned", data: { saleId: command.saleId, returnId: command.returnId, lines: command.lines } }];
+}
+
+const copyLines = (lines: HoldLine[]): HoldLine[] => lines.map((l) => ({ ...l, ...(l.seats ? { seats: [...l.seats] } : {}) }));
+
+/** Gives back what a closed order still has: its hold, and a sale whose tickets were never issued. */
+function releaseOrder(command: ReleaseOrder, state: InventoryState): InventoryEvent[] {
+  if (state.closed.has(command.orderId)) return [];
+  const hold = state.holds.get(command.holdId);
+  const sale = state.sales.get(command.holdId);
+  const held = hold?.orderId === command.orderId ? copyLines(hold.lines) : [];
+  const sold = sale?.orderId === command.orderId ? copyLines(sale.lines.filter((l) => l.quantity > 0)) : [];
+  return [
+    { type: "OrderReleased", data: { orderId: command.orderId, holdId: command.holdId, reason: command.reason, held, sold } },
+  ];
 }
 
 function syncInventory(command: SyncInventory, state: InventoryState): InventoryEvent[] {
@@ -236,6 +263,10 @@ function adjustCustomer(state: InventoryState, customerKey: string, delta: numbe
  * and returns. Invariant, per category: held + sold + available = capacity, available >= 0,
  * and a seat belongs to at most one hold or sale.
  *
+ * The order saga's compensations meet here: a closed order (ReleaseOrder) gives back its hold
+ * and any sale its order never issued, once, and is refused any later hold or confirm, so a
+ * release and a confirm give the same stock in whichever order they arrive.
+ *
  * evolve updates the state in place (it runs inside one mailbox that owns the state; see
  * lib/eventlog/mailbox.ts): copying thousands of seats per event would cost the flash sale.
  */
@@ -248,6 +279,7 @@ export const inventoryDecider: Decider<InventoryCommand, InventoryEvent, Invento
     holds: new Map(),
     sales: new Map(),
     returns: new Set(),
+    closed: new Set(),
     perCustomer: new Map(),
   }),
   decide: (command, state) => {
@@ -260,6 +292,8 @@ export const inventoryDecider: Decider<InventoryCommand, InventoryEvent, Invento
         return state.holds.has(command.holdId)
           ? [{ type: "HoldReleased", data: { holdId: command.holdId, reason: command.reason } }]
           : [];
+      case "ReleaseOrder":
+        return releaseOrder(command, state);
       case "ExpireHolds":
         return [...state.holds.values()]
           .filter((h) => h.expiresAt <= command.at)
@@ -347,6 +381,25 @@ export const inventoryDecider: Decider<InventoryCommand, InventoryEvent, Invento
         }
         adjustCustomer(state, sale.customerKey, -ticketCount(event.data.lines));
         state.returns.add(event.data.returnId);
+        return state;
+      }
+      case "OrderReleased": {
+        const { orderId, holdId, held, sold } = event.data;
+        const customerKey = state.holds.get(holdId)?.customerKey ?? state.sales.get(holdId)?.customerKey;
+        for (const [lines, key] of [
+          [held, "held"],
+          [sold, "sold"],
+        ] as const) {
+          for (const line of lines) {
+            const c = state.categories.get(line.categoryId)!;
+            c[key] -= line.quantity;
+            for (const seat of line.seats ?? []) c.taken.delete(seat);
+          }
+        }
+        if (held.length) state.holds.delete(holdId);
+        if (sold.length) state.sales.delete(holdId);
+        if (customerKey) adjustCustomer(state, customerKey, -(ticketCount(held) + ticketCount(sold)));
+        state.closed.add(orderId);
         return state;
       }
     }

@@ -166,6 +166,15 @@ export const stockProjection: Projection<StockDoc> = {
       case "TicketsReturned":
         if (stock) view.put({ ...shift(stock, event.data.lines, { sold: -1 }), updatedAt: at });
         return;
+      case "OrderReleased": {
+        const hold = await view.get(holdDocId(event.data.holdId));
+        if (hold) view.remove(hold._id);
+        if (stock) {
+          const released = shift(shift(stock, event.data.held, { held: -1 }), event.data.sold, { sold: -1 });
+          view.put({ ...released, updatedAt: at });
+        }
+        return;
+      }
     }
   },
 };

@@ -22,6 +22,7 @@ import {
   type InventoryCommand,
   type InventoryEvent,
   type InventoryState,
+  type ReleaseReason,
   type Request,
   type SyncedCategory,
 } from "./inventory.types";
@@ -202,6 +203,25 @@ export default function inventoryService(rt: Runtime): ServiceSchema<ServiceSett
             holdId: ctx.params.holdId,
             reason: ctx.params.reason,
           });
+          return { released: events.length > 0 };
+        },
+      },
+      /**
+       * An order closed without tickets: give back everything it has here, once, and refuse it
+       * anything later. Idempotent; the sales.stock-release subscription calls it for every
+       * closed order, request handlers may call it first to free the tickets sooner.
+       */
+      releaseOrder: {
+        ...SHARDED,
+        params: {
+          eventId: "string",
+          orderId: "string",
+          reason: { type: "enum", values: ["cancelled", "payment_failed", "expired", "hold_lost", "event_cancelled"] },
+        },
+        async handler(this: Service, ctx: AppContext<{ eventId: string; orderId: string; reason: ReleaseReason }>) {
+          const { eventId, orderId, reason } = ctx.params;
+          // An order's hold and sale are kept under its own id (see orders' placeOrder).
+          const events = await submit(this, ctx, eventId, { type: "ReleaseOrder", orderId, holdId: orderId, reason });
           return { released: events.length > 0 };
         },
       },

@@ -63,10 +63,30 @@ export interface PlaceHold extends CommandBase {
   expiresAt: number;
 }
 
+/** Why an order's tickets went back on sale. */
+export type ReleaseReason = "cancelled" | "payment_failed" | "expired" | "hold_lost" | "event_cancelled";
+
+/**
+ * A hold goes back on sale. It does not close the order: a hold placed for an order that was
+ * never recorded is released so, and a retry of the same request may hold again.
+ */
 export interface ReleaseHold extends CommandBase {
   type: "ReleaseHold";
   holdId: string;
   reason: "cancelled" | "payment_failed" | "expired";
+}
+
+/**
+ * The order closed without tickets (cancelled or expired; the order's stream decided it, so no
+ * tickets can be issued for it any more): everything it still has here goes back on sale, held
+ * or sold but never issued, and nothing is held or sold for it again.
+ */
+export interface ReleaseOrder extends CommandBase {
+  type: "ReleaseOrder";
+  orderId: string;
+  /** The hold (and sale) id the order's tickets are kept under. */
+  holdId: string;
+  reason: ReleaseReason;
 }
 
 export interface ExpireHolds extends CommandBase {
@@ -95,14 +115,19 @@ export interface ReturnTickets extends CommandBase {
   lines: HoldLine[];
 }
 
-export type InventoryCommand = SyncInventory | PlaceHold | ReleaseHold | ExpireHolds | ConfirmHold | ReturnTickets;
+export type InventoryCommand = SyncInventory | PlaceHold | ReleaseHold | ReleaseOrder | ExpireHolds | ConfirmHold | ReturnTickets;
 
 export type InventoryEvent =
   | { type: "InventorySynced"; data: { eventId: string; open: boolean; categories: SyncedCategory[]; limits: Limits } }
   | { type: "HoldPlaced"; data: Hold }
   | { type: "HoldReleased"; data: { holdId: string; reason: ReleaseHold["reason"] } }
   | { type: "HoldConfirmed"; data: { holdId: string; orderId: string; customerKey: string; lines: HoldLine[] } }
-  | { type: "TicketsReturned"; data: { saleId: string; returnId: string; lines: HoldLine[] } };
+  | { type: "TicketsReturned"; data: { saleId: string; returnId: string; lines: HoldLine[] } }
+  /** What a closed order gave back: its hold's lines (`held`) and its sale's (`sold`), either may be empty. */
+  | {
+      type: "OrderReleased";
+      data: { orderId: string; holdId: string; reason: ReleaseReason; held: HoldLine[]; sold: HoldLine[] };
+    };
 
 export interface CategoryStock {
   id: string;
@@ -129,6 +154,8 @@ export interface InventoryState {
   sales: Map<string, { orderId: string; customerKey: string; lines: HoldLine[] }>;
   /** Returns already applied, so a repeated refund changes nothing. */
   returns: Set<string>;
+  /** Orders closed without tickets: whatever they had was given back, and they get nothing again. */
+  closed: Set<string>;
   /** Tickets held or sold per customer. */
   perCustomer: Map<string, number>;
 }

@@ -86,7 +86,9 @@ function placeOrder(command: PlaceOrder, state: OrderState): OrderEvent[] {
 
 function issueTickets(command: IssueTickets, order: Order): OrderEvent[] {
   if (order.status === "paid" && (order.payment?.id ?? null) === command.paymentId) return [];
-  if (order.status !== "awaiting_payment" && order.status !== "expired") {
+  // Expired, like cancelled, is final: its stock is given back (sales.stock-release), so tickets
+  // issued now would have no place behind them. A payment that settles late is cancelled.
+  if (order.status !== "awaiting_payment") {
     throw new DomainError("ORDER_CLOSED", `order ${order.id} is ${order.status}: the payment must be cancelled`, 409);
   }
   if ((order.payment?.id ?? null) !== command.paymentId) {
@@ -199,8 +201,9 @@ export function paymentAction(order: Order, payment: ProviderPayment): PaymentAc
       return paid ? { action: "none" } : { action: "alarm", why: "captured, but the order has no tickets" };
     case "waiting_for_capture":
       if (order.status === "paid") return { action: "capture" };
-      if (order.status !== "awaiting_payment" && order.status !== "expired")
-        return { action: "cancel", why: `the order is ${order.status}` };
+      // Expired is final like cancelled: its stock went back (sales.stock-release). An order
+      // authorised in time is sold at its deadline instead of expiring (expiry.ts).
+      if (order.status !== "awaiting_payment") return { action: "cancel", why: `the order is ${order.status}` };
       if (payment.amount !== order.amount || payment.currency !== order.currency)
         return { action: "cancel", why: "the amount does not match the order" };
       return { action: "sell" };

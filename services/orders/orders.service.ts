@@ -18,6 +18,7 @@ import { ordersProjection } from "./orders.projection";
 import { paymentOfClosedOrder, reconcilePayments, settlePayment } from "./payments";
 import { attachPayment, issueFree, placeOrder, type CreateParams } from "./placing";
 import { reconcileRefunds, refundCancelledEvent, settleRefund, settleRefundNotice } from "./refunds";
+import { releaseIfClosed, StockRelease } from "./stock-release";
 import { receiveNotification } from "./webhook";
 
 const ORDER_FIELDS = [
@@ -55,6 +56,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
     mixins: [
       EventSourced(rt, SALES_LOG),
       ReadModel(rt, { projection: ordersProjection, fields: ORDER_FIELDS, sortable: ["createdAt"] }),
+      StockRelease(rt),
       Subscription<Self>(rt, {
         name: "sales.refunds",
         log: SALES_LOG,
@@ -225,7 +227,8 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
             { type: "CancelOrder", id: ctx.params.id, reason: "customer" },
             "cancel",
           );
-          await ctx.call("inventory.release", { eventId: before.eventId, holdId: before.id, reason: "cancelled" });
+          // A fast path: sales.stock-release gives the stock back too, so a crash here loses nothing.
+          await releaseIfClosed(this.broker, cancelled, "cancelled");
           // The payment is cancelled (or, if the buyer paid meanwhile, its authorisation released) in sales.payments.
           if (cancelled!.status === "cancelled") await paymentOfClosedOrder(this, cancelled!);
           return view(cancelled!);
@@ -255,7 +258,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
       const svc = this as Self;
       sweeper = periodic(
         SWEEP_MS,
-        () => expireDue(svc),
+        () => expireDue(rt, svc),
         (err) => svc.logger.warn("order expiry sweep failed:", String(err)),
       );
       // A pass over many payments may take longer than the interval: periodic runs one at a time.

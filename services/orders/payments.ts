@@ -8,6 +8,7 @@ import { paymentAction, type ProviderPayment } from "./orders.decider";
 import type { OrderDoc } from "./orders.projection";
 import type { Order } from "./orders.types";
 import { issueTickets } from "./placing";
+import { releaseIfClosed } from "./stock-release";
 import { orderOfPayment, recordPointer, stateKey, type PaymentPointer } from "./pointers";
 
 /** After an order closed with a payment attached: settle or cancel that payment (once per order). */
@@ -19,6 +20,36 @@ export function paymentOfClosedOrder(svc: OrdersService, order: Pick<Order, "id"
     { type: "PaymentNotified", data: { paymentId: order.payment.id, event: "order.closed", orderId: order.id } },
     null,
   );
+}
+
+/**
+ * At an order's deadline: has the buyer's payment been authorised meanwhile (its notification
+ * lost or late)? Then it is handed to sales.payments to be sold (or cancelled if its tickets
+ * went elsewhere) instead of the order expiring with the money held. A provider that does not
+ * answer says nothing: the order expires, and its payment is then cancelled like any other.
+ */
+export async function authorisedAtDeadline(
+  rt: Runtime,
+  svc: OrdersService,
+  order: Pick<Order, "id" | "payment">,
+): Promise<boolean> {
+  if (!order.payment || order.payment.closed) return false;
+  const paymentId = order.payment.id;
+  let payment: Payment | null;
+  try {
+    payment = await fetchPayment(rt, paymentId);
+  } catch (err) {
+    svc.logger.warn(`order ${order.id}: its payment could not be fetched at the deadline: ${(err as Error).message}`);
+    return false;
+  }
+  if (payment?.status !== "waiting_for_capture") return false;
+  await recordPointer(
+    svc,
+    stateKey(paymentId, payment.status),
+    { type: "PaymentNotified", data: { paymentId, event: "order.deadline", orderId: order.id } },
+    null,
+  );
+  return true;
 }
 
 /**
@@ -93,10 +124,9 @@ export async function settlePayment(rt: Runtime, svc: OrdersService, recorded: R
     if (order && cancelled.status === "canceled") await close(order, "canceled");
   };
   const close = async (of: Order, outcome: "canceled" | "unknown") => {
-    // As it is now: a lost hold may have cancelled it since it was loaded.
-    const wasOpen = (await loadOrder(rt, of.id))?.status === "awaiting_payment";
+    let closed: Awaited<ReturnType<typeof runOrderCommand>>;
     try {
-      await runOrderCommand(
+      closed = await runOrderCommand(
         svc,
         ctx,
         of.id,
@@ -110,12 +140,8 @@ export async function settlePayment(rt: Runtime, svc: OrdersService, recorded: R
       );
       return;
     }
-    if (wasOpen)
-      await svc.broker.call(
-        "inventory.release",
-        { eventId: of.eventId, holdId: of.id, reason: "payment_failed" },
-        { meta: { user: SYSTEM } },
-      );
+    // A fast path: sales.stock-release gives the stock of the cancelled order back too.
+    await releaseIfClosed(svc.broker, closed.state, "payment_failed");
   };
   if (!order) {
     svc.logger.warn(`payment ${pointer.paymentId} belongs to no order of ours`);
@@ -159,20 +185,27 @@ async function sell(
     await cancelAuthorisation("its tickets went to someone else");
     return;
   }
-  await runOrderCommand(
-    svc,
-    ctx,
-    order.id,
-    {
-      type: "IssueTickets",
-      id: order.id,
-      paymentId: payment.id,
-      paidAmount: amountToMinor(payment.amount),
-      paidCurrency: payment.amount.currency,
-      tickets: issueTickets(order),
-    },
-    "issue",
-  );
+  try {
+    await runOrderCommand(
+      svc,
+      ctx,
+      order.id,
+      {
+        type: "IssueTickets",
+        id: order.id,
+        paymentId: payment.id,
+        paidAmount: amountToMinor(payment.amount),
+        paidCurrency: payment.amount.currency,
+        tickets: issueTickets(order),
+      },
+      "issue",
+    );
+  } catch (err) {
+    if ((err as { type?: string }).type !== "ORDER_CLOSED") throw err;
+    // It expired or was cancelled after the confirm: sales.stock-release gives that sale back.
+    await cancelAuthorisation("its order closed before the tickets were issued");
+    return;
+  }
   await rt.payments.capturePayment(payment.id, { idempotenceKey: `capture-${order.id}` });
 }
 

@@ -8,11 +8,13 @@ import { loadOrder, runOrderCommand, type OrdersService } from "./order-commands
 import type { OrderDoc } from "./orders.projection";
 import type { OrderEvent } from "./orders.types";
 import { paymentOfClosedOrder } from "./payments";
+import { releaseIfClosed } from "./stock-release";
 import { orderOfPayment, recordPointer, stateKey, type RefundPointer } from "./pointers";
 
 /**
  * A refund recorded on an order: return the money (the idempotence key is the refund id, so
- * a retry never refunds twice) and put the tickets back on sale.
+ * a retry never refunds twice). The tickets go back on sale in sales.stock-release, whatever
+ * becomes of the money.
  */
 export async function settleRefund(rt: Runtime, svc: OrdersService, recorded: RecordedEvent): Promise<void> {
   const data = recorded.data as Extract<OrderEvent, { type: "TicketsRefunded" }>["data"];
@@ -28,19 +30,6 @@ export async function settleRefund(rt: Runtime, svc: OrdersService, recorded: Re
     // The provider's id, so that its notifications about this refund can be matched to it.
     await recordRefund(svc, systemContext(recorded), data.id, data.refundId, refund);
   }
-  const order = (await loadOrder(rt, data.id))!;
-  const lines = new Map<string, { categoryId: string; quantity: number; seats?: string[] }>();
-  for (const ticket of order.tickets.filter((t) => data.ticketIds.includes(t.id))) {
-    let line = lines.get(ticket.categoryId);
-    if (!line) lines.set(ticket.categoryId, (line = { categoryId: ticket.categoryId, quantity: 0 }));
-    line.quantity++;
-    if (ticket.seatId) line.seats = [...(line.seats ?? []), ticket.seatId];
-  }
-  await svc.broker.call(
-    "inventory.returnTickets",
-    { eventId: data.eventId, saleId: data.id, returnId: data.refundId, lines: [...lines.values()] },
-    { meta: { user: SYSTEM } },
-  );
 }
 
 /**
@@ -63,7 +52,7 @@ export async function refundCancelledEvent(svc: OrdersService, recorded: Recorde
         { type: "CancelOrder", id: order.id, reason: "event_cancelled" },
         "cancel",
       );
-      await svc.broker.call("inventory.release", { eventId, holdId: order.id, reason: "cancelled" }, { meta: { user: SYSTEM } });
+      await releaseIfClosed(svc.broker, state, "event_cancelled");
       if (state?.status === "cancelled") await paymentOfClosedOrder(svc, state);
     } else {
       await runOrderCommand(

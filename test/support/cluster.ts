@@ -27,9 +27,12 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts `bin/start.ts` as its own Node process, the way a container runs it. */
-export function startNode(name: string, env: Record<string, string>): ClusterNode {
-  const child = spawn(join(ROOT, "node_modules/.bin/node"), ["--import", "tsx", "bin/start.ts"], {
+/**
+ * Starts `bin/start.ts` as its own Node process, the way a container runs it (or another entry
+ * point that starts the app, such as a test's fault-injecting one).
+ */
+export function startNode(name: string, env: Record<string, string>, script = "bin/start.ts"): ClusterNode {
+  const child = spawn(join(ROOT, "node_modules/.bin/node"), ["--import", "tsx", script], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env, NODE_ID: name },
     stdio: ["ignore", "pipe", "pipe"],

@@ -403,7 +403,7 @@ export async function waitUntilSettled(
 }
 
 /** Every order in the sales log, whether or not its buyer ever heard of it. */
-async function allOrders(store: MongoStore): Promise<Order[]> {
+export async function allOrders(store: MongoStore): Promise<Order[]> {
   const log = store.log(SALES_LOG);
   const streams = new Map<string, Commit[]>();
   for (let after = 0; ;) {

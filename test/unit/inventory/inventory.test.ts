@@ -268,8 +268,13 @@ describe("inventory decider", () => {
           requests,
           expiresAt: now + 60_000,
         };
-      } else if (r < 0.65 && holdIds.length) {
+      } else if (r < 0.6 && holdIds.length) {
         command = { type: "ReleaseHold", actor, at: now, holdId: pick(holdIds), reason: "cancelled" };
+      } else if (r < 0.67 && holdIds.length + saleIds.length > 0) {
+        // An order closing: whatever it has, held or sold, goes back.
+        const holdId = pick([...holdIds, ...saleIds]);
+        const orderId = state.holds.get(holdId)?.orderId ?? state.sales.get(holdId)!.orderId;
+        command = { type: "ReleaseOrder", actor, at: now, orderId, holdId, reason: "expired" };
       } else if (r < 0.8 && holdIds.length) {
         command = { type: "ConfirmHold", actor, at: now, holdId: pick(holdIds), orderId: "o", customerKey: "c", lines: [] };
       } else if (r < 0.9 && saleIds.length) {

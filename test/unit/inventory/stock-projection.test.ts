@@ -11,7 +11,12 @@ import {
   type EventStockDoc,
   type StockDoc,
 } from "../../../services/inventory/inventory.projection";
-import { SALES_LOG, inventoryStream, type InventoryCommand } from "../../../services/inventory/inventory.types";
+import {
+  SALES_LOG,
+  inventoryStream,
+  type InventoryCommand,
+  type SyncedCategory,
+} from "../../../services/inventory/inventory.types";
 import { orderDecider } from "../../../services/orders/orders.decider";
 import { orderStream, type OrderCommand, type OrderLine, type Ticket } from "../../../services/orders/orders.types";
 
@@ -38,6 +43,9 @@ const inventory = (command: DistributiveOmit<InventoryCommand, "actor" | "at">) 
   run(inventoryDecider, inventoryStream("e1"), { actor: system, at: T0, ...command } as InventoryCommand);
 const orders = (id: string, command: DistributiveOmit<OrderCommand, "actor" | "at" | "id">, actor = system) =>
   run(orderDecider, orderStream(id), { actor, at: T0, id, ...command } as OrderCommand);
+
+/** Event e1 on sale with these categories. */
+const openSale = (categories: SyncedCategory[]) => inventory({ type: "SyncInventory", eventId: "e1", open: true, categories });
 
 /** A paid order the way the services record it: hold, order, confirmation, tickets. */
 async function sell(id: string, lines: OrderLine[]): Promise<Ticket[]> {
@@ -84,15 +92,10 @@ async function project(collection: string, commits: Commit[], batch: number): Pr
 
 describe("sales.stock projection: revenue per category", () => {
   test("issued tickets count at their price, refunds are taken back; replays and rebuilds agree", async () => {
-    await inventory({
-      type: "SyncInventory",
-      eventId: "e1",
-      open: true,
-      categories: [
-        { id: "floor", name: "Floor", price: 150000, currency: "RUB", kind: "ga", capacity: 10 },
-        { id: "vip", name: "VIP", price: 400000, currency: "RUB", kind: "ga", capacity: 4 },
-      ],
-    });
+    await openSale([
+      { id: "floor", name: "Floor", price: 150000, currency: "RUB", kind: "ga", capacity: 10 },
+      { id: "vip", name: "VIP", price: 400000, currency: "RUB", kind: "ga", capacity: 4 },
+    ]);
     const floor = { categoryId: "floor", categoryName: "Floor", unitPrice: 150000 };
     const vip = { categoryId: "vip", categoryName: "VIP", unitPrice: 400000 };
     const first = await sell("o1", [
@@ -101,15 +104,10 @@ describe("sales.stock projection: revenue per category", () => {
     ]);
     await sell("o2", [{ ...floor, quantity: 1 }]);
     // The price changes later: revenue keeps what the tickets were sold for.
-    await inventory({
-      type: "SyncInventory",
-      eventId: "e1",
-      open: true,
-      categories: [
-        { id: "floor", name: "Floor", price: 170000, currency: "RUB", kind: "ga", capacity: 10 },
-        { id: "vip", name: "VIP", price: 400000, currency: "RUB", kind: "ga", capacity: 4 },
-      ],
-    });
+    await openSale([
+      { id: "floor", name: "Floor", price: 170000, currency: "RUB", kind: "ga", capacity: 10 },
+      { id: "vip", name: "VIP", price: 400000, currency: "RUB", kind: "ga", capacity: 4 },
+    ]);
     const vipTicket = first.find((t) => t.categoryId === "vip")!;
     await orders("o1", { type: "RefundTickets", refundId: "r1", ticketIds: [vipTicket.id] }, organizer);
     await inventory({ type: "ReturnTickets", saleId: "o1", returnId: "r1", lines: [{ categoryId: "vip", quantity: 1 }] });
@@ -177,5 +175,45 @@ describe("sales.stock projection: revenue per category", () => {
     expect(await project("stock_live", commits, 3)).toEqual(live);
     const rebuilt = await project("stock_rebuilt", commits, 10_000);
     expect(rebuilt.categories).toEqual(live.categories);
+  });
+});
+
+describe("sales.stock projection: orders that close without tickets", () => {
+  test("a closed order's hold and unissued sale leave the stock as the inventory counts it", async () => {
+    await openSale([
+      { id: "floor", name: "Floor", price: 150000, currency: "RUB", kind: "ga", capacity: 10 },
+      { id: "vip", name: "VIP", price: 400000, currency: "RUB", kind: "seated", capacity: 2, seats: ["A:1:1", "A:1:2"] },
+    ]);
+    const hold = (
+      id: string,
+      requests: Array<{ categoryId: string; quantity: number } | { categoryId: string; seatId: string }>,
+    ) => inventory({ type: "PlaceHold", holdId: id, orderId: id, customerKey: id, requests, expiresAt: T0 + 60_000 });
+    await hold("held", [{ categoryId: "floor", quantity: 2 }]);
+    await hold("confirmed", [
+      { categoryId: "floor", quantity: 1 },
+      { categoryId: "vip", seatId: "A:1:1" },
+    ]);
+    await inventory({
+      type: "ConfirmHold",
+      holdId: "confirmed",
+      orderId: "confirmed",
+      customerKey: "confirmed",
+      lines: [],
+    });
+    await hold("open", [{ categoryId: "vip", seatId: "A:1:2" }]);
+    for (const id of ["held", "confirmed"]) {
+      await inventory({ type: "ReleaseOrder", orderId: id, holdId: id, reason: "expired" });
+      // The subscription after the inline call: nothing more happens.
+      await inventory({ type: "ReleaseOrder", orderId: id, holdId: id, reason: "expired" });
+    }
+
+    const commits = await log().readFrom(0, 10_000);
+    expect(commits.flatMap((c) => c.events).filter((e) => e.type === "OrderReleased")).toHaveLength(2);
+    const live = await project("stock_live", commits, 1);
+    expect(live.categories.floor).toMatchObject({ held: 0, sold: 0, available: 10 });
+    expect(live.categories.vip).toMatchObject({ held: 1, sold: 0, available: 1 });
+    const holds = await store.collection<StockDoc>("stock_live").find({ kind: "hold" });
+    expect(holds.map((h) => h._id)).toEqual(["hold:open"]);
+    expect(await project("stock_live", commits, 4)).toEqual(live);
   });
 });
