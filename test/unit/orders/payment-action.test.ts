@@ -63,9 +63,10 @@ const provider = (status: ProviderPayment["status"], amount = 150000): ProviderP
 });
 
 describe("what to do about a payment, from the provider's state", () => {
-  test("an authorisation is sold while the order may still get its tickets, captured once issued, cancelled otherwise", () => {
+  test("an authorisation is sold while the order awaits payment, captured once issued, cancelled otherwise", () => {
     expect(paymentAction(open, provider("waiting_for_capture"))).toEqual({ action: "sell" });
-    expect(paymentAction(expired, provider("waiting_for_capture"))).toEqual({ action: "sell" });
+    // Expired is final: its stock went back, so an authorisation that comes after it is cancelled.
+    expect(paymentAction(expired, provider("waiting_for_capture")).action).toBe("cancel");
     expect(paymentAction(paid, provider("waiting_for_capture"))).toEqual({ action: "capture" });
     expect(paymentAction(cancelled, provider("waiting_for_capture")).action).toBe("cancel");
     expect(paymentAction(open, provider("waiting_for_capture", 149999)).action).toBe("cancel");
