@@ -206,7 +206,9 @@ describe("order saga: SIGKILL at every step, then at rest the stock matches the 
     let report = "";
     await eventually(
       async () => {
-        const ready = await api<{ nodes: Array<{ runners: Array<{ runner: string; lag: number }> }> }>("GET", "/ready");
+        const ready = await api<{ nodes: Array<{ runners: Array<{ runner: string; lag: number }> }> }>("GET", "/ready", {
+          token: admin,
+        });
         const docs = await Promise.all(EVENTS.map((id) => readModel.get(`event:${id}`)));
         const held = docs.flatMap((d) => Object.values(d?.categories ?? {}).map((c) => c.held));
         const behind = ready.body.nodes.flatMap((n) => n.runners).filter((r) => STOCK_RUNNERS.includes(r.runner) && r.lag > 0);
