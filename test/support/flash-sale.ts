@@ -405,11 +405,13 @@ export async function runBuyers(options: BuyersOptions): Promise<SaleResult> {
     const headers = { "idempotency-key": `buy-${randomUUID()}` };
     for (let attempt = 0; ; attempt++) {
       market.check();
-      const startedAt = Date.now();
-      options.onRequest?.(startedAt);
-      const res: ApiResponse<Placed & { type?: string }> = await inFlight(() =>
-        api("POST", "/orders", { token: tokens[i], body, headers }),
-      );
+      // Timed from when the request is sent, not from when it joined the waiting room.
+      let startedAt = 0;
+      const res: ApiResponse<Placed & { type?: string }> = await inFlight(() => {
+        startedAt = Date.now();
+        options.onRequest?.(startedAt);
+        return api("POST", "/orders", { token: tokens[i], body, headers });
+      });
       const retryAfter = res.headers.get("retry-after");
       answers.push({
         startedAt,
