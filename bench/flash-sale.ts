@@ -15,15 +15,14 @@ import { Session } from "node:inspector";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { startApp, type App } from "../lib/app/app";
-import { fold } from "../lib/eventlog/decider";
 import { MongoStore } from "../lib/store/mongo/mongo-store";
 import type { Store } from "../lib/store/types";
-import { availability, inventoryDecider } from "../services/inventory/inventory.decider";
-import type { OrderDoc } from "../services/orders/orders.projection";
 import { apiClient } from "../test/support/api-client";
 import type { BuyerRequest, BuyersResult } from "./buyers.worker";
 import { startCluster, type Cluster } from "../test/support/cluster";
 import { devIssuerOf } from "../test/support/quickstart";
+import { PaymentBook, SaleLedger, saleViolations } from "../test/support/sale-invariants";
+import { waitFor } from "../test/support/wait";
 
 async function startProfile(): Promise<{ stop(): Promise<object> }> {
   const session = new Session();
@@ -135,11 +134,12 @@ async function main(): Promise<void> {
       body: { categoryId: "seats", name: "Seats", price: 500000, currency: "RUB", kind: "seated", seats: seatIds },
     });
   await api("POST", "/events/e/publish", { token: olga });
-  for (let i = 0; i < 200; i++) {
-    const ev = await api<{ availability: Record<string, { available: number }> | null }>("GET", "/events/e");
-    if (ev.body.availability?.ga?.available === ga) break;
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await waitFor(
+    `event e's page to show ${ga} GA tickets on sale`,
+    () => api<{ availability: Record<string, { available: number }> | null }>("GET", "/events/e"),
+    (ev) => ev.body?.availability?.ga?.available === ga,
+    { timeoutMs: 60_000, show: (ev) => ({ status: ev.status, availability: ev.body?.availability }) },
+  );
 
   const tokens = await Promise.all(Array.from({ length: buyers }, (_, i) => issuer.mint({ sub: `b${i}`, roles: ["customer"] })));
   const requests: BuyerRequest[] = tokens.map((token, i) => {
@@ -165,27 +165,32 @@ async function main(): Promise<void> {
   if (profiler) writeFileSync(values["cpu-profile"]!, JSON.stringify(await profiler.stop()));
   const { startedAt, lastReservationAt, reservedAt, reserveMs, failures } = buyersResult;
   const placed = buyersResult.placed;
-  const orders = store.collection<OrderDoc>("orders_g1");
-  let paid = 0;
-  for (let i = 0; i < 1200 && paid < placed; i++) {
-    paid = await orders.count({ status: "paid" });
-    if (paid < placed) await new Promise((r) => setTimeout(r, 50));
-  }
+  // Every order placed was paid for: wait until each is paid, or its payment was refused (the
+  // hold lapsed and its tickets went to someone else): settled either way.
+  const ledger = new SaleLedger(store, "e");
+  await waitFor(
+    `the ${placed} orders paid for to settle`,
+    async () => {
+      await ledger.refresh();
+      return ledger.orders().filter((o) => o.payment && o.status === "awaiting_payment").length;
+    },
+    (awaiting) => awaiting === 0 && ledger.orders().filter((o) => o.payment).length >= placed,
+    { timeoutMs: 300_000, show: (awaiting) => `${awaiting} still awaiting payment` },
+  );
   const confirmedAt = performance.timeOrigin + performance.now();
-
-  const log = store.log("sales");
-  const stock = fold(inventoryDecider, inventoryDecider.initialState(), await log.readStream("inventory-e"));
-  const sold = availability(stock).reduce((n, c) => n + c.sold, 0);
-  const paidDocs = await orders.find({ status: "paid" });
-  const soldSeats = paidDocs.flatMap((o) => o.tickets.map((t) => t.seatId).filter(Boolean));
+  const paid = ledger.orders().filter((o) => o.status === "paid").length;
+  const payments = new PaymentBook();
+  await payments.refresh(ledger.orders());
+  // Mid-sale guarantees (never oversold, no seat or barcode twice, no money without tickets):
+  // holds of refused requests may still be running out, so not the ones at rest.
+  const { violations, figures } = saleViolations(ledger, payments, { atRest: false });
   reserveMs.sort((a, b) => a - b);
   const result = {
     mode,
     tickets,
     buyers,
-    sold,
-    oversold: Math.max(0, sold - tickets),
-    doubleSold: soldSeats.length - new Set(soldSeats).size,
+    sold: figures.sold,
+    violations,
     reservations: placed,
     confirmedOrders: paid,
     reservationsPerSec: Math.round((placed / (lastReservationAt - startedAt)) * 1000),
@@ -198,6 +203,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(result));
   if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2));
 
+  if (violations.length) process.exitCode = 1;
   if (app) await app.stop();
   else {
     await cluster!.stop();

@@ -7,7 +7,7 @@ import type { EventStockDoc } from "../../services/inventory/inventory.projectio
 import { inventoryStream, SALES_LOG } from "../../services/inventory/inventory.types";
 import { apiClient, eventually } from "../support/api-client";
 import { freePort, startNode, stopNode, tail, type ClusterNode } from "../support/cluster";
-import { allOrders } from "../support/flash-sale";
+import { allOrders } from "../support/sale-invariants";
 import { loadInfra, mongoUriFor } from "../support/infra";
 import { devIssuerOf, quickStartEnv } from "../support/quickstart";
 
