@@ -30,8 +30,8 @@ describe("keys from a remote OIDC issuer", () => {
   it("are found through discovery on first use, then served from cache", async () => {
     const verifier = remoteVerifier();
     expect(idp.fetches).toEqual({ discovery: 0, jwks: 0 });
-    const token = await idp.mint({ roles: ["checker"] });
-    for (let i = 0; i < 5; i++) await expect(verifier.verify(token)).resolves.toMatchObject({ roles: ["checker"] });
+    const token = await idp.mint({ roles: ["customer"] });
+    for (let i = 0; i < 5; i++) await expect(verifier.verify(token)).resolves.toMatchObject({ roles: ["customer"] });
     expect(idp.fetches).toEqual({ discovery: 1, jwks: 1 });
   });
 
