@@ -1,6 +1,8 @@
+import { join } from "node:path";
 import type { AppConfig } from "../config/config";
 import { loadOrCreateDevIssuer } from "../auth/dev-issuer";
 import { createTokenVerifier, type TokenVerifier } from "../auth/verifier";
+import { orderLinks, orderLinkSecret, type OrderLinks } from "../auth/order-link";
 import type { JWSAlgorithm } from "jose";
 import type { Geocoder } from "../ports/geocoder/geocoder.port";
 import { startGeocoderSimulator } from "../ports/geocoder/geocoder.simulator";
@@ -37,6 +39,8 @@ export interface Runtime {
   payments: PaymentGateway;
   /** The in-process YooKassa simulator when PAYMENT_PROVIDER=simulator (a person pays on its page). */
   paymentSimulator: YookassaSimulator | null;
+  /** The buyer's links to an order's page (the payment's return URL). */
+  orderLinks: OrderLinks;
   runners: RunnerRegistry;
   /** Unique per process: lease owner and log prefix. */
   instanceId: string;
@@ -67,6 +71,7 @@ export async function createRuntime(config: AppConfig, logger: Logger, instanceI
     const geocoder = await createGeocoder(config, logger, closers);
     const music = await createMusic(config, logger, closers);
     const { gateway: payments, simulator: paymentSimulator } = await createPayments(config, logger, closers);
+    const links = orderLinks(config.http.publicUrl, await orderLinkSecret(store, config.orderLinks.secret));
     let closing: Promise<void> | null = null;
     const closeAll = async () => {
       for (const close of closers.reverse()) await close().catch((err) => logger.warn("close failed:", String(err)));
@@ -79,6 +84,7 @@ export async function createRuntime(config: AppConfig, logger: Logger, instanceI
       music,
       payments,
       paymentSimulator,
+      orderLinks: links,
       runners: new RunnerRegistry(),
       instanceId,
       drains: [],
@@ -123,7 +129,20 @@ async function createPayments(
 ): Promise<{ gateway: PaymentGateway; simulator: YookassaSimulator | null }> {
   const { provider, shopId, secretKey, url } = config.payments;
   if (provider === "yookassa") return { gateway: new YookassaClient({ shopId, secretKey, baseUrl: url }), simulator: null };
-  const simulator = await startYookassaSimulator({ shopId, secretKey, captureWindowMs: 60 * 60_000 });
+  const simulator = await startYookassaSimulator({
+    shopId,
+    secretKey,
+    captureWindowMs: 60 * 60_000,
+    port: config.payments.simulator.port,
+    // The quick start keeps its payments next to its data, so a buyer's checkout link outlives
+    // a restart. A cluster (MongoDB) runs one simulator per node, each for tests only: in memory.
+    ...(config.store.kind === "embedded"
+      ? {
+          stateFile: join(config.store.dataDir, "yookassa-simulator.json"),
+          onStateError: (err: Error) => logger.warn(`payments: simulator state not saved: ${err.message}`),
+        }
+      : {}),
+  });
   closers.push(() => simulator.close());
   logger.info(`payments: built-in YooKassa simulator at ${simulator.url} (pay on its checkout page)`);
   return { gateway: new YookassaClient({ shopId, secretKey, baseUrl: simulator.apiUrl, retries: 2, backoffMs: 50 }), simulator };

@@ -46,6 +46,11 @@ export interface AppConfig {
   logLevel: LogLevel;
   logFormat: "short" | "json";
   http: { port: number; host: string; corsOrigins: string[]; publicUrl: string; rateLimitPerMinute: number };
+  /**
+   * The key of the buyer's order-page links (lib/auth/order-link.ts); when unset, one is made
+   * once and kept in the store (so under DATA_DIR in the quick start), shared by every node.
+   */
+  orderLinks: { secret?: string };
   /** `/api/ready` says not_ready while a local runner is more than `maxLag` commits behind its log's head. */
   ready: { maxLag: number };
   store: { kind: "embedded"; dataDir: string; fsync: boolean } | { kind: "mongo"; uri: string };
@@ -71,6 +76,8 @@ export interface AppConfig {
   payments: {
     /** "simulator" runs the built-in YooKassa simulator in-process (quick start, demos, tests). */
     provider: "yookassa" | "simulator";
+    /** The built-in simulator's port (0: any). */
+    simulator: { port: number };
     shopId: string;
     secretKey: string;
     url?: string;
@@ -167,7 +174,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       timeoutMs: e.int("MUSIC_TIMEOUT_MS", 3000, { min: 100 }),
     },
     sales: { holdTtlMs: e.int("HOLD_TTL_SECONDS", 900, { min: 1, max: 86_400 }) * 1000 },
-    payments: loadPayments(e),
+    orderLinks: { secret: loadOrderLinkSecret(e) },
+    payments: loadPayments(e, port),
     runners: loadRunners(e),
     shutdown: { graceMs: e.int("SHUTDOWN_GRACE_MS", 10_000, { min: 0, max: 600_000 }) },
   };
@@ -185,11 +193,22 @@ function loadRunners(e: EnvReader): AppConfig["runners"] {
   };
 }
 
-function loadPayments(e: EnvReader): AppConfig["payments"] {
+function loadOrderLinkSecret(e: EnvReader): string | undefined {
+  const secret = e.string("ORDER_LINK_SECRET");
+  if (secret !== undefined && !/^[A-Za-z0-9_-]{32,}$/.test(secret)) {
+    throw new ConfigError("ORDER_LINK_SECRET must be at least 32 characters of A-Z, a-z, 0-9, _ and - (e.g. openssl rand -hex 32)");
+  }
+  return secret;
+}
+
+function loadPayments(e: EnvReader, httpPort: number): AppConfig["payments"] {
   const provider = e.oneOf("PAYMENT_PROVIDER", ["yookassa", "simulator"] as const, "simulator");
   const real = provider === "yookassa";
   return {
     provider,
+    // Next to the API by default, so a checkout link a buyer was given still leads somewhere
+    // after a restart; with PORT=0 (tests) any free port.
+    simulator: { port: e.port("YOOKASSA_SIMULATOR_PORT", httpPort > 0 && httpPort < 65535 ? httpPort + 1 : 0) },
     shopId: real ? e.required("YOOKASSA_SHOP_ID", "when PAYMENT_PROVIDER=yookassa") : "simulator-shop",
     secretKey: real ? e.required("YOOKASSA_SECRET_KEY", "when PAYMENT_PROVIDER=yookassa") : "simulator-secret",
     url: e.url("YOOKASSA_URL", ["http", "https"]),

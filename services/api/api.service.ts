@@ -16,6 +16,7 @@ import { describeParked } from "../../lib/eventlog/parked-keys";
 import type { NodeRunners } from "../runners/runners.service";
 import { IDEMPOTENCY_COLLECTION, IdempotencyKeys, type IdempotencyRecord, type KeyClaim } from "./idempotency";
 import { redactEchoes, sentStrings } from "./echo";
+import { orderPageRoute } from "./order-page";
 
 /** Every HTTP endpoint, named explicitly: nothing else of the cluster is reachable from outside. */
 export const ROUTES: Record<string, string> = {
@@ -198,6 +199,7 @@ export default function apiService(rt: Runtime): ServiceSchema {
           use: [jsonBody(BODY_LIMITS)],
           aliases: ROUTES,
         },
+        orderPageRoute(rt),
       ],
     } as ServiceSettingSchema,
     methods: {

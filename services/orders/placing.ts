@@ -97,7 +97,7 @@ export async function attachPayment(rt: Runtime, svc: OrdersService, ctx: AppCon
       amountMinor: order.amount,
       currency: order.currency,
       description: `Order ${order.number}`,
-      returnUrl: `${rt.config.http.publicUrl}/orders/${order.id}`,
+      returnUrl: rt.orderLinks.url(order.id),
       metadata: { orderId: order.id },
       idempotenceKey: `pay-${order.id}`,
       customer: { email: order.customer.email, phone: order.customer.phone },

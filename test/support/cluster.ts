@@ -82,6 +82,8 @@ export async function startCluster(groups: Record<string, string>, env: Record<s
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     LOG_LEVEL: "warn",
+    // Any free port: PORT+1, the default, may be taken by another test's server.
+    YOOKASSA_SIMULATOR_PORT: "0",
     ...env,
   };
   // Created once before the nodes start, so they all load the same key.

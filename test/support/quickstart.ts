@@ -16,6 +16,8 @@ export function quickStartEnv(
     LOG_LEVEL: "warn",
     DEV_ISSUER: "http://localhost:3000/dev-issuer",
     RUNNER_POLL_MS: "50",
+    // Any free port: PORT+1, the default, may be taken by another test's server.
+    YOOKASSA_SIMULATOR_PORT: "0",
     ...extra,
   };
 }
@@ -39,7 +41,8 @@ export async function startQuickStartProcess(name: string, extra: Record<string,
   const port = await freePort();
   const env = quickStartEnv(name, { PORT: String(port), PUBLIC_URL: `http://127.0.0.1:${port}`, ...extra });
   const node = startNode(name, env);
-  const apiUrl = `http://127.0.0.1:${port}/api`;
+  // `extra` may name the port, e.g. to restart on the same one.
+  const apiUrl = `http://127.0.0.1:${env.PORT}/api`;
   const alive = () => node.process.exitCode === null && node.process.signalCode === null;
   const deadline = Date.now() + 60_000;
   // Ready, not only healthy: the gateway answers /health before the other services have started.

@@ -21,6 +21,22 @@ describe("configuration", () => {
     expect(loadConfig({ READY_MAX_LAG: "0" }).ready).toEqual({ maxLag: 0 });
   });
 
+  it("the payment simulator listens next to the gateway (PORT+1) unless YOOKASSA_SIMULATOR_PORT says otherwise", () => {
+    expect(loadConfig({}).payments.simulator).toEqual({ port: 3001 });
+    expect(loadConfig({ PORT: "8080" }).payments.simulator).toEqual({ port: 8081 });
+    expect(loadConfig({ PORT: "0" }).payments.simulator).toEqual({ port: 0 });
+    expect(loadConfig({ YOOKASSA_SIMULATOR_PORT: "0" }).payments.simulator).toEqual({ port: 0 });
+    expect(() => loadConfig({ YOOKASSA_SIMULATOR_PORT: "70000" })).toThrow(/YOOKASSA_SIMULATOR_PORT/);
+  });
+
+  it("order-page links are signed with ORDER_LINK_SECRET when given (32+ URL-safe characters), else a stored secret", () => {
+    expect(loadConfig({}).orderLinks).toEqual({ secret: undefined });
+    const secret = "0123456789abcdef0123456789abcdef";
+    expect(loadConfig({ ORDER_LINK_SECRET: secret }).orderLinks).toEqual({ secret });
+    expect(() => loadConfig({ ORDER_LINK_SECRET: "short" })).toThrow(/ORDER_LINK_SECRET/);
+    expect(() => loadConfig({ ORDER_LINK_SECRET: `${secret} spaces` })).toThrow(/ORDER_LINK_SECRET/);
+  });
+
   it("payments are reconciled after a minute unless told otherwise", () => {
     expect(loadConfig({}).payments.reconcileAfterMs).toBe(60_000);
     expect(loadConfig({ PAYMENT_RECONCILE_AFTER_MS: "1500" }).payments.reconcileAfterMs).toBe(1500);

@@ -6,6 +6,8 @@
  * injected on demand.
  */
 import { createHash, randomUUID, timingSafeEqual } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { rename, writeFile } from "node:fs/promises";
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { setTimeout as sleep } from "node:timers/promises";
 import { closeServer, isRecord, listenOnLoopback } from "../http";
@@ -104,6 +106,13 @@ export interface YookassaSimulatorOptions {
   webhookBackoffMs?: number;
   /** In `reorder` mode, how long webhooks are held before they go out in reverse; default 200 ms. */
   reorderHoldMs?: number;
+  /**
+   * Where payments, refunds and idempotence keys are kept across restarts (a JSON file, read at
+   * start, rewritten whole after each change); in memory only when absent.
+   */
+  stateFile?: string;
+  /** Told when the state file could not be written (the simulator keeps serving from memory). */
+  onStateError?: (error: Error) => void;
 }
 
 export interface YookassaSimulator {
@@ -158,11 +167,21 @@ interface StoredAnswer {
 type ApiFault = Extract<YookassaFault, { status: number }> | Extract<YookassaFault, { delayMs: number }>;
 
 const DAY_MS = 24 * 60 * 60 * 1000;
+const STATE_VERSION = 1;
+
+/** The state file's content. */
+interface SimulatorState {
+  version: number;
+  payments: Array<{ payment: SimulatedPayment; autoCapture: boolean }>;
+  refunds: Refund[];
+  idempotence: Array<[string, StoredAnswer]>;
+}
 const MAX_BODY_BYTES = 1 << 20;
 const WEBHOOK_TIMEOUT_MS = 2000;
 
 export async function startYookassaSimulator(options: YookassaSimulatorOptions): Promise<YookassaSimulator> {
   const simulator = new Simulator(options);
+  simulator.restore();
   await simulator.listen(options.port ?? 0);
   return simulator;
 }
@@ -189,6 +208,9 @@ class Simulator implements YookassaSimulator {
   private base = "";
   private publicBase = "";
   private readonly captureWindowMs: number;
+  /** Set when the state changed after the last write began. */
+  private unsaved = false;
+  private saving: Promise<void> | null = null;
 
   constructor(private options: YookassaSimulatorOptions) {
     this.captureWindowMs = timerRange(options.captureWindowMs ?? 7 * DAY_MS, "captureWindowMs");
@@ -274,6 +296,76 @@ class Simulator implements YookassaSimulator {
     for (const record of this.records.values()) clearTimeout(record.deadline);
     await closeServer(this.server);
     await Promise.allSettled([...this.inFlight]);
+    await this.saving;
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // State across restarts
+
+  /** Loads the state file, if any, and re-arms the deadlines of payments still open. */
+  restore(): void {
+    const file = this.options.stateFile;
+    if (file === undefined) return;
+    let text: string;
+    try {
+      text = readFileSync(file, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return;
+      throw err;
+    }
+    const state = JSON.parse(text) as SimulatorState;
+    if (state.version !== STATE_VERSION) throw new Error(`${file}: unknown simulator state version ${String(state.version)}`);
+    for (const { payment, autoCapture } of state.payments) {
+      const record: PaymentRecord = { payment, autoCapture };
+      this.records.set(payment.id, record);
+      const window = this.options.confirmationWindowMs;
+      if (payment.status === "pending" && window !== undefined) {
+        const left = Date.parse(payment.created_at) + window - Date.now();
+        this.schedule(record, Math.max(0, left), { party: "yoo_money", reason: "expired_on_confirmation" });
+      } else if (payment.status === "waiting_for_capture" && payment.expires_at !== undefined) {
+        const left = Math.min(Date.parse(payment.expires_at) - Date.now(), this.captureWindowMs);
+        this.schedule(record, Math.max(0, left), { party: "yoo_money", reason: "expired_on_capture" });
+      }
+    }
+    for (const refund of state.refunds) this.refundObjects.set(refund.id, refund);
+    for (const [slot, stored] of state.idempotence) this.idempotence.set(slot, stored);
+  }
+
+  /**
+   * Writes the state soon after a change. One write at a time, each of the whole state as it
+   * is when it starts, so a burst of changes costs a few writes, not one each; written aside
+   * and renamed over the file, so a crash leaves the old state or the new, never half of one.
+   */
+  private changed(): void {
+    if (this.options.stateFile === undefined) return;
+    this.unsaved = true;
+    this.saving ??= this.save(this.options.stateFile);
+  }
+
+  private async save(file: string): Promise<void> {
+    try {
+      while (this.unsaved) {
+        this.unsaved = false;
+        const tmp = `${file}.tmp`;
+        await writeFile(tmp, JSON.stringify(this.snapshot()));
+        await rename(tmp, file);
+      }
+    } catch (err) {
+      this.options.onStateError?.(err as Error);
+    } finally {
+      this.saving = null;
+    }
+  }
+
+  private snapshot(): SimulatorState {
+    const fresh = Date.now() - DAY_MS;
+    return {
+      version: STATE_VERSION,
+      payments: [...this.records.values()].map(({ payment, autoCapture }) => ({ payment, autoCapture })),
+      refunds: [...this.refundObjects.values()],
+      // Keys expire after a day (as YooKassa's do): older ones are not worth keeping.
+      idempotence: [...this.idempotence].filter(([, stored]) => stored.storedAt > fresh),
+    };
   }
 
   // -------------------------------------------------------------------------------------------
@@ -353,6 +445,7 @@ class Simulator implements YookassaSimulator {
     const answer = handler(body);
     // A 5xx means "unknown" to the client, which will repeat: that repeat must be processed, not replayed.
     if (answer.status < 500) this.idempotence.set(slot, { fingerprint, answer, storedAt: Date.now() });
+    this.changed();
     return answer;
   }
 
@@ -502,6 +595,7 @@ class Simulator implements YookassaSimulator {
       void this.later(this.refundsPendingMs).then((go) => {
         if (!go) return;
         refund.status = "succeeded";
+        this.changed();
         this.notify("refund.succeeded", refund);
       });
     return ok(refund);
@@ -568,12 +662,14 @@ class Simulator implements YookassaSimulator {
       payment.status = "succeeded";
       payment.captured_at = new Date().toISOString();
       payment.refundable = true;
+      this.changed();
       this.notify("payment.succeeded", payment);
       return;
     }
     payment.status = "waiting_for_capture";
     payment.expires_at = new Date(Date.now() + this.captureWindowMs).toISOString();
     this.schedule(record, this.captureWindowMs, { party: "yoo_money", reason: "expired_on_capture" });
+    this.changed();
     this.notify("payment.waiting_for_capture", payment);
   }
 
@@ -584,6 +680,7 @@ class Simulator implements YookassaSimulator {
     payment.paid = false;
     payment.cancellation_details = details;
     delete payment.expires_at;
+    this.changed();
     this.notify("payment.canceled", payment);
   }
 
