@@ -22,7 +22,10 @@ export interface OrderLinks {
 export function orderLinks(publicUrl: string, secret: string): OrderLinks {
   if (secret.length < 32) throw new RangeError("the order-link secret must have at least 32 characters");
   const base = publicUrl.replace(/\/+$/, "");
-  const capability = (orderId: string) => createHmac("sha256", secret).update(PURPOSE + orderId).digest("base64url");
+  const capability = (orderId: string) =>
+    createHmac("sha256", secret)
+      .update(PURPOSE + orderId)
+      .digest("base64url");
   return {
     url: (orderId) => `${base}/orders/${encodeURIComponent(orderId)}?t=${capability(orderId)}`,
     verify(orderId, token) {

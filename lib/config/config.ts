@@ -196,7 +196,9 @@ function loadRunners(e: EnvReader): AppConfig["runners"] {
 function loadOrderLinkSecret(e: EnvReader): string | undefined {
   const secret = e.string("ORDER_LINK_SECRET");
   if (secret !== undefined && !/^[A-Za-z0-9_-]{32,}$/.test(secret)) {
-    throw new ConfigError("ORDER_LINK_SECRET must be at least 32 characters of A-Z, a-z, 0-9, _ and - (e.g. openssl rand -hex 32)");
+    throw new ConfigError(
+      "ORDER_LINK_SECRET must be at least 32 characters of A-Z, a-z, 0-9, _ and - (e.g. openssl rand -hex 32)",
+    );
   }
   return secret;
 }

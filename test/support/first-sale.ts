@@ -35,7 +35,7 @@ export async function openSmallSale(api: ReturnType<typeof apiClient>, issuer: D
   await ok("POST", "/events", organizer, {
     id: eventId,
     venueId: "club",
-    name: "Night <Gig> & \"Friends\"",
+    name: 'Night <Gig> & "Friends"',
     category: "concert",
     startsAt: "2031-06-01T19:00:00+03:00",
     endsAt: "2031-06-01T22:00:00+03:00",
