@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import type { AppConfig } from "../config/config";
+import { ConfigError, type AppConfig } from "../config/config";
 import { loadOrCreateDevIssuer } from "../auth/dev-issuer";
 import { createTokenVerifier, type TokenVerifier } from "../auth/verifier";
 import { orderLinks, orderLinkSecret, type OrderLinks } from "../auth/order-link";
@@ -129,11 +129,12 @@ async function createPayments(
 ): Promise<{ gateway: PaymentGateway; simulator: YookassaSimulator | null }> {
   const { provider, shopId, secretKey, url } = config.payments;
   if (provider === "yookassa") return { gateway: new YookassaClient({ shopId, secretKey, baseUrl: url }), simulator: null };
+  const port = config.payments.simulator.port;
   const simulator = await startYookassaSimulator({
     shopId,
     secretKey,
     captureWindowMs: 60 * 60_000,
-    port: config.payments.simulator.port,
+    port,
     // The quick start keeps its payments next to its data, so a buyer's checkout link outlives
     // a restart. A cluster (MongoDB) runs one simulator per node, each for tests only: in memory.
     ...(config.store.kind === "embedded"
@@ -142,6 +143,12 @@ async function createPayments(
           onStateError: (err: Error) => logger.warn(`payments: simulator state not saved: ${err.message}`),
         }
       : {}),
+  }).catch((err: NodeJS.ErrnoException) => {
+    // Most likely a second quick start on this machine: say which setting moves it.
+    if (err.code === "EADDRINUSE") {
+      throw new ConfigError(`YOOKASSA_SIMULATOR_PORT: port ${port} is in use; set another, or 0 for any free port`);
+    }
+    throw err;
   });
   closers.push(() => simulator.close());
   logger.info(`payments: built-in YooKassa simulator at ${simulator.url} (pay on its checkout page)`);
