@@ -67,9 +67,9 @@ export const DEMO_ORGANIZERS: DemoOrganizer[] = [
 
 export const DEMO_VENUES: DemoVenue[] = [
   {
-    id: "vibe-club",
+    id: "dmitrovka-club",
     organizerId: "vibe-concerts",
-    name: "Vibe Club",
+    name: "Dmitrovka Club",
     address: "Bolshaya Dmitrovka, 32",
     city: "Moscow",
     timezone: "Europe/Moscow",
@@ -104,9 +104,9 @@ export const DEMO_VENUES: DemoVenue[] = [
 
 export const DEMO_EVENTS: DemoEvent[] = [
   {
-    id: "jazz-night",
+    id: "moscow-quartet",
     organizerId: "vibe-concerts",
-    venueId: "vibe-club",
+    venueId: "dmitrovka-club",
     name: "Jazz Night: Moscow Quartet",
     description: "Standards and new pieces, two sets with an interval.",
     category: "concert",
@@ -121,7 +121,7 @@ export const DEMO_EVENTS: DemoEvent[] = [
   {
     id: "open-mic",
     organizerId: "vibe-concerts",
-    venueId: "vibe-club",
+    venueId: "dmitrovka-club",
     name: "Stand-up Open Mic",
     description: "Eight comedians, new material.",
     category: "standup",

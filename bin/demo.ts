@@ -129,6 +129,11 @@ async function ensureEvent(
     }),
   );
   const current = await api("GET", `/events/${event.id}`, token);
+  // Another organizer's event of the same id (made by hand): refuse rather than half-fill it.
+  const owner = (current.body.organizer as { id?: string } | undefined)?.id;
+  if (owner !== event.organizerId) {
+    throw new DemoError(`event ${event.id} exists but belongs to ${String(owner)}: the demo fills an empty quick start`);
+  }
   const have = new Set(((current.body.categories ?? []) as Array<{ id: string }>).map((c) => c.id));
   for (const category of event.categories) {
     if (have.has(category.categoryId)) continue;

@@ -46,7 +46,7 @@ describe("npm run demo", () => {
     expect(filled.venues).toMatchObject({ total: 3 });
     expect(filled.events.total).toBe(4);
     expect(filled.events.rows.every((e) => e.status === "on_sale")).toBe(true);
-    const jazz = filled.events.rows.find((e) => e.id === "jazz-night")!;
+    const jazz = filled.events.rows.find((e) => e.id === "moscow-quartet")!;
     // Prices in kopecks: 3500.00 RUB for the stalls, every seat of the section on sale.
     expect(jazz.categories).toEqual(
       expect.arrayContaining([expect.objectContaining({ id: "stalls", price: 350000, capacity: 72 })]),
