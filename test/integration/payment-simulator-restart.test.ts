@@ -37,6 +37,16 @@ describe("quick start: the payment simulator survives a restart", () => {
     expect(await page.text()).toContain('id="pay"');
     const paid = await fetch(`${checkout}/pay`, { method: "POST", redirect: "manual" });
     expect(paid.status).toBe(303);
+    // The return URL was made before the restart: its capability still opens the order's page.
+    const returnUrl = paid.headers.get("location")!;
+    expect(returnUrl).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${port}/orders/${order.id}\\?t=`));
+    await eventually(
+      async () => {
+        const res = await fetch(returnUrl);
+        return { status: res.status, html: await res.text() };
+      },
+      (p) => p.status === 200 && p.html.includes('data-status="paid"'),
+    );
     const settled = await eventually(
       () => api<{ status: string; tickets: unknown[] }>("GET", `/orders/${order.id}`, { token: sale.customer }),
       (r) => r.body.status === "paid",
