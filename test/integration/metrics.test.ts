@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { devIssuerOf, startQuickStartProcess, type QuickStartProcess } from "../support/quickstart";
 import { apiClient, eventually } from "../support/api-client";
 import { freePort } from "../support/cluster";
@@ -121,5 +123,18 @@ describe("metrics an operator scrapes", () => {
     expect(scraped).not.toContain(placed.body.payment!.id);
     expect(scraped).toContain('route="/api/orders/:id"');
     expect(scraped).toMatch(/^moleculer_request_total\{/m);
+
+    // The compose dashboard's queries are PromQL this Prometheus accepts, and the flash-sale
+    // panels have data now ($__range is what Grafana puts in for the time range).
+    const dashboard = JSON.parse(
+      readFileSync(join(__dirname, "../../deploy/grafana/dashboards/flash-sale.json"), "utf8"),
+    ) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
+    const query = (expr: string) => prometheus.query(expr.replace("$__range", "5m"));
+    const exprs = dashboard.panels.flatMap((panel) => panel.targets.map((t) => t.expr));
+    for (const expr of exprs) await query(expr);
+    const series = (expr: string) => waitFor(`the dashboard's ${expr}`, () => query(expr), (r) => r.length > 0, { timeoutMs: 30_000 });
+    const sold = await series(exprs.find((e) => e.includes("increase(ticketing_tickets_sold_total"))!);
+    expect(sold.map((r) => r.metric.category)).toEqual(["concert"]);
+    expect((await series("max by (runner) (ticketing_runner_lag)")).length).toBeGreaterThan(3);
   }, 180_000);
 });
