@@ -48,6 +48,10 @@ function consumerLag(rt: Runtime, partner: string): (topic: string, partition: n
     let partitions = lags.get(topic);
     if (!partitions) lags.set(topic, (partitions = new Map()));
     partitions.set(partition, lag);
-    rt.metrics.kafkaConsumerLag(partner, topic, [...partitions.values()].reduce((sum, n) => sum + n, 0));
+    rt.metrics.kafkaConsumerLag(
+      partner,
+      topic,
+      [...partitions.values()].reduce((sum, n) => sum + n, 0),
+    );
   };
 }

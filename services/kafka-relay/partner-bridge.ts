@@ -142,7 +142,17 @@ export class PartnerBridge {
 
   private relayOptions(source: SourceName, topics: string[]) {
     const { store, logs, owner, logger, tuning } = this.options;
-    return { kafka: this.kafka, store, log: logs[source], topics, owner, logger, ledger: this.ledger, tuning, observer: this.observer() };
+    return {
+      kafka: this.kafka,
+      store,
+      log: logs[source],
+      topics,
+      owner,
+      logger,
+      ledger: this.ledger,
+      tuning,
+      observer: this.observer(),
+    };
   }
 
   /** Labelled as the partner's integration design asks: partner, our application-id, topic. */

@@ -239,7 +239,10 @@ describe("app containers", () => {
 describe("monitoring: Prometheus and Grafana", () => {
   const readYaml = <T>(file: string) => parseYaml(fs.readFileSync(path.join(REPO_ROOT, file), "utf8"), file) as T;
   const mountOf = (service: string, target: string) => mounts(services[service]).find((m) => m.target === target)?.source;
-  type Dashboard = { uid: string; panels: Array<{ title: string; targets: Array<{ expr: string; datasource: { uid: string } }> }> };
+  type Dashboard = {
+    uid: string;
+    panels: Array<{ title: string; targets: Array<{ expr: string; datasource: { uid: string } }> }>;
+  };
   const dashboardDir = mountOf("grafana", "/etc/grafana/dashboards")!;
   const dashboards = fs
     .readdirSync(path.resolve(REPO_ROOT, dashboardDir))
@@ -269,7 +272,9 @@ describe("monitoring: Prometheus and Grafana", () => {
       `${provisioning}/datasources/prometheus.yml`,
     ).datasources;
     expect(sources).toEqual([expect.objectContaining({ uid: "prometheus", type: "prometheus", url: "http://prometheus:9090" })]);
-    const providers = readYaml<{ providers: Array<{ options: { path: string } }> }>(`${provisioning}/dashboards/ticketing.yml`).providers;
+    const providers = readYaml<{ providers: Array<{ options: { path: string } }> }>(
+      `${provisioning}/dashboards/ticketing.yml`,
+    ).providers;
     expect(providers.map((p) => p.options.path)).toEqual(["/etc/grafana/dashboards"]);
     expect(exprs.every((t) => t.datasource.uid === "prometheus")).toBe(true);
   });

@@ -108,7 +108,11 @@ describe("metrics an operator scrapes", () => {
     );
     await until("its two tickets as concert sales", `ticketing_tickets_sold_total{category="concert"}`, (v) => v === 2);
     await until("the order placed", `ticketing_orders_total{outcome="placed"}`, (v) => v === 1);
-    await until("the provider's payment created", `sum(ticketing_provider_calls_total{operation="createPayment",outcome="ok"})`, (v) => v >= 1);
+    await until(
+      "the provider's payment created",
+      `sum(ticketing_provider_calls_total{operation="createPayment",outcome="ok"})`,
+      (v) => v >= 1,
+    );
     // The latency histogram's buckets answer a quantile (the dashboard takes it over a rate,
     // which needs traffic across two scrapes; one request is the whole history here).
     await until(
@@ -126,13 +130,19 @@ describe("metrics an operator scrapes", () => {
 
     // The compose dashboard's queries are PromQL this Prometheus accepts, and the flash-sale
     // panels have data now ($__range is what Grafana puts in for the time range).
-    const dashboard = JSON.parse(
-      readFileSync(join(__dirname, "../../deploy/grafana/dashboards/flash-sale.json"), "utf8"),
-    ) as { panels: Array<{ title: string; targets: Array<{ expr: string }> }> };
+    const dashboard = JSON.parse(readFileSync(join(__dirname, "../../deploy/grafana/dashboards/flash-sale.json"), "utf8")) as {
+      panels: Array<{ title: string; targets: Array<{ expr: string }> }>;
+    };
     const query = (expr: string) => prometheus.query(expr.replace("$__range", "5m"));
     const exprs = dashboard.panels.flatMap((panel) => panel.targets.map((t) => t.expr));
     for (const expr of exprs) await query(expr);
-    const series = (expr: string) => waitFor(`the dashboard's ${expr}`, () => query(expr), (r) => r.length > 0, { timeoutMs: 30_000 });
+    const series = (expr: string) =>
+      waitFor(
+        `the dashboard's ${expr}`,
+        () => query(expr),
+        (r) => r.length > 0,
+        { timeoutMs: 30_000 },
+      );
     const sold = await series(exprs.find((e) => e.includes("increase(ticketing_tickets_sold_total"))!);
     expect(sold.map((r) => r.metric.category)).toEqual(["concert"]);
     expect((await series("max by (runner) (ticketing_runner_lag)")).length).toBeGreaterThan(3);
