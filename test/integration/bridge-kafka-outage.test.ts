@@ -7,14 +7,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
-import { ServiceBroker } from "moleculer";
 import type { PartnerConfig } from "../../lib/config/partners";
 import type { RunnerStatus } from "../../lib/eventlog/runner";
-import { AppMetrics, METRICS } from "../../lib/metrics/app-metrics";
+import { METRICS } from "../../lib/metrics/app-metrics";
 import { EmbeddedStore } from "../../lib/store/embedded/embedded-store";
 import { PartnerBridge } from "../../services/kafka-relay/partner-bridge";
 import { salesMessages } from "../../services/kafka-relay/partner-messages";
 import { eventually } from "../support/api-client";
+import { testMetrics } from "../support/metrics";
 import { ownKafka, type OwnKafka } from "../support/own-kafka";
 import { checkInTicket, writeCompletedOrder, type WrittenOrder } from "../support/sales-writer";
 
@@ -85,10 +85,9 @@ describe("partner bridge through a Kafka outage", () => {
       connection: { brokers: kafka.brokers, clientId: "outage-test", ssl: false },
       topics: { orders: { name: topics.orders, format: "json" }, tickets: { name: topics.tickets, format: "json" } },
     };
-    // The figures an operator scrapes: a registry as METRICS_PORT enables it (no reporter here).
-    const { metrics: registry } = new ServiceBroker({ logger: false, metrics: { enabled: true, reporter: [] } });
-    const figure = (name: string, topic: string) =>
-      registry.getMetric(name)?.get({ partner: "outage", application_id: "ticketland-test", topic })?.value ?? 0;
+    // The figures an operator scrapes, as METRICS_PORT enables them.
+    const { metrics, figure: value } = testMetrics();
+    const figure = (name: string, topic: string) => value(name, { partner: "outage", application_id: "ticketland-test", topic });
     const warnings: string[] = [];
     const logger = { info: () => undefined, warn: (...a: unknown[]) => warnings.push(a.join(" ")), error: () => undefined };
     bridge = new PartnerBridge({
@@ -98,7 +97,7 @@ describe("partner bridge through a Kafka outage", () => {
       owner: "outage-test",
       logger,
       tuning: { pollMs: 100, batchSize: 50 },
-      metrics: new AppMetrics(registry),
+      metrics,
     });
     const status = async (): Promise<RunnerStatus> => (await bridge!.status())[0];
     await bridge.start();

@@ -121,11 +121,16 @@ describe("metrics an operator scrapes", () => {
       (v) => v > 0,
     );
 
-    // Bounded labels: no order, payment or event id in any series, only route patterns.
+    // Bounded labels: no order, payment or event id in any series, only route patterns; a
+    // path no route matches is "unmatched", whatever it was.
+    const typed = `typed-by-a-client-${Date.now()}`;
+    expect((await fetch(`${qs.apiUrl}/${typed}`)).status).toBe(404);
     const scraped = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     expect(scraped).not.toContain(placed.body.id);
     expect(scraped).not.toContain(placed.body.payment!.id);
     expect(scraped).toContain('route="/api/orders/:id"');
+    expect(scraped).not.toContain(typed);
+    expect(scraped).toMatch(/^ticketing_http_requests_total\{[^}]*method="GET",route="unmatched",status="404"\} 1$/m);
     expect(scraped).toMatch(/^moleculer_request_total\{/m);
 
     // The compose dashboard's queries are PromQL this Prometheus accepts, and the flash-sale
