@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { MetricReporters } from "moleculer";
+import { MetricReporters, type MetricRegistry } from "moleculer";
 
 export interface ScrapeReporterOptions {
   port: number;
@@ -26,6 +26,14 @@ export class ScrapeReporter extends MetricReporters.Prometheus {
     super({ port, host, path: "/metrics" });
     this.collect = collect;
     this.collectTimeoutMs = collectTimeoutMs;
+  }
+
+  override init(registry: MetricRegistry): void {
+    super.init(registry);
+    // Moleculer's reporter leaves a failed listen unhandled: stop the node saying which setting.
+    this.server.once("error", (err: Error) =>
+      registry.broker.fatal(`METRICS_PORT ${this.opts.port}: cannot serve metrics (${err.message})`, err),
+    );
   }
 
   override handler(req: IncomingMessage, res: ServerResponse): void {

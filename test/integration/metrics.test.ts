@@ -1,8 +1,9 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { devIssuerOf, startQuickStartProcess, type QuickStartProcess } from "../support/quickstart";
+import { devIssuerOf, quickStartEnv, startQuickStartProcess, type QuickStartProcess } from "../support/quickstart";
 import { apiClient, eventually } from "../support/api-client";
-import { freePort } from "../support/cluster";
+import { createServer } from "node:net";
+import { freePort, startNode, tail } from "../support/cluster";
 import { startPrometheus, type PrometheusServer } from "../support/prometheus";
 import { waitFor } from "../support/wait";
 
@@ -152,4 +153,17 @@ describe("metrics an operator scrapes", () => {
     expect(sold.map((r) => r.metric.category)).toEqual(["concert"]);
     expect((await series("max by (runner) (ticketing_runner_lag)")).length).toBeGreaterThan(3);
   }, 180_000);
+
+  test("a METRICS_PORT another program holds stops the node with a message naming it", async () => {
+    const holder = createServer();
+    await new Promise<void>((resolve) => holder.listen(0, "127.0.0.1", resolve));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      const node = startNode("metrics-busy", quickStartEnv("metrics-busy", { METRICS_PORT: String(port) }));
+      const code = await new Promise((resolve) => node.process.once("exit", resolve));
+      expect({ code, said: tail(node).includes(`METRICS_PORT ${port}: cannot serve metrics`) }).toEqual({ code: 1, said: true });
+    } finally {
+      holder.close();
+    }
+  }, 90_000);
 });
