@@ -108,7 +108,21 @@ describe("metrics an operator scrapes", () => {
       (v) => v === 1,
     );
     await until("its two tickets as concert sales", `ticketing_tickets_sold_total{category="concert"}`, (v) => v === 2);
-    await until("the order placed", `ticketing_orders_total{outcome="placed"}`, (v) => v === 1);
+    // A second order the buyer cancels: placed and cancelled, never paid.
+    const second = await api<OrderReply>("POST", "/orders", {
+      token: ann,
+      body: {
+        eventId: "gig",
+        customer: { email: "ann@example.com", phone: "+79001234567", firstName: "Ann" },
+        items: [{ categoryId: "floor", quantity: 1 }],
+      },
+    });
+    expect(second.status).toBe(201);
+    expect((await api("POST", `/orders/${second.body.id}/cancel`, { token: ann })).status).toBe(200);
+    await until("both orders placed", `ticketing_orders_total{outcome="placed"}`, (v) => v === 2);
+    await until("the second one cancelled", `ticketing_orders_total{outcome="cancelled"}`, (v) => v === 1);
+    await until("a hold for each", `ticketing_holds_placed_total`, (v) => v === 2);
+    expect(await value(`ticketing_orders_total{outcome="paid"}`)).toBe(1);
     await until(
       "the provider's payment created",
       `sum(ticketing_provider_calls_total{operation="createPayment",outcome="ok"})`,
