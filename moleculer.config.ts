@@ -1,16 +1,18 @@
-import type { BrokerOptions, Errors } from "moleculer";
+import type { BrokerOptions, Errors, MetricRegistry } from "moleculer";
 import { AuthMiddleware } from "./lib/app/auth.middleware";
 import { ValidatorMiddleware } from "./lib/app/validator.middleware";
 import type { AppConfig } from "./lib/config/config";
+import { ScrapeReporter } from "./lib/metrics/scrape-reporter";
 import { bridgeCommands } from "./lib/repl/bridge.command";
 import { parkedCommands } from "./lib/repl/parked.command";
 import { replCommands } from "./lib/repl/projections.command";
 
 /**
  * Every broker option in one place, derived from the validated configuration (never from
- * process.env directly). One process or many, the same options apply.
+ * process.env directly). One process or many, the same options apply. `collectMetrics` reads
+ * the gauges that are states (runner positions...) on each scrape; the app passes it.
  */
-export function brokerConfig(config: AppConfig): BrokerOptions {
+export function brokerConfig(config: AppConfig, collectMetrics: () => Promise<void> = async () => {}): BrokerOptions {
   return {
     namespace: config.namespace,
     nodeID: config.nodeId,
@@ -44,7 +46,17 @@ export function brokerConfig(config: AppConfig): BrokerOptions {
     // Parameters are validated by our ValidatorMiddleware instead: Moleculer's own would wrap
     // every user middleware, so it would validate before the auth middleware checks the role.
     validator: false,
-    metrics: { enabled: false },
+    // Moleculer's own figures (requests per action, event loop, memory...) and ours
+    // (lib/metrics/app-metrics.ts), on this process's own port: one per process in a cluster.
+    metrics: config.metrics
+      ? {
+          enabled: true,
+          // Moleculer takes a reporter instance as it is; its types only name the built-in ones.
+          reporter: [
+            new ScrapeReporter({ ...config.metrics, collect: collectMetrics }) as unknown as MetricRegistry.MetricsReporter,
+          ],
+        }
+      : { enabled: false },
     tracing: { enabled: false },
     // The first wraps the handler innermost: Auth runs first, then Validator, then the handler.
     middlewares: [ValidatorMiddleware, AuthMiddleware],

@@ -13,7 +13,8 @@ async function main(): Promise<void> {
   const config = loadConfig();
   if (config.transporter) {
     const broker = new ServiceBroker({
-      ...brokerConfig({ ...config, nodeId: `repl-${hostname()}-${process.pid}` }),
+      // An admin console, not a node to scrape: METRICS_PORT belongs to the node beside it.
+      ...brokerConfig({ ...config, metrics: undefined, nodeId: `repl-${hostname()}-${process.pid}` }),
       logger: { type: "Console", options: { level: "warn" } },
     });
     await broker.start();

@@ -5,6 +5,8 @@ import { brokerConfig } from "../../moleculer.config";
 import { SERVICE_FACTORIES } from "../../services";
 import { loadConfig, type AppConfig } from "../config/config";
 import type { Env } from "../config/env";
+import { AppMetrics } from "../metrics/app-metrics";
+import { collectRunnerMetrics } from "../metrics/runner-metrics";
 import { createRuntime, type Runtime } from "./runtime";
 
 export interface App {
@@ -24,10 +26,12 @@ export interface App {
 export async function startApp(env: Env = process.env): Promise<App> {
   const config = loadConfig(env);
   const instanceId = `${config.nodeId ?? "node"}-${randomUUID().slice(0, 8)}`;
-  const options = brokerConfig(config);
   let runtime: Runtime | null = null;
+  const options = brokerConfig(config, async () => {
+    if (runtime) await collectRunnerMetrics(runtime.runners, runtime.metrics);
+  });
   const broker = new ServiceBroker({ ...options, middlewares: [...(options.middlewares ?? []), stopInOrder(() => runtime)] });
-  runtime = await createRuntime(config, broker.getLogger("runtime"), instanceId);
+  runtime = await createRuntime(config, broker.getLogger("runtime"), instanceId, new AppMetrics(broker.metrics));
   try {
     for (const name of config.services) {
       broker.createService(SERVICE_FACTORIES[name](runtime));

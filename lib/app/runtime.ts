@@ -7,6 +7,8 @@ import type { JWSAlgorithm } from "jose";
 import type { Geocoder } from "../ports/geocoder/geocoder.port";
 import { startGeocoderSimulator } from "../ports/geocoder/geocoder.simulator";
 import { YandexGeocoderClient } from "../ports/geocoder/yandex-geocoder.client";
+import type { AppMetrics } from "../metrics/app-metrics";
+import { meteredPayments } from "../metrics/metered-payments";
 import type { MusicCatalog } from "../ports/music/music.port";
 import { startMusicSimulator } from "../ports/music/music.simulator";
 import { YandexMusicClient } from "../ports/music/yandex-music.client";
@@ -42,6 +44,8 @@ export interface Runtime {
   /** The buyer's links to an order's page (the payment's return URL). */
   orderLinks: OrderLinks;
   runners: RunnerRegistry;
+  /** Our Prometheus figures; every call is a no-op when METRICS_PORT is unset. */
+  metrics: AppMetrics;
   /** Unique per process: lease owner and log prefix. */
   instanceId: string;
   /**
@@ -53,7 +57,12 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
-export async function createRuntime(config: AppConfig, logger: Logger, instanceId: string): Promise<Runtime> {
+export async function createRuntime(
+  config: AppConfig,
+  logger: Logger,
+  instanceId: string,
+  metrics: AppMetrics,
+): Promise<Runtime> {
   const closers: Array<() => Promise<void>> = [];
   try {
     const store: Store =
@@ -82,10 +91,12 @@ export async function createRuntime(config: AppConfig, logger: Logger, instanceI
       verifier,
       geocoder,
       music,
-      payments,
+      // Counted at the one place every provider call passes, whichever service makes it.
+      payments: meteredPayments(payments, config.payments.provider, metrics),
       paymentSimulator,
       orderLinks: links,
       runners: new RunnerRegistry(),
+      metrics,
       instanceId,
       drains: [],
       close: () => (closing ??= closeAll()),

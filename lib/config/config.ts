@@ -51,6 +51,8 @@ export interface AppConfig {
    * once and kept in the store (so under DATA_DIR in the quick start), shared by every node.
    */
   orderLinks: { secret?: string };
+  /** Prometheus metrics of this process on their own port (METRICS_PORT); absent: off. */
+  metrics?: { port: number; host: string };
   /** `/api/ready` says not_ready while a local runner is more than `maxLag` commits behind its log's head. */
   ready: { maxLag: number };
   store: { kind: "embedded"; dataDir: string; fsync: boolean } | { kind: "mongo"; uri: string };
@@ -147,6 +149,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       publicUrl,
       rateLimitPerMinute: e.int("RATE_LIMIT_PER_MINUTE", 1200, { min: 0 }),
     },
+    // Its own port, apart from the API's: scraped from inside the cluster, never published.
+    metrics: e.raw("METRICS_PORT") ? { port: e.int("METRICS_PORT", 0, { min: 1, max: 65535 }), host } : undefined,
     ready: { maxLag: e.int("READY_MAX_LAG", 1000, { min: 0 }) },
     store: mongoUri ? { kind: "mongo", uri: mongoUri } : { kind: "embedded", dataDir, fsync: e.bool("EMBEDDED_FSYNC", false) },
     auth:

@@ -31,6 +31,16 @@ export interface DeliveryLedger {
  */
 export type RelayMapper = (commits: readonly Commit[]) => Promise<OutboundMessage[]>;
 
+/** What became of each send, per topic, for the bridge's metrics. */
+export interface RelayObserver {
+  /** The broker acknowledged `count` records of `topic`. */
+  sent(topic: string, count: number): void;
+  /** The broker refused a send with records of `topic` (it is tried again). */
+  failed(topic: string): void;
+  /** A send with records of `topic` goes again after a refusal. */
+  retried(topic: string): void;
+}
+
 export interface KafkaRelayOptions {
   name: string;
   kafka: Kafka;
@@ -43,6 +53,7 @@ export interface KafkaRelayOptions {
   ledger?: DeliveryLedger;
   /** Called after the broker acknowledged a batch's messages, before the checkpoint moves (benchmarks, tests). */
   onDelivered?(commits: readonly Commit[], messages: readonly OutboundMessage[]): void;
+  observer?: RelayObserver;
   tuning?: { pollMs?: number; leaseMs?: number; batchSize?: number; retryDelayMs?: number; attempts?: number };
 }
 
@@ -157,14 +168,22 @@ export class KafkaRelay {
   async deliver(messages: OutboundMessage[]): Promise<void> {
     if (messages.length === 0) return;
     await this.prerequisites(messages);
+    const counts = new Map<string, number>();
+    for (const m of messages) counts.set(m.topic, (counts.get(m.topic) ?? 0) + 1);
+    const observe = (each: (topic: string, count: number) => void) => {
+      if (this.options.observer) for (const [topic, count] of counts) each(topic, count);
+    };
     for (let attempt = 1; ; attempt++) {
       try {
+        if (attempt > 1) observe((topic) => this.options.observer!.retried(topic));
         await this.send(messages);
+        observe((topic, count) => this.options.observer!.sent(topic, count));
         this.sendError = null;
         const delivered = [...new Set(messages.flatMap((m) => (m.delivers ? [m.delivers] : [])))];
         if (delivered.length) await this.options.ledger!.record(delivered);
         return;
       } catch (err) {
+        observe((topic) => this.options.observer!.failed(topic));
         if (this.stopping) throw err;
         this.sendError = `kafka: ${kafkaErrorText(err)}`;
         if (attempt === 1) this.options.logger.warn(`${this.options.name}: broker refused a batch (${this.sendError}); retrying`);

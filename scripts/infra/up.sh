@@ -360,6 +360,10 @@ fi
 
 take_lock
 
+# Not a server of ours to keep running: the metrics test starts its own Prometheus (its own
+# config, storage and port) and stops it. The package's own service never runs here.
+command -v prometheus >/dev/null || apt_install prometheus "the Prometheus server the metrics test scrapes with"
+
 reused=() started=()
 for s in "${SERVERS[@]}"; do
   if running_pid "$s" >/dev/null; then reused+=("$s"); fi

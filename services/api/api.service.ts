@@ -16,6 +16,7 @@ import { describeParked } from "../../lib/eventlog/parked-keys";
 import type { NodeRunners } from "../runners/runners.service";
 import { IDEMPOTENCY_COLLECTION, IdempotencyKeys, type IdempotencyRecord, type KeyClaim } from "./idempotency";
 import { redactEchoes, sentStrings } from "./echo";
+import { observeRequests } from "./http-metrics";
 import { orderPageRoute } from "./order-page";
 
 /** Every HTTP endpoint, named explicitly: nothing else of the cluster is reachable from outside. */
@@ -142,6 +143,7 @@ export default function apiService(rt: Runtime): ServiceSchema {
       // moleculer-web listens with Node's defaults: see LISTEN_BACKLOG and keepIdleConnections.
       const server = (this as Service & { server: Server }).server;
       keepIdleConnections(server);
+      observeRequests(server, rt.metrics);
       const listen = server.listen.bind(server);
       server.listen = ((port: number, host: string, callback: () => void) =>
         listen({ port, host, backlog: LISTEN_BACKLOG }, callback)) as typeof server.listen;

@@ -116,6 +116,7 @@ export default function inventoryService(rt: Runtime): ServiceSchema<ServiceSett
       return events;
     } catch (err) {
       if (err instanceof BusyError) {
+        rt.metrics.busy();
         throw new Errors.MoleculerRetryableError("tickets for this event are in high demand: retry in a moment", 503, "BUSY", {
           retryAfterSec: 1,
         });

@@ -26,6 +26,7 @@ export function startInbound(
     store: rt.store,
     owner: rt.instanceId,
     logger,
+    onLag: consumerLag(rt, partner.id),
   });
   rt.runners.add({
     name: consumer.name,
@@ -38,4 +39,19 @@ export function startInbound(
   const topics = Object.entries(inbound.topics).map(([kind, topic]) => `${kind}←${topic}`);
   logger.info(`partner ${partner.id}: consuming ${topics.join(", ")} (dead letters to ${inbound.deadLetterTopic})`);
   return consumer;
+}
+
+/** Per topic, summed over its partitions: a partition's figure is as of its last batch. */
+function consumerLag(rt: Runtime, partner: string): (topic: string, partition: number, lag: number) => void {
+  const lags = new Map<string, Map<number, number>>();
+  return (topic, partition, lag) => {
+    let partitions = lags.get(topic);
+    if (!partitions) lags.set(topic, (partitions = new Map()));
+    partitions.set(partition, lag);
+    rt.metrics.kafkaConsumerLag(
+      partner,
+      topic,
+      [...partitions.values()].reduce((sum, n) => sum + n, 0),
+    );
+  };
 }

@@ -131,6 +131,7 @@ export default function kafkaRelayService(rt: Runtime): ServiceSchema {
           owner: rt.instanceId,
           logger: this.logger,
           tuning: rt.config.runners,
+          metrics: rt.metrics,
         });
         bridges.set(partner.id, bridge);
         for (const [source, relay] of bridge.relays) {

@@ -5,7 +5,8 @@ import type { RunnerLogger, RunnerStatus } from "../../lib/eventlog/runner";
 import type { Commit, EventLog } from "../../lib/eventlog/types";
 import { createKafka, type KafkaLogger } from "../../lib/kafka/kafka";
 import { encodePartnerMessage } from "../../lib/kafka/partner-proto";
-import { KafkaRelay, type DeliveryLedger, type OutboundMessage } from "../../lib/kafka/relay";
+import { KafkaRelay, type DeliveryLedger, type OutboundMessage, type RelayObserver } from "../../lib/kafka/relay";
+import type { AppMetrics } from "../../lib/metrics/app-metrics";
 import type { Store } from "../../lib/store/types";
 import { catalogueMessages, orderSnapshot, salesMessages, type MessageMapper, type PartnerMessage } from "./partner-messages";
 
@@ -106,6 +107,8 @@ export interface PartnerBridgeOptions {
   tuning?: ConstructorParameters<typeof KafkaRelay>[0]["tuning"];
   /** After the broker acknowledged a batch of a live relay (benchmarks, tests). */
   onDelivered?(source: SourceName, commits: readonly Commit[], messages: readonly OutboundMessage[]): void;
+  /** Records sent, send errors and retries per topic of this partner; absent: not counted. */
+  metrics?: AppMetrics;
 }
 
 /** Everything one partner receives: a relay per source log, sharing what was delivered. */
@@ -139,7 +142,29 @@ export class PartnerBridge {
 
   private relayOptions(source: SourceName, topics: string[]) {
     const { store, logs, owner, logger, tuning } = this.options;
-    return { kafka: this.kafka, store, log: logs[source], topics, owner, logger, ledger: this.ledger, tuning };
+    return {
+      kafka: this.kafka,
+      store,
+      log: logs[source],
+      topics,
+      owner,
+      logger,
+      ledger: this.ledger,
+      tuning,
+      observer: this.observer(),
+    };
+  }
+
+  /** Labelled as the partner's integration design asks: partner, our application-id, topic. */
+  private observer(): RelayObserver | undefined {
+    const { partner, metrics } = this.options;
+    if (!metrics) return undefined;
+    const { id, applicationId } = partner;
+    return {
+      sent: (topic, count) => metrics.kafkaSent(id, applicationId, topic, count),
+      failed: (topic) => metrics.kafkaSendError(id, applicationId, topic),
+      retried: (topic) => metrics.kafkaSendRetry(id, applicationId, topic),
+    };
   }
 
   get id(): string {

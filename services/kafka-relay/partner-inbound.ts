@@ -20,6 +20,8 @@ export interface PartnerInboundOptions {
   store: Store;
   owner: string;
   logger: RunnerLogger;
+  /** Records of a partition not yet consumed, after each batch (high watermark minus our offset). */
+  onLag?(topic: string, partition: number, lag: number): void;
   /** Longest pause between retries of a broker or store that is down (the group's session must outlive it). */
   maxRetryDelayMs?: number;
 }
@@ -251,6 +253,9 @@ export class PartnerInbound {
     });
     // A new assignment is read again from the committed offsets, which never passed a held message.
     consumer.on(consumer.events.GROUP_JOIN, () => this.forgetHeld());
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
+      this.options.onLag?.(payload.topic, payload.partition, Number(payload.offsetLag)),
+    );
     await consumer.connect();
     // The first time the group starts, the provider's history is imported too.
     await consumer.subscribe({ topics, fromBeginning: true });

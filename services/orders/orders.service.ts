@@ -18,6 +18,7 @@ import { ordersProjection } from "./orders.projection";
 import { paymentOfClosedOrder, reconcilePayments, settlePayment } from "./payments";
 import { attachPayment, issueFree, placeOrder, type CreateParams } from "./placing";
 import { reconcileRefunds, refundCancelledEvent, settleRefund, settleRefundNotice } from "./refunds";
+import { SalesMetrics } from "./sales-metrics";
 import { releaseIfClosed, StockRelease } from "./stock-release";
 import { receiveNotification } from "./webhook";
 
@@ -57,6 +58,8 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
       EventSourced(rt, SALES_LOG),
       ReadModel(rt, { projection: ordersProjection, fields: ORDER_FIELDS, sortable: ["createdAt"] }),
       StockRelease(rt),
+      // A runner of its own only when someone scrapes its figures.
+      ...(rt.config.metrics ? [SalesMetrics(rt)] : []),
       Subscription<Self>(rt, {
         name: "sales.refunds",
         log: SALES_LOG,

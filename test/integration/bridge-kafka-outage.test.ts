@@ -9,10 +9,12 @@ import { randomUUID } from "node:crypto";
 import { Kafka, logLevel } from "kafkajs";
 import type { PartnerConfig } from "../../lib/config/partners";
 import type { RunnerStatus } from "../../lib/eventlog/runner";
+import { METRICS } from "../../lib/metrics/app-metrics";
 import { EmbeddedStore } from "../../lib/store/embedded/embedded-store";
 import { PartnerBridge } from "../../services/kafka-relay/partner-bridge";
 import { salesMessages } from "../../services/kafka-relay/partner-messages";
 import { eventually } from "../support/api-client";
+import { testMetrics } from "../support/metrics";
 import { ownKafka, type OwnKafka } from "../support/own-kafka";
 import { checkInTicket, writeCompletedOrder, type WrittenOrder } from "../support/sales-writer";
 
@@ -83,6 +85,9 @@ describe("partner bridge through a Kafka outage", () => {
       connection: { brokers: kafka.brokers, clientId: "outage-test", ssl: false },
       topics: { orders: { name: topics.orders, format: "json" }, tickets: { name: topics.tickets, format: "json" } },
     };
+    // The figures an operator scrapes, as METRICS_PORT enables them.
+    const { metrics, figure: value } = testMetrics();
+    const figure = (name: string, topic: string) => value(name, { partner: "outage", application_id: "ticketland-test", topic });
     const warnings: string[] = [];
     const logger = { info: () => undefined, warn: (...a: unknown[]) => warnings.push(a.join(" ")), error: () => undefined };
     bridge = new PartnerBridge({
@@ -92,6 +97,7 @@ describe("partner bridge through a Kafka outage", () => {
       owner: "outage-test",
       logger,
       tuning: { pollMs: 100, batchSize: 50 },
+      metrics,
     });
     const status = async (): Promise<RunnerStatus> => (await bridge!.status())[0];
     await bridge.start();
@@ -176,6 +182,14 @@ describe("partner bridge through a Kafka outage", () => {
     expect(writtenAtRestart - writtenAtStop).toBeGreaterThanOrEqual(100);
     expect(down.lastError).toMatch(/kafka/i);
     expect(warnings.some((w) => /broker refused a batch/.test(w))).toBe(true);
+    // The outage as the metrics tell it: refused sends, each tried again, and at least every
+    // distinct message counted as sent (repeats after the outage count again).
+    for (const topic of Object.values(topics)) {
+      expect(figure(METRICS.kafkaSendErrors, topic)).toBeGreaterThan(0);
+      expect(figure(METRICS.kafkaSendRetries, topic)).toBeGreaterThan(0);
+    }
+    const sent = Object.values(topics).reduce((sum, topic) => sum + figure(METRICS.kafkaSent, topic), 0);
+    expect(sent).toBeGreaterThanOrEqual(expectedIds.size);
     console.log(
       `outage: broker down ${(outageMs / 1000).toFixed(1)} s until it answered again, ${writtenAtRestart - writtenAtStop} orders ` +
         `written meanwhile; ${received.length} messages received, ${expectedIds.size} distinct, ${multi} keys with ` +

@@ -12,6 +12,7 @@ import path from "node:path";
 import { DEFAULT_EVENTS_CLAIM, DEFAULT_ORGANIZER_CLAIM } from "../../lib/auth/claims";
 import { ROLES } from "../../lib/auth/principal";
 import { loadConfig, SERVICE_NAMES, type AppConfig } from "../../lib/config/config";
+import { METRICS, promName } from "../../lib/metrics/app-metrics";
 import { REPO_ROOT } from "../support/infra";
 import {
   DOCKERFILE,
@@ -19,6 +20,7 @@ import {
   REALM_FILE,
   commandWords,
   dependencyNames,
+  parseYaml,
   dockerfileStages,
   envFileNames,
   interpolateDeep,
@@ -90,7 +92,7 @@ describe("docker-compose.yml", () => {
   });
 
   test("without the required variables it refuses to start, naming them", () => {
-    expect(Object.keys(REQUIRED)).toEqual(["KEYCLOAK_ADMIN_PASSWORD"]);
+    expect(Object.keys(REQUIRED)).toEqual(["KEYCLOAK_ADMIN_PASSWORD", "GRAFANA_ADMIN_PASSWORD"]);
     expect(() => interpolateDeep(raw, {})).toThrow(InterpolationError);
     expect(() => interpolateDeep(raw, {})).toThrow(/KEYCLOAK_ADMIN_PASSWORD/);
     expect(() => interpolateDeep(raw, { KEYCLOAK_ADMIN_PASSWORD: "" })).toThrow(/KEYCLOAK_ADMIN_PASSWORD/);
@@ -231,6 +233,69 @@ describe("app containers", () => {
     expect(publishedPorts(services.gateway)).toEqual([{ published: "3000", target: config.http.port }]);
     const check = commandWords(services.gateway.healthcheck?.test).join(" ");
     expect(check).toContain(`http://127.0.0.1:${config.http.port}/api/health`);
+  });
+});
+
+describe("monitoring: Prometheus and Grafana", () => {
+  const readYaml = <T>(file: string) => parseYaml(fs.readFileSync(path.join(REPO_ROOT, file), "utf8"), file) as T;
+  const mountOf = (service: string, target: string) => mounts(services[service]).find((m) => m.target === target)?.source;
+  type Dashboard = {
+    uid: string;
+    panels: Array<{ title: string; targets: Array<{ expr: string; datasource: { uid: string } }> }>;
+  };
+  const dashboardDir = mountOf("grafana", "/etc/grafana/dashboards")!;
+  const dashboards = fs
+    .readdirSync(path.resolve(REPO_ROOT, dashboardDir))
+    .filter((f) => f.endsWith(".json"))
+    .map((f) => JSON.parse(fs.readFileSync(path.resolve(REPO_ROOT, dashboardDir, f), "utf8")) as Dashboard);
+  const exprs = dashboards.flatMap((d) => d.panels.flatMap((p) => p.targets.map((t) => ({ panel: p.title, ...t }))));
+
+  test("Prometheus scrapes every app container on the METRICS_PORT it sets, which is never published", () => {
+    const config = readYaml<{ scrape_configs: Array<{ metrics_path?: string; static_configs: Array<{ targets: string[] }> }> }>(
+      mountOf("prometheus", "/etc/prometheus/prometheus.yml")!,
+    );
+    expect(commandWords(services.prometheus.command)).toContain("--config.file=/etc/prometheus/prometheus.yml");
+    const targets = config.scrape_configs.flatMap((job) => job.static_configs.flatMap((c) => c.targets));
+    const expected = appNames.map((name) => {
+      const metrics = appConfig(name).metrics;
+      expect({ name, metrics }).toEqual({ name, metrics: { port: expect.any(Number), host: "0.0.0.0" } });
+      expect(publishedPorts(services[name]).map((p) => p.target)).not.toContain(metrics!.port);
+      return `${name}:${metrics!.port}`;
+    });
+    expect(targets.sort()).toEqual(expected.sort());
+    expect(config.scrape_configs.every((job) => (job.metrics_path ?? "/metrics") === "/metrics")).toBe(true);
+  });
+
+  test("Grafana is provisioned with that Prometheus and the dashboards folder it mounts", () => {
+    const provisioning = mountOf("grafana", "/etc/grafana/provisioning")!;
+    const sources = readYaml<{ datasources: Array<{ uid: string; type: string; url: string }> }>(
+      `${provisioning}/datasources/prometheus.yml`,
+    ).datasources;
+    expect(sources).toEqual([expect.objectContaining({ uid: "prometheus", type: "prometheus", url: "http://prometheus:9090" })]);
+    const providers = readYaml<{ providers: Array<{ options: { path: string } }> }>(
+      `${provisioning}/dashboards/ticketing.yml`,
+    ).providers;
+    expect(providers.map((p) => p.options.path)).toEqual(["/etc/grafana/dashboards"]);
+    expect(exprs.every((t) => t.datasource.uid === "prometheus")).toBe(true);
+  });
+
+  test("the flash-sale dashboard shows orders/s, p99 of POST /api/orders, sold per category and runner lag", () => {
+    const find = (pattern: RegExp) => exprs.filter((t) => pattern.test(t.expr)).map((t) => t.panel);
+    expect(find(/rate\(ticketing_orders_total\[/)).not.toEqual([]);
+    expect(
+      find(/histogram_quantile\(0\.99, .*ticketing_http_request_duration_seconds_bucket\{method="POST",route="\/api\/orders"\}/),
+    ).not.toEqual([]);
+    expect(find(/sum by \(category\) \(.*ticketing_tickets_sold_total/)).not.toEqual([]);
+    expect(find(/ticketing_runner_lag/)).not.toEqual([]);
+  });
+
+  test("every metric a dashboard queries is one the app exports", () => {
+    const exported = new Set(
+      Object.values(METRICS).flatMap((name) => (name === METRICS.httpDuration ? [`${promName(name)}_bucket`] : [promName(name)])),
+    );
+    const queried = new Set(exprs.flatMap((t) => t.expr.match(/\bticketing_[a-z0-9_]+/g) ?? []));
+    expect(queried.size).toBeGreaterThan(0);
+    expect([...queried].filter((name) => !exported.has(name))).toEqual([]);
   });
 });
 

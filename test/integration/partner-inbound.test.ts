@@ -16,6 +16,7 @@ import { SERVICE_FACTORIES } from "../../services";
 import type { InboundStatus } from "../../services/kafka-relay/partner-inbound";
 import { apiClient, eventually } from "../support/api-client";
 import { loadInfra } from "../support/infra";
+import { freePort } from "../support/cluster";
 import { devIssuerOf, quickStartEnv } from "../support/quickstart";
 
 interface Received {
@@ -114,6 +115,7 @@ describe("inbound partner streams: the provider's protobuf topics on the real br
   const kafka = new Kafka({ clientId: "provider-sim", brokers: infra.kafkaBrokers, logLevel: logLevel.NOTHING });
   let producer: Producer;
   let app: App;
+  let metricsPort: number;
   let api: ReturnType<typeof apiClient>;
   let admin: string;
   let checker: string;
@@ -211,7 +213,8 @@ describe("inbound partner streams: the provider's protobuf topics on the real br
     await ensureTopics(kafka, Object.values(topics));
     producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
-    app = await startApp({ ...env, KAFKA_PARTNERS_FILE: partnersFile });
+    metricsPort = await freePort();
+    app = await startApp({ ...env, KAFKA_PARTNERS_FILE: partnersFile, METRICS_PORT: String(metricsPort) });
     api = apiClient(app.apiUrl!);
     const issuer = await devIssuerOf(env);
     admin = await issuer.mint({ sub: "root", roles: ["admin"] });
@@ -369,6 +372,16 @@ describe("inbound partner streams: the provider's protobuf topics on the real br
     expect(byKey.get("junk-1")!.headers["trace-id"]).toBe("junk-partner");
     expect(byKey.get("junk-2")!.headers["trace-id"]).toBe("junk-order");
   }, 120_000);
+
+  test("metrics: the consumer's lag per topic of the partner, scraped over HTTP, down to 0 once all is read", async () => {
+    const lag = async () => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      const line = (topic: string) =>
+        text.split("\n").find((l) => l.startsWith("ticketing_kafka_consumer_lag{") && l.includes(`topic="${topic}"`));
+      return [topics.partners, topics.events, topics.orders].map((topic) => line(topic)?.split(" ").at(-1) ?? "absent");
+    };
+    expect(await eventually(lag, (values) => values.every((v) => v === "0"), 40_000)).toEqual(["0", "0", "0"]);
+  });
 
   test("/api/ready shows the consumers: the healthy one running, the refused one named with its error", async () => {
     const ready = await eventually(

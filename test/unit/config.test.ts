@@ -37,6 +37,11 @@ describe("configuration", () => {
     expect(() => loadConfig({ ORDER_LINK_SECRET: `${secret} spaces` })).toThrow(/ORDER_LINK_SECRET/);
   });
 
+  it("metrics are off unless METRICS_PORT names a port, served on the gateway's HOST", () => {
+    expect(loadConfig({}).metrics).toBeUndefined();
+    expect(loadConfig({ METRICS_PORT: "9464", HOST: "127.0.0.1" }).metrics).toEqual({ port: 9464, host: "127.0.0.1" });
+  });
+
   it("payments are reconciled after a minute unless told otherwise", () => {
     expect(loadConfig({}).payments.reconcileAfterMs).toBe(60_000);
     expect(loadConfig({ PAYMENT_RECONCILE_AFTER_MS: "1500" }).payments.reconcileAfterMs).toBe(1500);
@@ -50,6 +55,8 @@ describe("configuration", () => {
     [{ READY_MAX_LAG: "-1" }, /READY_MAX_LAG/],
     [{ READY_MAX_LAG: "lots" }, /READY_MAX_LAG/],
     [{ PAYMENT_RECONCILE_AFTER_MS: "soon" }, /PAYMENT_RECONCILE_AFTER_MS/],
+    [{ METRICS_PORT: "metrics" }, /METRICS_PORT/],
+    [{ METRICS_PORT: "70000" }, /METRICS_PORT/],
     [{ PAYMENT_RECONCILE_AFTER_MS: "5" }, /PAYMENT_RECONCILE_AFTER_MS/],
   ])("names the bad variable (%p)", (env, message) => {
     expect(() => loadConfig(env)).toThrow(message);
