@@ -1,5 +1,5 @@
 import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
-import { actorOf, created, idParam, newId, optionalId, pagingParams } from "../../lib/app/actions";
+import { actorOf, created, idParam, newId, optionalId, pagingParams, CATALOGUE_WRITE_ERRORS } from "../../lib/app/actions";
 import type { AppContext } from "../../lib/app/context";
 import { notFound, toMoleculerError } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
@@ -147,6 +147,8 @@ export default function eventsService(
       list: { visibility: "public" },
       create: {
         auth: ["organizer", "admin"],
+        errors: { ...CATALOGUE_WRITE_ERRORS, CAPACITY_EXCEEDED: 422 },
+        successStatus: 201,
         params: {
           id: optionalId,
           organizerId: optionalId,
@@ -178,6 +180,13 @@ export default function eventsService(
       },
       update: {
         auth: ["organizer", "admin"],
+        errors: {
+          ...CATALOGUE_WRITE_ERRORS,
+          EVENT_CLOSED: 409,
+          VENUE_INCOMPATIBLE: 409,
+          SEAT_CONFLICT: 409,
+          CAPACITY_EXCEEDED: 422,
+        },
         params: {
           id: idParam,
           venueId: { ...idParam, optional: true },
@@ -203,6 +212,16 @@ export default function eventsService(
       },
       addCategory: {
         auth: ["organizer", "admin"],
+        errors: {
+          ...CATALOGUE_WRITE_ERRORS,
+          CATEGORY_EXISTS: 409,
+          CATEGORY_NAME_TAKEN: 409,
+          EVENT_CLOSED: 409,
+          SEAT_CONFLICT: 409,
+          CURRENCY_MISMATCH: 422,
+          CAPACITY_EXCEEDED: 422,
+        },
+        successStatus: 201,
         params: {
           id: idParam,
           categoryId: optionalId,
@@ -230,6 +249,15 @@ export default function eventsService(
       },
       updateCategory: {
         auth: ["organizer", "admin"],
+        errors: {
+          ...CATALOGUE_WRITE_ERRORS,
+          CATEGORY_NAME_TAKEN: 409,
+          CATEGORY_SOLD: 409,
+          EVENT_CLOSED: 409,
+          SEAT_CONFLICT: 409,
+          CURRENCY_MISMATCH: 422,
+          CAPACITY_EXCEEDED: 422,
+        },
         params: {
           id: idParam,
           categoryId: idParam,
@@ -248,6 +276,7 @@ export default function eventsService(
       },
       removeCategory: {
         auth: ["organizer", "admin"],
+        errors: { ...CATALOGUE_WRITE_ERRORS, CATEGORY_SOLD: 409, EVENT_CLOSED: 409, LAST_CATEGORY: 409 },
         params: { id: idParam, categoryId: idParam, $$strict: true },
         async handler(this: Self, ctx: AppContext<{ id: string; categoryId: string }>) {
           const sold = await soldCounts(ctx, ctx.params.id);
@@ -265,6 +294,7 @@ export default function eventsService(
       finish: lifecycle("FinishEvent", "finish"),
       cancel: {
         auth: ["organizer", "admin"],
+        errors: { ...CATALOGUE_WRITE_ERRORS, INVALID_TRANSITION: 409 },
         params: { id: idParam, reason: { type: "string", min: 1, max: 500 }, $$strict: true },
         async handler(this: Self, ctx: AppContext<{ id: string; reason: string }>) {
           const pos = await this.command(ctx, ctx.params.id, { ...ctx.params, type: "CancelEvent" }, "cancel");
@@ -302,6 +332,7 @@ export default function eventsService(
       /** Capacity, held, sold, available and revenue per ticket category: the event's organizer and admins only. */
       sales: {
         auth: ["organizer", "admin"],
+        errors: { FORBIDDEN: 403, NOT_FOUND: 404 },
         params: { id: idParam, $$strict: "remove" },
         async handler(this: Self, ctx: AppContext<{ id: string }>): Promise<EventSales> {
           const event = await loadAggregate(log(), eventDecider, eventStream(ctx.params.id));
@@ -328,6 +359,7 @@ export default function eventsService(
         },
       },
       search: {
+        errors: { VALIDATION: 400 },
         params: {
           q: { type: "string", min: 1, max: 100, optional: true },
           category: { type: "enum", values: [...EVENT_CATEGORIES], optional: true },
@@ -339,7 +371,7 @@ export default function eventsService(
           status: {
             type: "string",
             optional: true,
-            pattern: new RegExp(`^(${EVENT_STATUSES.join("|")})(,(${EVENT_STATUSES.join("|")}))*$`),
+            pattern: `^(${EVENT_STATUSES.join("|")})(,(${EVENT_STATUSES.join("|")}))*$`,
           },
           ...pagingParams(),
           sort: { type: "enum", values: ["startsAt", "-startsAt", "priceFrom", "-priceFrom", "name", "-name"], optional: true },
@@ -435,6 +467,7 @@ async function soldCounts(ctx: AppContext, eventId: string): Promise<Record<stri
 function lifecycle(type: "PublishEvent" | "PauseEvent" | "FinishEvent", name: string) {
   return {
     auth: ["organizer", "admin"] as const,
+    errors: { ...CATALOGUE_WRITE_ERRORS, INVALID_TRANSITION: 409, EVENT_NOT_PUBLISHABLE: 422, EVENT_NOT_ENDED: 409 },
     params: { id: idParam, $$strict: true },
     async handler(this: Self, ctx: AppContext<{ id: string }>) {
       const pos = await this.command(ctx, ctx.params.id, { type, id: ctx.params.id }, name);
