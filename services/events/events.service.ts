@@ -359,7 +359,7 @@ export default function eventsService(
         },
       },
       search: {
-        errors: { VALIDATION: 400 },
+        errors: { VALIDATION: 400, FORBIDDEN: 403 },
         params: {
           q: { type: "string", min: 1, max: 100, optional: true },
           category: { type: "enum", values: [...EVENT_CATEGORIES], optional: true },
