@@ -12,7 +12,7 @@ export class UnmappedRuleError extends Error {
 }
 
 /** Options that change nothing a client sees (messages, conversions the server does). */
-const IGNORED = new Set(["type", "optional", "messages", "convert", "default"]);
+const IGNORED = new Set(["type", "optional", "messages", "convert", "default", "deprecated"]);
 
 /** The options each rule type may carry, and how each becomes JSON Schema. */
 const OPTIONS: Record<string, Record<string, (value: unknown, out: JsonSchema) => void>> = {
@@ -121,6 +121,8 @@ export function ruleToJsonSchema(rule: unknown, where: string): JsonSchema {
   if (type === "array" && r.items !== undefined) out.items = ruleToJsonSchema(r.items, `${where}[]`);
   if (type === "object") Object.assign(out, propsToJsonSchema(r.props as Record<string, unknown> | undefined, r.strict, where));
   if (type === "multi") out.anyOf = (r.rules as unknown[]).map((sub, i) => ruleToJsonSchema(sub, `${where}<${i}>`));
+  // Ours, not fastest-validator's (which ignores it): a field kept for old clients.
+  if (r.deprecated === true) out.deprecated = true;
   if (r.nullable === true) return { anyOf: [out, { type: "null" }] };
   return out;
 }

@@ -189,7 +189,7 @@ const EXAMPLES: Record<string, unknown> = {
   eventId: "gig-1",
   categoryId: "stalls",
   price: 250000,
-  quota: 100,
+  capacity: 100,
   currency: "RUB",
   startsAt: "2027-05-01T19:00:00+03:00",
   endsAt: "2027-05-01T22:00:00+03:00",

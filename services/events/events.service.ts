@@ -20,6 +20,7 @@ import { organizerDecider, organizerSnapshot } from "../organizers/organizers.de
 import { organizerStream } from "../organizers/organizers.types";
 import { venueDecider, venueSnapshot } from "../venues/venues.decider";
 import { venueStream } from "../venues/venues.types";
+import { validationError } from "../../lib/app/validator.middleware";
 import { eventDecider } from "./events.decider";
 import { eventsProjection } from "./events.projection";
 import {
@@ -91,6 +92,24 @@ const descriptive = {
   seriesId: { ...optionalId },
   mediaUrl: { type: "url", optional: true },
 };
+
+/**
+ * The tickets a general-admission category offers: `capacity`, the name the category is read
+ * back with. `quota` is its old name, still accepted (marked deprecated in the API document).
+ */
+const gaTickets = { type: "number", integer: true, positive: true, max: 1_000_000, optional: true };
+const gaCapacity = { capacity: gaTickets, quota: { ...gaTickets, deprecated: true } };
+
+/** The command's `quota` (its name in the event log) from `capacity` or the deprecated `quota`. */
+function withQuota(params: Record<string, unknown>): Record<string, unknown> {
+  const { capacity, quota, ...rest } = params;
+  if (capacity !== undefined && quota !== undefined)
+    throw validationError([
+      { type: "forbidden", field: "quota", message: "'quota' is the old name of 'capacity': send only 'capacity'." },
+    ]);
+  const tickets = capacity ?? quota;
+  return tickets === undefined ? rest : { ...rest, quota: tickets };
+}
 
 function optional<T extends Record<string, object>>(rules: T): T {
   return Object.fromEntries(Object.entries(rules).map(([k, v]) => [k, { ...v, optional: true }])) as T;
@@ -229,13 +248,13 @@ export default function eventsService(
           price: { type: "number", integer: true, min: 0, max: 100_000_000_00 },
           currency: { type: "enum", values: [...CURRENCIES] },
           kind: { type: "enum", values: ["ga", "seated"] },
-          quota: { type: "number", integer: true, positive: true, max: 1_000_000, optional: true },
+          ...gaCapacity,
           seats: { type: "array", max: 100_000, items: { type: "string", max: 100 }, optional: true },
           $$strict: true,
         },
         async handler(this: Self, ctx: AppContext<Record<string, unknown> & { id: string; categoryId?: string }>) {
           const categoryId = ctx.params.categoryId ?? newId(ctx, "category");
-          const command = { ...ctx.params, type: "AddTicketCategory", categoryId } as DistributiveOmit<
+          const command = { ...withQuota(ctx.params), type: "AddTicketCategory", categoryId } as DistributiveOmit<
             EventCommand,
             "actor" | "at"
           >;
@@ -263,13 +282,16 @@ export default function eventsService(
           categoryId: idParam,
           name: { type: "string", max: 100, optional: true },
           price: { type: "number", integer: true, min: 0, max: 100_000_000_00, optional: true },
-          quota: { type: "number", integer: true, positive: true, max: 1_000_000, optional: true },
+          ...gaCapacity,
           seats: { type: "array", max: 100_000, items: { type: "string", max: 100 }, optional: true },
           $$strict: true,
         },
         async handler(this: Self, ctx: AppContext<Record<string, unknown> & { id: string }>) {
           const sold = await soldCounts(ctx, ctx.params.id);
-          const command = { ...ctx.params, type: "UpdateTicketCategory", sold } as DistributiveOmit<EventCommand, "actor" | "at">;
+          const command = { ...withQuota(ctx.params), type: "UpdateTicketCategory", sold } as DistributiveOmit<
+            EventCommand,
+            "actor" | "at"
+          >;
           const pos = await this.command(ctx, ctx.params.id, command, "updateCategory");
           return this.readAfterWrite(ctx, ctx.params.id, pos as number | undefined);
         },

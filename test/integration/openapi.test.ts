@@ -1,4 +1,6 @@
 import { startApp, type App } from "../../lib/app/app";
+import { apiClient } from "../support/api-client";
+import { devIssuerOf } from "../support/quickstart";
 import { ROUTES } from "../../services/api/api.service";
 import { quickStartEnv } from "../support/quickstart";
 
@@ -21,9 +23,10 @@ type Document = {
 describe("API document and docs page", () => {
   let app: App;
   let base: string;
+  const env = quickStartEnv("openapi");
 
   beforeAll(async () => {
-    app = await startApp(quickStartEnv("openapi"));
+    app = await startApp(env);
     base = app.apiUrl!.replace(/\/api$/, "");
   });
   afterAll(async () => app?.stop());
@@ -107,5 +110,38 @@ describe("API document and docs page", () => {
     // Only the page's files: nothing else of the package (or the disk) is reachable.
     expect((await fetch(`${base}/api/docs/package.json`)).status).toBe(404);
     expect((await fetch(`${base}/api/docs/..%2F..%2Fpackage.json`)).status).toBe(404);
+  });
+
+  it("names a category's tickets `capacity` in and out; `quota`, the old name, still works and is marked deprecated", async () => {
+    const doc = (await (await fetch(`${base}/api/openapi.json`)).json()) as Document;
+    const body = doc.paths["/api/events/{id}/categories"].post.requestBody!.content["application/json"].schema as {
+      properties: Record<string, { deprecated?: boolean }>;
+    };
+    expect(body.properties.capacity).toMatchObject({ type: "integer" });
+    expect(body.properties.capacity.deprecated).toBeUndefined();
+    expect(body.properties.quota.deprecated).toBe(true);
+
+    const api = apiClient(app.apiUrl!);
+    const token = await (await devIssuerOf(env)).mint({ sub: "names", roles: ["organizer"], organizerId: "org-n" });
+    expect((await api("POST", "/organizers", { token, body: { name: "Names" } })).status).toBe(201);
+    const venue = { id: "hall-n", name: "Hall", address: "Street 1", city: "Moscow", timezone: "Europe/Moscow", capacity: 100 };
+    expect((await api("POST", "/venues", { token, body: venue })).status).toBe(201);
+    const event = { id: "ev-n", venueId: "hall-n", name: "Show", category: "concert" };
+    const times = { startsAt: "2030-06-01T19:00:00+03:00", endsAt: "2030-06-01T22:00:00+03:00" };
+    expect((await api("POST", "/events", { token, body: { ...event, ...times } })).status).toBe(201);
+    const ga = { name: "Floor", price: 100000, currency: "RUB", kind: "ga" };
+    type Categories = { categories: Array<{ id: string; capacity: number }> };
+    const added = await api<Categories>("POST", "/events/ev-n/categories", {
+      token,
+      body: { categoryId: "floor", ...ga, capacity: 7 },
+    });
+    expect(added.status).toBe(201);
+    expect(added.body.categories).toEqual([expect.objectContaining({ id: "floor", capacity: 7 })]);
+    const renamed = await api<Categories>("PATCH", "/events/ev-n/categories/floor", { token, body: { quota: 5 } });
+    expect(renamed.status).toBe(200);
+    expect(renamed.body.categories).toEqual([expect.objectContaining({ id: "floor", capacity: 5 })]);
+    const both = await api("PATCH", "/events/ev-n/categories/floor", { token, body: { quota: 5, capacity: 6 } });
+    expect(both.status).toBe(422);
+    expect(both.body).toMatchObject({ type: "VALIDATION_ERROR", data: [expect.objectContaining({ field: "quota" })] });
   });
 });
