@@ -95,6 +95,9 @@ function operation(input: OpenApiInput, method: string, path: string, actionName
       required: Object.values(rest).some((rule) => !isOptional(rule)),
       content: { "application/json": { schema, example: exampleOf(schema, input.examples) } },
     };
+  } else if (hasBody && rules.$$strict === false) {
+    // An action that takes any object (a provider's webhook checks it itself).
+    requestBody = { required: false, content: { "application/json": { schema: { type: "object" } } } };
   } else if (!hasBody) {
     for (const [name, rule] of Object.entries(rest)) parameters.push(parameter(name, "query", rule, where, input.examples));
   }
