@@ -28,9 +28,9 @@ export interface DemoCategory {
   name: string;
   /** Kopecks. */
   price: number;
-  /** Seated: every seat of these sections; GA: `quota` tickets. */
+  /** Seated: every seat of these sections; GA: `capacity` tickets. */
   sections?: string[];
-  quota?: number;
+  capacity?: number;
 }
 
 export interface DemoEvent {
@@ -160,8 +160,8 @@ export const DEMO_EVENTS: DemoEvent[] = [
     localTime: "18:00",
     durationHours: 6,
     categories: [
-      { categoryId: "fan-zone", name: "Fan zone", price: 590000, quota: 500 },
-      { categoryId: "dance-floor", name: "Dance floor", price: 390000, quota: 2500 },
+      { categoryId: "fan-zone", name: "Fan zone", price: 590000, capacity: 500 },
+      { categoryId: "dance-floor", name: "Dance floor", price: 390000, capacity: 2500 },
     ],
   },
 ];

@@ -139,7 +139,7 @@ async function ensureEvent(
     if (have.has(category.categoryId)) continue;
     const allocation = category.sections
       ? { kind: "seated", seats: seatIds(venue, category.sections) }
-      : { kind: "ga", quota: category.quota };
+      : { kind: "ga", capacity: category.capacity };
     const body = { categoryId: category.categoryId, name: category.name, price: category.price, currency: "RUB", ...allocation };
     const added = await api("POST", `/events/${event.id}/categories`, token, body);
     if (added.status !== 201)

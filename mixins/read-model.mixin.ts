@@ -2,6 +2,7 @@ import type { Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { DbServiceSettings } from "moleculer-db";
 import DbService from "moleculer-db";
 import { pagingParams } from "../lib/app/actions";
+import { notFound } from "../lib/app/errors";
 import type { AppContext } from "../lib/app/context";
 import type { Runtime } from "../lib/app/runtime";
 import type { DocCollection } from "../lib/store/types";
@@ -61,6 +62,16 @@ function db(service: unknown): DbInternals {
  * moleculer-db's, so these names would come back as accepted parameters (a raw `query` from a
  * client, `$where` included): they are refused by name instead.
  */
+/**
+ * moleculer-db without its own `list` and `get`: ours replace them, and a mixin's params are
+ * merged into ours field by field (its `id: [string, number, array]` became a rule with keys
+ * "0", "1", "2" beside ours), so what is validated and documented would not be what is written here.
+ */
+const DB_SERVICE: Partial<ServiceSchema> = (() => {
+  const { list: _list, get: _get, ...actions } = (DbService as unknown as { actions: Record<string, unknown> }).actions;
+  return { ...(DbService as unknown as Partial<ServiceSchema>), actions } as Partial<ServiceSchema>;
+})();
+
 const NOT_FROM_CLIENTS = Object.fromEntries(
   ["query", "search", "iSearch", "searchFields", "populate", "fields", "excludeFields", "mapping", "limit", "offset"].map(
     (name) => [
@@ -79,7 +90,7 @@ export function selectParam(allowed: string[]) {
   return {
     type: "string",
     optional: true,
-    pattern: new RegExp(`^(${name})(,(${name}))*$`),
+    pattern: `^(${name})(,(${name}))*$`,
     messages: { stringPattern: `'select' must be a comma-separated list of: ${allowed.join(", ")}` },
   };
 }
@@ -101,7 +112,7 @@ export function ReadModel<D extends ReadDoc>(rt: Runtime, options: ReadModelOpti
 
   // `adapter` is moleculer-db's own schema property.
   const schema: Partial<ServiceSchema> & { adapter: SwitchingAdapter } = {
-    mixins: [DbService as unknown as Partial<ServiceSchema>],
+    mixins: [DB_SERVICE],
     adapter: new SwitchingAdapter(),
     settings: {
       idField: "_id",
@@ -136,14 +147,21 @@ export function ReadModel<D extends ReadDoc>(rt: Runtime, options: ReadModelOpti
         },
       },
       get: {
+        errors: { NOT_FOUND: 404 },
         params: {
           ...NOT_FROM_CLIENTS,
           id: { type: "string", min: 1, max: 200 },
           select: selectParam(options.fields),
           $$strict: "remove",
         },
-        handler(this: Service, ctx: AppContext<{ id: string; select?: string }>) {
-          return db(this)._get(ctx, { id: ctx.params.id, fields: ctx.params.select?.split(",") });
+        async handler(this: Service, ctx: AppContext<{ id: string; select?: string }>) {
+          try {
+            return await db(this)._get(ctx, { id: ctx.params.id, fields: ctx.params.select?.split(",") });
+          } catch (err) {
+            // moleculer-db's EntityNotFoundError has no `type`: clients match on NOT_FOUND like every other 404.
+            if ((err as Error).name === "EntityNotFoundError") throw notFound(this.name.replace(/s$/, ""), ctx.params.id);
+            throw err;
+          }
         },
       },
       find: { visibility: "public" },

@@ -21,7 +21,8 @@ export function created<T>(ctx: AppContext, location: string, body: T): T {
 export const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 export const idParam = {
   type: "string",
-  pattern: ID_PATTERN,
+  // As text: a RegExp does not cross the transporter, and the API document (lib/http/openapi.ts) reads remote params.
+  pattern: ID_PATTERN.source,
   messages: { stringPattern: "'{field}' must be 1-64 letters, digits, '_' or '-'" },
 };
 export const optionalId = { ...idParam, optional: true };
@@ -51,3 +52,17 @@ export function pagingParams(maxPageSize = 100) {
     pageSize: { type: "number", integer: true, positive: true, max: maxPageSize, convert: true, optional: true },
   };
 }
+
+/**
+ * What a catalogue write may be refused with (lib/domain/actor.ts, validation.ts, external.ts),
+ * for the actions' `errors` declarations (see types/moleculer.d.ts).
+ */
+export const CATALOGUE_WRITE_ERRORS = {
+  VALIDATION: 400,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  ALREADY_EXISTS: 409,
+  IMPORTED: 409,
+  NOT_IMPORTED: 409,
+  UNKNOWN_REFERENCE: 422,
+} as const;

@@ -43,6 +43,21 @@ interface CheckerError {
   type: string;
   field?: string;
   message?: string;
+  expected?: unknown;
+  actual?: unknown;
+}
+
+/**
+ * A value short and plain enough to quote back: a word like "vip" helps the caller see what
+ * they sent, and is below the length the gateway treats as an echo (services/api/echo.ts).
+ */
+const QUOTABLE = /^[A-Za-z0-9_-]{1,7}$/;
+
+/** An enum refusal names the allowed values, and the value sent only when it is QUOTABLE. */
+function enumMessage(e: CheckerError): string {
+  const allowed = Array.isArray(e.expected) ? e.expected.join(", ") : String(e.expected ?? "");
+  const sent = typeof e.actual === "string" && QUOTABLE.test(e.actual) ? ` '${e.actual}'` : "";
+  return `The '${e.field ?? ""}' field${sent ? ` value${sent}` : ""} is not one of the allowed values: ${allowed}.`;
 }
 type Checker = ((params: unknown, opts: { meta: Context }) => true | CheckerError[] | Promise<true | CheckerError[]>) & {
   async?: boolean;
@@ -60,7 +75,10 @@ function problemsOf(errors: CheckerError[]): ParamProblem[] {
     type: e.type,
     field: e.field ?? "",
     // The request itself is the object with an empty name.
-    message: (e.message ?? `The '${e.field ?? ""}' field is not valid.`).replace("The object '' ", "The request "),
+    message:
+      e.type === "enumValue"
+        ? enumMessage(e)
+        : (e.message ?? `The '${e.field ?? ""}' field is not valid.`).replace("The object '' ", "The request "),
   }));
 }
 

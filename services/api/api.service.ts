@@ -16,6 +16,7 @@ import { describeParked } from "../../lib/eventlog/parked-keys";
 import type { NodeRunners } from "../runners/runners.service";
 import { IDEMPOTENCY_COLLECTION, IdempotencyKeys, type IdempotencyRecord, type KeyClaim } from "./idempotency";
 import { redactEchoes, sentStrings } from "./echo";
+import { apiDocument, serveDocs } from "./api-docs";
 import { observeRequests } from "./http-metrics";
 import { orderPageRoute } from "./order-page";
 
@@ -63,6 +64,9 @@ export const ROUTES: Record<string, string> = {
 
   "POST payments/yookassa/webhook": "orders.yookassaWebhook",
 };
+
+/** The version of the API document (the contract clients code against, not the package's). */
+const API_VERSION = "1.0.0";
 
 const IDEMPOTENCY_KEY = /^[A-Za-z0-9_.:-]{8,128}$/;
 
@@ -212,6 +216,7 @@ export default function apiService(rt: Runtime): ServiceSchema {
       async httpHandler(this: Service, req: IncomingMessage, res: ServerResponse, next?: unknown) {
         if (!requests.admit(req, res)) return;
         try {
+          if (await serveDocs(req, res, () => apiDocument(this.broker, ROUTES, API_VERSION, http.rateLimitPerMinute > 0))) return;
           await gatewayMethods.httpHandler.call(this, req, res, next);
         } catch (err) {
           answerFailure(this, res, err);
@@ -377,9 +382,16 @@ function asMoleculerError(err: unknown): Errors.MoleculerError {
   // moleculer-web hands errors of route middlewares (our body parser's) on as plain MoleculerErrors.
   if (err instanceof Errors.MoleculerError && err.constructor === Errors.MoleculerError && err.code >= 400 && err.code < 500)
     return new Errors.MoleculerClientError(err.message, err.code, err.type, err.data);
-  if (err instanceof Errors.MoleculerError) return err;
+  if (err instanceof Errors.MoleculerError) {
+    // Some libraries' errors have no `type` (moleculer-web's 429): every answer carries one (see the API document).
+    if (!err.type) err.type = UNTYPED[err.code] ?? `HTTP_${err.code}`;
+    return err;
+  }
   return new Errors.MoleculerServerError(err instanceof Error ? err.message : String(err), 500, "INTERNAL");
 }
+
+/** The stable `type` of an error that came without one, by its HTTP code. */
+const UNTYPED: Record<number, string> = { 429: "RATE_LIMIT_EXCEEDED", 404: "NOT_FOUND", 400: "BAD_REQUEST" };
 
 /** Body, query and path parameters in one object, in moleculer-web's order, every key an own field. */
 function ownMerge(...sources: Array<Record<string, unknown> | undefined>): Record<string, unknown> {

@@ -1,5 +1,5 @@
 import type { Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { actorOf, created, idParam, newId, optionalId } from "../../lib/app/actions";
+import { actorOf, created, idParam, newId, optionalId, CATALOGUE_WRITE_ERRORS } from "../../lib/app/actions";
 import type { AppContext } from "../../lib/app/context";
 import type { Runtime } from "../../lib/app/runtime";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
@@ -23,7 +23,7 @@ const links = {
 };
 const musicId = {
   type: "string",
-  pattern: /^\d{1,12}$/,
+  pattern: "^\\d{1,12}$",
   messages: { stringPattern: "'{field}' must be a numeric Yandex Music artist id" },
 };
 
@@ -68,6 +68,8 @@ export default function artistsService(rt: Runtime): ServiceSchema<ServiceSettin
     actions: {
       create: {
         auth: ["organizer", "admin"],
+        errors: { ...CATALOGUE_WRITE_ERRORS },
+        successStatus: 201,
         params: {
           id: optionalId,
           name: { type: "string", max: 200 },
@@ -88,6 +90,7 @@ export default function artistsService(rt: Runtime): ServiceSchema<ServiceSettin
       },
       update: {
         auth: ["organizer", "admin"],
+        errors: { ...CATALOGUE_WRITE_ERRORS },
         params: {
           id: idParam,
           name: { type: "string", max: 200, optional: true },

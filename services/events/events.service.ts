@@ -1,5 +1,5 @@
 import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
-import { actorOf, created, idParam, newId, optionalId, pagingParams } from "../../lib/app/actions";
+import { actorOf, created, idParam, newId, optionalId, pagingParams, CATALOGUE_WRITE_ERRORS } from "../../lib/app/actions";
 import type { AppContext } from "../../lib/app/context";
 import { notFound, toMoleculerError } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
@@ -20,6 +20,7 @@ import { organizerDecider, organizerSnapshot } from "../organizers/organizers.de
 import { organizerStream } from "../organizers/organizers.types";
 import { venueDecider, venueSnapshot } from "../venues/venues.decider";
 import { venueStream } from "../venues/venues.types";
+import { validationError } from "../../lib/app/validator.middleware";
 import { eventDecider } from "./events.decider";
 import { eventsProjection } from "./events.projection";
 import {
@@ -92,6 +93,24 @@ const descriptive = {
   mediaUrl: { type: "url", optional: true },
 };
 
+/**
+ * The tickets a general-admission category offers: `capacity`, the name the category is read
+ * back with. `quota` is its old name, still accepted (marked deprecated in the API document).
+ */
+const gaTickets = { type: "number", integer: true, positive: true, max: 1_000_000, optional: true };
+const gaCapacity = { capacity: gaTickets, quota: { ...gaTickets, deprecated: true } };
+
+/** The command's `quota` (its name in the event log) from `capacity` or the deprecated `quota`. */
+function withQuota(params: Record<string, unknown>): Record<string, unknown> {
+  const { capacity, quota, ...rest } = params;
+  if (capacity !== undefined && quota !== undefined)
+    throw validationError([
+      { type: "forbidden", field: "quota", message: "'quota' is the old name of 'capacity': send only 'capacity'." },
+    ]);
+  const tickets = capacity ?? quota;
+  return tickets === undefined ? rest : { ...rest, quota: tickets };
+}
+
 function optional<T extends Record<string, object>>(rules: T): T {
   return Object.fromEntries(Object.entries(rules).map(([k, v]) => [k, { ...v, optional: true }])) as T;
 }
@@ -147,6 +166,8 @@ export default function eventsService(
       list: { visibility: "public" },
       create: {
         auth: ["organizer", "admin"],
+        errors: { ...CATALOGUE_WRITE_ERRORS, CAPACITY_EXCEEDED: 422 },
+        successStatus: 201,
         params: {
           id: optionalId,
           organizerId: optionalId,
@@ -178,6 +199,13 @@ export default function eventsService(
       },
       update: {
         auth: ["organizer", "admin"],
+        errors: {
+          ...CATALOGUE_WRITE_ERRORS,
+          EVENT_CLOSED: 409,
+          VENUE_INCOMPATIBLE: 409,
+          SEAT_CONFLICT: 409,
+          CAPACITY_EXCEEDED: 422,
+        },
         params: {
           id: idParam,
           venueId: { ...idParam, optional: true },
@@ -203,6 +231,16 @@ export default function eventsService(
       },
       addCategory: {
         auth: ["organizer", "admin"],
+        errors: {
+          ...CATALOGUE_WRITE_ERRORS,
+          CATEGORY_EXISTS: 409,
+          CATEGORY_NAME_TAKEN: 409,
+          EVENT_CLOSED: 409,
+          SEAT_CONFLICT: 409,
+          CURRENCY_MISMATCH: 422,
+          CAPACITY_EXCEEDED: 422,
+        },
+        successStatus: 201,
         params: {
           id: idParam,
           categoryId: optionalId,
@@ -210,13 +248,13 @@ export default function eventsService(
           price: { type: "number", integer: true, min: 0, max: 100_000_000_00 },
           currency: { type: "enum", values: [...CURRENCIES] },
           kind: { type: "enum", values: ["ga", "seated"] },
-          quota: { type: "number", integer: true, positive: true, max: 1_000_000, optional: true },
+          ...gaCapacity,
           seats: { type: "array", max: 100_000, items: { type: "string", max: 100 }, optional: true },
           $$strict: true,
         },
         async handler(this: Self, ctx: AppContext<Record<string, unknown> & { id: string; categoryId?: string }>) {
           const categoryId = ctx.params.categoryId ?? newId(ctx, "category");
-          const command = { ...ctx.params, type: "AddTicketCategory", categoryId } as DistributiveOmit<
+          const command = { ...withQuota(ctx.params), type: "AddTicketCategory", categoryId } as DistributiveOmit<
             EventCommand,
             "actor" | "at"
           >;
@@ -230,24 +268,37 @@ export default function eventsService(
       },
       updateCategory: {
         auth: ["organizer", "admin"],
+        errors: {
+          ...CATALOGUE_WRITE_ERRORS,
+          CATEGORY_NAME_TAKEN: 409,
+          CATEGORY_SOLD: 409,
+          EVENT_CLOSED: 409,
+          SEAT_CONFLICT: 409,
+          CURRENCY_MISMATCH: 422,
+          CAPACITY_EXCEEDED: 422,
+        },
         params: {
           id: idParam,
           categoryId: idParam,
           name: { type: "string", max: 100, optional: true },
           price: { type: "number", integer: true, min: 0, max: 100_000_000_00, optional: true },
-          quota: { type: "number", integer: true, positive: true, max: 1_000_000, optional: true },
+          ...gaCapacity,
           seats: { type: "array", max: 100_000, items: { type: "string", max: 100 }, optional: true },
           $$strict: true,
         },
         async handler(this: Self, ctx: AppContext<Record<string, unknown> & { id: string }>) {
           const sold = await soldCounts(ctx, ctx.params.id);
-          const command = { ...ctx.params, type: "UpdateTicketCategory", sold } as DistributiveOmit<EventCommand, "actor" | "at">;
+          const command = { ...withQuota(ctx.params), type: "UpdateTicketCategory", sold } as DistributiveOmit<
+            EventCommand,
+            "actor" | "at"
+          >;
           const pos = await this.command(ctx, ctx.params.id, command, "updateCategory");
           return this.readAfterWrite(ctx, ctx.params.id, pos as number | undefined);
         },
       },
       removeCategory: {
         auth: ["organizer", "admin"],
+        errors: { ...CATALOGUE_WRITE_ERRORS, CATEGORY_SOLD: 409, EVENT_CLOSED: 409, LAST_CATEGORY: 409 },
         params: { id: idParam, categoryId: idParam, $$strict: true },
         async handler(this: Self, ctx: AppContext<{ id: string; categoryId: string }>) {
           const sold = await soldCounts(ctx, ctx.params.id);
@@ -265,6 +316,7 @@ export default function eventsService(
       finish: lifecycle("FinishEvent", "finish"),
       cancel: {
         auth: ["organizer", "admin"],
+        errors: { ...CATALOGUE_WRITE_ERRORS, INVALID_TRANSITION: 409 },
         params: { id: idParam, reason: { type: "string", min: 1, max: 500 }, $$strict: true },
         async handler(this: Self, ctx: AppContext<{ id: string; reason: string }>) {
           const pos = await this.command(ctx, ctx.params.id, { ...ctx.params, type: "CancelEvent" }, "cancel");
@@ -302,6 +354,7 @@ export default function eventsService(
       /** Capacity, held, sold, available and revenue per ticket category: the event's organizer and admins only. */
       sales: {
         auth: ["organizer", "admin"],
+        errors: { FORBIDDEN: 403, NOT_FOUND: 404 },
         params: { id: idParam, $$strict: "remove" },
         async handler(this: Self, ctx: AppContext<{ id: string }>): Promise<EventSales> {
           const event = await loadAggregate(log(), eventDecider, eventStream(ctx.params.id));
@@ -328,6 +381,7 @@ export default function eventsService(
         },
       },
       search: {
+        errors: { VALIDATION: 400, FORBIDDEN: 403 },
         params: {
           q: { type: "string", min: 1, max: 100, optional: true },
           category: { type: "enum", values: [...EVENT_CATEGORIES], optional: true },
@@ -339,7 +393,7 @@ export default function eventsService(
           status: {
             type: "string",
             optional: true,
-            pattern: new RegExp(`^(${EVENT_STATUSES.join("|")})(,(${EVENT_STATUSES.join("|")}))*$`),
+            pattern: `^(${EVENT_STATUSES.join("|")})(,(${EVENT_STATUSES.join("|")}))*$`,
           },
           ...pagingParams(),
           sort: { type: "enum", values: ["startsAt", "-startsAt", "priceFrom", "-priceFrom", "name", "-name"], optional: true },
@@ -435,6 +489,7 @@ async function soldCounts(ctx: AppContext, eventId: string): Promise<Record<stri
 function lifecycle(type: "PublishEvent" | "PauseEvent" | "FinishEvent", name: string) {
   return {
     auth: ["organizer", "admin"] as const,
+    errors: { ...CATALOGUE_WRITE_ERRORS, INVALID_TRANSITION: 409, EVENT_NOT_PUBLISHABLE: 422, EVENT_NOT_ENDED: 409 },
     params: { id: idParam, $$strict: true },
     async handler(this: Self, ctx: AppContext<{ id: string }>) {
       const pos = await this.command(ctx, ctx.params.id, { type, id: ctx.params.id }, name);

@@ -97,6 +97,21 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
       list: { visibility: "public" },
       create: {
         auth: "user",
+        errors: {
+          VALIDATION: 400,
+          NOT_ON_SALE: 404,
+          NOT_FOUND: 404,
+          SALES_CLOSED: 409,
+          SOLD_OUT: 409,
+          SEAT_TAKEN: 409,
+          ORDER_CLOSED: 409,
+          LIMIT_PER_ORDER: 422,
+          LIMIT_PER_CUSTOMER: 422,
+          BUSY: 503,
+          HOLD_EXPIRED: 503,
+          PAYMENT_UNAVAILABLE: 503,
+        },
+        successStatus: 201,
         params: {
           eventId: { type: "string", max: 64 },
           items: {
@@ -156,6 +171,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
       },
       get: {
         auth: "user",
+        errors: { NOT_FOUND: 404 },
         params: { id: { type: "string", max: 64 }, $$strict: "remove" },
         async handler(this: Self, ctx: AppContext<{ id: string }>) {
           const order = await load(ctx.params.id);
@@ -182,6 +198,8 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
       },
       refund: {
         auth: ["organizer", "admin"],
+        errors: { VALIDATION: 400, FORBIDDEN: 403, NOT_FOUND: 404, NOT_REFUNDABLE: 409, TICKET_NOT_ACTIVE: 409 },
+        successStatus: 202,
         params: {
           id: { type: "string", max: 64 },
           ticketIds: { type: "array", optional: true, min: 1, max: 100, items: "string" },
@@ -219,6 +237,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
       },
       cancel: {
         auth: "user",
+        errors: { NOT_FOUND: 404, ORDER_PAID: 409, ORDER_CLOSED: 409 },
         params: { id: { type: "string", max: 64 }, $$strict: true },
         async handler(this: Self, ctx: AppContext<{ id: string }>) {
           const before = await load(ctx.params.id);
@@ -239,6 +258,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
       },
       /** YooKassa notifications: trusted only by source address, and even then only as a hint to look the payment up. */
       yookassaWebhook: {
+        errors: { BAD_NOTIFICATION: 400, FORBIDDEN_SOURCE: 403, PAYMENT_UNAVAILABLE: 503 },
         params: { $$strict: false },
         async handler(
           this: Self,

@@ -1,5 +1,5 @@
 import type { Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { actorOf, created, idParam, newId, optionalId } from "../../lib/app/actions";
+import { actorOf, created, idParam, newId, optionalId, CATALOGUE_WRITE_ERRORS } from "../../lib/app/actions";
 import type { AppContext } from "../../lib/app/context";
 import type { Runtime } from "../../lib/app/runtime";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
@@ -49,6 +49,8 @@ export default function organizersService(
     actions: {
       create: {
         auth: ["organizer", "admin"],
+        errors: { ...CATALOGUE_WRITE_ERRORS },
+        successStatus: 201,
         params: { id: optionalId, name: { type: "string", max: 200 }, legals: { ...legals, optional: true }, $$strict: true },
         async handler(this: Self, ctx: AppContext<CreateParams>) {
           const actor = actorOf(ctx);
@@ -80,6 +82,7 @@ export default function organizersService(
       },
       update: {
         auth: ["organizer", "admin"],
+        errors: { ...CATALOGUE_WRITE_ERRORS },
         params: {
           id: idParam,
           name: { type: "string", max: 200, optional: true },

@@ -60,6 +60,7 @@ export default function ticketsService(rt: Runtime): ServiceSchema<ServiceSettin
       },
       ofOrder: {
         auth: "user",
+        errors: { NOT_FOUND: 404 },
         params: { id: { type: "string", max: 64 }, $$strict: "remove" },
         async handler(this: Self, ctx: AppContext<{ id: string }>) {
           const order = await loadAggregate(rt.store.log(SALES_LOG), orderDecider, orderStream(ctx.params.id));
@@ -70,11 +71,12 @@ export default function ticketsService(rt: Runtime): ServiceSchema<ServiceSettin
       },
       checkin: {
         auth: ["checker", "admin"],
+        errors: { FORBIDDEN: 403, TICKET_NOT_FOUND: 404, EVENT_CANCELLED: 409, TICKET_ALREADY_USED: 409, TICKET_NOT_VALID: 409 },
         params: {
           barcode: {
             type: "string",
             // Ours are 32 hexadecimal characters; tickets imported from a partner carry the partner's barcodes.
-            pattern: /^[0-9A-Z]{4,64}$/i,
+            pattern: "^[0-9A-Za-z]{4,64}$",
             messages: { stringPattern: "'barcode' must be a ticket barcode (4 to 64 letters and digits)" },
           },
           $$strict: true,

@@ -1,5 +1,5 @@
 import type { Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { actorOf, created, idParam, newId, optionalId } from "../../lib/app/actions";
+import { actorOf, created, idParam, newId, optionalId, CATALOGUE_WRITE_ERRORS } from "../../lib/app/actions";
 import type { AppContext } from "../../lib/app/context";
 import type { Runtime } from "../../lib/app/runtime";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
@@ -112,6 +112,8 @@ export default function venuesService(rt: Runtime): ServiceSchema<ServiceSetting
     actions: {
       create: {
         auth: ["organizer", "admin"],
+        errors: { ...CATALOGUE_WRITE_ERRORS },
+        successStatus: 201,
         params: { id: optionalId, ...venueFields, layout: { ...layout, optional: true }, $$strict: true },
         async handler(this: Self, ctx: AppContext<CreateParams>) {
           const id = ctx.params.id ?? newId(ctx, "venue");
@@ -125,6 +127,7 @@ export default function venuesService(rt: Runtime): ServiceSchema<ServiceSetting
       },
       update: {
         auth: ["organizer", "admin"],
+        errors: { ...CATALOGUE_WRITE_ERRORS, EVENT_CLOSED: 409, VENUE_INCOMPATIBLE: 409, CAPACITY_EXCEEDED: 422 },
         params: {
           id: idParam,
           name: { ...venueFields.name, optional: true },

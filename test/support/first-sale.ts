@@ -11,10 +11,10 @@ export interface PlacedOrder {
 
 /**
  * The smallest real sale through the REST API: an organizer, a venue of four seats, a
- * published event with one GA category of `quota` at 2500.00 RUB (250000 kopecks), and a
+ * published event with one GA category of `capacity` at 2500.00 RUB (250000 kopecks), and a
  * customer's token to buy with.
  */
-export async function openSmallSale(api: ReturnType<typeof apiClient>, issuer: DevIssuer, eventId: string, quota = 4) {
+export async function openSmallSale(api: ReturnType<typeof apiClient>, issuer: DevIssuer, eventId: string, capacity = 4) {
   const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
   const organizer = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
   const customer = await issuer.mint({ sub: "ann", roles: ["customer"] });
@@ -46,12 +46,12 @@ export async function openSmallSale(api: ReturnType<typeof apiClient>, issuer: D
     price: 250000,
     currency: "RUB",
     kind: "ga",
-    quota,
+    capacity,
   });
   await ok("POST", `/events/${eventId}/publish`, organizer);
   await eventually(
     () => api<{ availability?: Record<string, { available: number }> }>("GET", `/events/${eventId}`),
-    (r) => r.body.availability?.floor?.available === quota,
+    (r) => r.body.availability?.floor?.available === capacity,
   );
   const buy = async (quantity = 2) =>
     (
