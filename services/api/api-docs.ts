@@ -170,7 +170,7 @@ const SUCCESS: Record<string, JsonSchema> = {
     required: ["refundId", "status", "order"],
     properties: { refundId: ID, status: { const: "accepted" }, order: ORDER },
   },
-  "tickets.ofOrder": { type: "array", items: TICKET },
+  "tickets.ofOrder": page(TICKET),
   "tickets.mine": page(TICKET),
   "tickets.checkin": {
     type: "object",

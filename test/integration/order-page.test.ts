@@ -71,10 +71,10 @@ describe("the buyer's order page (the payment's return URL)", () => {
     expect(settled.html).not.toContain("+79001234567");
 
     // One ticket block per issued ticket, each with the QR code of its barcode.
-    const tickets = await api<{ barcode: string }[]>("GET", `/orders/${order.id}/tickets`, { token: sale.customer });
-    expect(tickets.body).toHaveLength(2);
+    const tickets = await api<{ rows: { barcode: string }[] }>("GET", `/orders/${order.id}/tickets`, { token: sale.customer });
+    expect(tickets.body.rows).toHaveLength(2);
     const blocks = [...settled.html.matchAll(/<section class="ticket" data-barcode="([0-9A-F]+)">([\s\S]*?)<\/section>/g)];
-    expect(blocks.map((b) => b[1]).sort()).toEqual(tickets.body.map((t) => t.barcode).sort());
+    expect(blocks.map((b) => b[1]).sort()).toEqual(tickets.body.rows.map((t) => t.barcode).sort());
     for (const [, barcode, body] of blocks) {
       expect(body).toContain("<svg");
       // Drawn from the barcode itself: the same encoder gives the same code for it, and only for it.

@@ -343,7 +343,9 @@ describe("orders and two-stage payments", () => {
       (r) => r.body.rows.some((t) => t.id === first.id),
     );
     expect(mine.body.rows.find((t) => t.id === first.id)?.holder.email).toBe("ann@example.com");
-    expect((await api<unknown[]>("GET", `/orders/${placed.body.id}/tickets`, { token: ann })).body).toHaveLength(2);
+    expect((await api<{ rows: unknown[] }>("GET", `/orders/${placed.body.id}/tickets`, { token: ann })).body.rows).toHaveLength(
+      2,
+    );
     expect((await api("GET", `/orders/${placed.body.id}/tickets`, { token: bob })).status).toBe(404);
 
     // Five scanners read the same ticket at once: exactly one lets the holder in.

@@ -162,7 +162,7 @@ describe("partner bridge: every topic of the contract, JSON and protobuf, on the
       () => api<{ status: string }>("GET", `/orders/${placed.body.id}`, { token: ann }),
       (r) => r.body.status === "paid",
     );
-    const tickets = (await api<ApiTicket[]>("GET", `/orders/${placed.body.id}/tickets`, { token: ann })).body;
+    const tickets = (await api<{ rows: ApiTicket[] }>("GET", `/orders/${placed.body.id}/tickets`, { token: ann })).body.rows;
     orders.push({ id: placed.body.id, number: placed.body.number, tickets });
   }
 

@@ -271,10 +271,14 @@ describe("inbound streams as the provider really sends them (real broker, one no
       40_000,
     );
     expect(o5.body).toMatchObject({ status: "paid", customer: { email: "", phone: "" } });
-    const tickets = await api<Array<{ id: string; sector?: string; status: string }>>("GET", "/orders/ext-rw-o5/tickets", {
-      token: admin,
-    });
-    expect(tickets.body).toMatchObject([{ id: "ext-rw-o5-t1", sector: "Parterre", status: "active" }]);
+    const tickets = await api<{ rows: Array<{ id: string; sector?: string; status: string }> }>(
+      "GET",
+      "/orders/ext-rw-o5/tickets",
+      {
+        token: admin,
+      },
+    );
+    expect(tickets.body.rows).toMatchObject([{ id: "ext-rw-o5-t1", sector: "Parterre", status: "active" }]);
     await eventually(
       () => order("ext-rw-o6"),
       (r) => r.status === 200,

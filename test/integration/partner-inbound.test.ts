@@ -301,10 +301,10 @@ describe("inbound partner streams: the provider's protobuf topics on the real br
     await produce(topics.refundRequests, "r2", bad.unknownOrder);
     await until((s) => s.counts.deadLettered === 4 && s.counts.applied === 4);
     const ticketsBefore = await eventually(
-      () => api<Array<{ id: string; status: string }>>("GET", "/orders/ext-tc-o1/tickets", { token: admin }),
-      (r) => r.body.some((t) => t.status === "refunded"),
+      () => api<{ rows: Array<{ id: string; status: string }> }>("GET", "/orders/ext-tc-o1/tickets", { token: admin }),
+      (r) => r.body.rows?.some((t) => t.status === "refunded"),
     );
-    expect(ticketsBefore.body.map((t) => [t.id, t.status])).toEqual([
+    expect(ticketsBefore.body.rows.map((t) => [t.id, t.status])).toEqual([
       ["ext-tc-t1", "active"],
       ["ext-tc-t2", "refunded"],
     ]);

@@ -34,7 +34,9 @@ export function freePort(): Promise<number> {
 export function startNode(name: string, env: Record<string, string>, script = "bin/start.ts"): ClusterNode {
   const child = spawn(join(ROOT, "node_modules/.bin/node"), ["--import", "tsx", script], {
     cwd: ROOT,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env, NODE_ID: name },
+    // The payment simulator on any free port unless a test names one: its default, PORT+1, may
+    // be taken on a busy machine (the gateway's port is only free when it was picked).
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", YOOKASSA_SIMULATOR_PORT: "0", ...env, NODE_ID: name },
     stdio: ["ignore", "pipe", "pipe"],
   });
   const output: string[] = [];
@@ -82,8 +84,6 @@ export async function startCluster(groups: Record<string, string>, env: Record<s
     PORT: String(port),
     PUBLIC_URL: `http://127.0.0.1:${port}`,
     LOG_LEVEL: "warn",
-    // Any free port: PORT+1, the default, may be taken by another test's server.
-    YOOKASSA_SIMULATOR_PORT: "0",
     ...env,
   };
   // Created once before the nodes start, so they all load the same key.
