@@ -77,7 +77,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         types: ["EventCancelled"],
         partitionBy: byStream,
         async handle(event) {
-          await refundCancelledEvent(this, event);
+          await refundCancelledEvent(rt, this, event);
         },
       }),
       Subscription<Self>(rt, {

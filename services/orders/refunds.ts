@@ -37,38 +37,46 @@ export async function settleRefund(rt: Runtime, svc: OrdersService, recorded: Re
  * The refund id is short and derived from the cancellation and the order, so the provider's
  * idempotence key stays within its 64 characters and a replay refunds nothing twice.
  */
-export async function refundCancelledEvent(svc: OrdersService, recorded: RecordedEvent): Promise<void> {
+export async function refundCancelledEvent(rt: Runtime, svc: OrdersService, recorded: RecordedEvent): Promise<void> {
   const eventId = (recorded.data as { id: string }).id;
-  const orders = await svc
+  // The read model only names the candidates: it may not show yet that an order was paid a
+  // moment ago, so each order's own stream decides whether it is cancelled or refunded.
+  const candidates = await svc
     .liveDocs<OrderDoc>()
     .find({ eventId, status: { $in: ["paid", "partially_refunded", "awaiting_payment"] } });
-  for (const order of orders) {
-    const ctx: CommandContext = { meta: { user: SYSTEM, commandId: `${recorded.id}:${order.id}` }, requestID: null };
-    if (order.status === "awaiting_payment") {
-      const { state } = await runOrderCommand(
-        svc,
-        ctx,
-        order.id,
-        { type: "CancelOrder", id: order.id, reason: "event_cancelled" },
-        "cancel",
-      );
-      await releaseIfClosed(svc.broker, state, "event_cancelled");
-      if (state?.status === "cancelled") await paymentOfClosedOrder(svc, state);
-    } else {
-      await runOrderCommand(
-        svc,
-        ctx,
-        order.id,
-        {
-          type: "RefundTickets",
-          id: order.id,
-          refundId: `cx-${createHash("sha256").update(`${recorded.id}:${order.id}`).digest("hex").slice(0, 32)}`,
-        },
-        "refund",
-      ).catch((err: { type?: string }) => {
-        if (err.type !== "NOT_REFUNDABLE") throw err;
-      });
+  for (const candidate of candidates) {
+    const ctx: CommandContext = { meta: { user: SYSTEM, commandId: `${recorded.id}:${candidate.id}` }, requestID: null };
+    const order = await loadOrder(rt, candidate.id);
+    if (order?.status === "awaiting_payment") {
+      try {
+        const { state } = await runOrderCommand(
+          svc,
+          ctx,
+          order.id,
+          { type: "CancelOrder", id: order.id, reason: "event_cancelled" },
+          "cancel",
+        );
+        await releaseIfClosed(svc.broker, state, "event_cancelled");
+        if (state?.status === "cancelled") await paymentOfClosedOrder(svc, state);
+        continue;
+      } catch (err) {
+        // Paid in the meantime: refunded like the others.
+        if ((err as { type?: string }).type !== "ORDER_PAID") throw err;
+      }
     }
+    await runOrderCommand(
+      svc,
+      ctx,
+      candidate.id,
+      {
+        type: "RefundTickets",
+        id: candidate.id,
+        refundId: `cx-${createHash("sha256").update(`${recorded.id}:${candidate.id}`).digest("hex").slice(0, 32)}`,
+      },
+      "refund",
+    ).catch((err: { type?: string }) => {
+      if (err.type !== "NOT_REFUNDABLE") throw err;
+    });
   }
 }
 
