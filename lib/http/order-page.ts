@@ -6,6 +6,7 @@
  */
 import { createHash } from "node:crypto";
 import QRCode from "qrcode";
+import { escapeHtml, htmlDocument } from "./html";
 
 /** What the page shows of an order: nothing the buyer did not enter or buy. */
 export interface OrderPageView {
@@ -85,24 +86,24 @@ export async function orderPage(order: OrderPageView): Promise<string> {
   const lines = order.lines
     .map(
       (line) =>
-        `<tr><td>${escape(line.categoryName)}</td><td>${line.quantity}</td><td>${escape(money(line.unitPrice, order.currency))}</td></tr>`,
+        `<tr><td>${escapeHtml(line.categoryName)}</td><td>${line.quantity}</td><td>${escapeHtml(money(line.unitPrice, order.currency))}</td></tr>`,
     )
     .join("");
   const tickets = await Promise.all(order.tickets.map(async (ticket) => ticketBlock(ticket)));
   const event = order.event
-    ? `<p>${escape(order.event.name)}${order.event.startsAtIso ? `, ${escape(order.event.startsAtIso)}` : ""}${
-        order.event.venue ? ` · ${escape(order.event.venue)}` : ""
+    ? `<p>${escapeHtml(order.event.name)}${order.event.startsAtIso ? `, ${escapeHtml(order.event.startsAtIso)}` : ""}${
+        order.event.venue ? ` · ${escapeHtml(order.event.venue)}` : ""
       }</p>`
     : "";
   return layout(
     `Order ${order.number}`,
     waiting,
-    `<h1>Order ${escape(order.number)}</h1>
+    `<h1>Order ${escapeHtml(order.number)}</h1>
 ${event}
-<p class="status" id="status" data-status="${escape(order.status)}">${escape(STATUS_TEXT[order.status] ?? order.status)}</p>
+<p class="status" id="status" data-status="${escapeHtml(order.status)}">${escapeHtml(STATUS_TEXT[order.status] ?? order.status)}</p>
 ${waiting ? `<p class="muted">This page refreshes every ${ORDER_PAGE_REFRESH_SECONDS} seconds until the payment is settled.</p>` : ""}
 <table><thead><tr><th>Category</th><th>Qty</th><th>Price</th></tr></thead><tbody>${lines}</tbody></table>
-<p>Total: <strong>${escape(money(order.amount, order.currency))}</strong></p>
+<p>Total: <strong>${escapeHtml(money(order.amount, order.currency))}</strong></p>
 ${tickets.join("\n")}`,
   );
 }
@@ -121,11 +122,11 @@ async function ticketBlock(ticket: OrderPageView["tickets"][number]): Promise<st
     .join(", ");
   // Only a ticket that admits someone gets a code to show at the door.
   const code = ticket.status === "active" ? await ticketQrSvg(ticket.barcode) : "";
-  return `<section class="ticket" data-barcode="${escape(ticket.barcode)}">
-<h2>${escape(ticket.categoryName)}${place ? ` · ${escape(place)}` : ""}</h2>
-<p class="muted">Ticket ${escape(ticket.series)} ${escape(ticket.number)} · ${escape(ticket.status)}</p>
+  return `<section class="ticket" data-barcode="${escapeHtml(ticket.barcode)}">
+<h2>${escapeHtml(ticket.categoryName)}${place ? ` · ${escapeHtml(place)}` : ""}</h2>
+<p class="muted">Ticket ${escapeHtml(ticket.series)} ${escapeHtml(ticket.number)} · ${escapeHtml(ticket.status)}</p>
 ${code}
-<p class="muted">${escape(ticket.barcode)}</p>
+<p class="muted">${escapeHtml(ticket.barcode)}</p>
 </section>`;
 }
 
@@ -135,22 +136,6 @@ function money(minor: number, currency: string): string {
 }
 
 function layout(title: string, refresh: boolean, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-${refresh ? `<meta http-equiv="refresh" content="${ORDER_PAGE_REFRESH_SECONDS}">` : ""}
-<title>${escape(title)}</title>
-<style>${STYLE}</style>
-</head>
-<body><main>
-${body}
-</main></body>
-</html>
-`;
-}
-
-function escape(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+  const head = refresh ? `<meta http-equiv="refresh" content="${ORDER_PAGE_REFRESH_SECONDS}">` : undefined;
+  return htmlDocument({ title, style: STYLE, body, head });
 }

@@ -2,6 +2,7 @@
  * The simulator's stand-in for YooKassa's payment page: plain HTML forms and inline styles, no
  * scripts and no external assets, so it works in any browser, offline, and under a strict CSP.
  */
+import { escapeHtml, htmlDocument } from "../../http/html";
 import type { Payment } from "./yookassa.port";
 
 /** Reasons a bank gives for refusing a card, as YooKassa reports them in `cancellation_details`. */
@@ -47,14 +48,14 @@ export function checkoutPage(payment: Payment, shopId: string, links: CheckoutLi
     "Payment",
     `<h1>Payment</h1>
 <p class="test">YooKassa simulator: a test payment, no money moves.</p>
-<p class="amount">${escape(payment.amount.value)} ${escape(payment.amount.currency)}</p>
+<p class="amount">${escapeHtml(payment.amount.value)} ${escapeHtml(payment.amount.currency)}</p>
 <dl>
-<dt>Shop</dt><dd>${escape(shopId)}</dd>
-<dt>Order</dt><dd>${escape(payment.description ?? "")}</dd>
-<dt>Payment</dt><dd>${escape(payment.id)}</dd>
+<dt>Shop</dt><dd>${escapeHtml(shopId)}</dd>
+<dt>Order</dt><dd>${escapeHtml(payment.description ?? "")}</dd>
+<dt>Payment</dt><dd>${escapeHtml(payment.id)}</dd>
 </dl>
-<form method="post" action="${escape(links.pay)}" id="pay"><button type="submit" class="pay">Pay</button></form>
-<form method="post" action="${escape(links.decline)}" id="decline">
+<form method="post" action="${escapeHtml(links.pay)}" id="pay"><button type="submit" class="pay">Pay</button></form>
+<form method="post" action="${escapeHtml(links.decline)}" id="decline">
 <label for="reason">What the bank says</label>
 <select id="reason" name="reason">${options}</select>
 <button type="submit" class="decline">Decline</button>
@@ -68,9 +69,9 @@ export function statusPage(payment: Payment): string {
   const reason = payment.cancellation_details ? ` (${payment.cancellation_details.reason})` : "";
   return layout(
     "Payment",
-    `<h1>Payment ${escape(payment.status)}${escape(reason)}</h1>
-<p>Payment ${escape(payment.id)} for ${escape(payment.amount.value)} ${escape(payment.amount.currency)} is no longer waiting for the buyer.</p>
-${back ? `<p><a href="${escape(back)}">Back to the shop</a></p>` : ""}`,
+    `<h1>Payment ${escapeHtml(payment.status)}${escapeHtml(reason)}</h1>
+<p>Payment ${escapeHtml(payment.id)} for ${escapeHtml(payment.amount.value)} ${escapeHtml(payment.amount.currency)} is no longer waiting for the buyer.</p>
+${back ? `<p><a href="${escapeHtml(back)}">Back to the shop</a></p>` : ""}`,
   );
 }
 
@@ -79,21 +80,5 @@ export function notFoundPage(): string {
 }
 
 function layout(title: string, body: string): string {
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escape(title)} · YooKassa simulator</title>
-<style>${STYLE}</style>
-</head>
-<body><main>
-${body}
-</main></body>
-</html>
-`;
-}
-
-function escape(text: string): string {
-  return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
+  return htmlDocument({ title: `${title} · YooKassa simulator`, style: STYLE, body });
 }
