@@ -1,5 +1,5 @@
 import type { Root, Type } from "protobufjs";
-import type { EventCategory } from "../../services/events/events.types";
+import type { EventCategory } from "../domain/event-categories";
 import {
   PARTNER_CURRENCIES,
   type PartnerCurrency,
