@@ -19,26 +19,18 @@ import {
   statusPage,
   type DeclineReason,
 } from "./yookassa.checkout-page";
+import { after, WebhookSender, type WebhookDelivery, type WebhookMode } from "./yookassa.webhooks";
 import {
   minorToValue,
   valueToMinor,
   type Amount,
   type CancellationDetails,
-  type Notification,
-  type NotificationEvent,
   type Payment,
   type Refund,
 } from "./yookassa.port";
 
 export { DECLINE_REASONS, type DeclineReason } from "./yookassa.checkout-page";
-
-/**
- * How webhooks misbehave: `duplicate` sends each twice, `reorder` holds them and sends the
- * newest first, `drop` loses them, `early` also sends a `payment.waiting_for_capture` right
- * after a payment is created (while it is still pending, as a provider's race would), `delay`
- * sends each `delayMs` late.
- */
-export type WebhookMode = "normal" | "duplicate" | "reorder" | "drop" | "early" | "delay";
+export type { WebhookDelivery, WebhookMode } from "./yookassa.webhooks";
 
 /**
  * Injected misbehaviour. Each kind has its own slot: setting one leaves the others as they are,
@@ -72,19 +64,6 @@ export interface RecordedRequest {
   path: string;
   idempotenceKey?: string;
   status: number;
-}
-
-/** One attempt to deliver a webhook, or a webhook the `drop` fault swallowed. */
-export interface WebhookDelivery {
-  event: NotificationEvent;
-  objectId: string;
-  /** 1 for the first attempt, counting up for retries. */
-  attempt: number;
-  /** The receiver's HTTP status; absent when it did not answer or the webhook was dropped. */
-  status?: number;
-  error?: string;
-  dropped?: boolean;
-  at: string;
 }
 
 export interface YookassaSimulatorOptions {
@@ -177,7 +156,6 @@ interface SimulatorState {
   idempotence: Array<[string, StoredAnswer]>;
 }
 const MAX_BODY_BYTES = 1 << 20;
-const WEBHOOK_TIMEOUT_MS = 2000;
 
 export async function startYookassaSimulator(options: YookassaSimulatorOptions): Promise<YookassaSimulator> {
   const simulator = new Simulator(options);
@@ -191,18 +169,13 @@ class Simulator implements YookassaSimulator {
     this.handle(req, res).catch(() => sendJson(res, 500, apiError("internal_server_error", "Simulator failure")));
   });
   private readonly closing = new AbortController();
+  private readonly webhooks: WebhookSender;
   private readonly records = new Map<string, PaymentRecord>();
   private readonly refundObjects = new Map<string, Refund>();
   private readonly idempotence = new Map<string, StoredAnswer>();
   private readonly requestLog: RecordedRequest[] = [];
-  private readonly deliveryLog: WebhookDelivery[] = [];
-  private readonly inFlight = new Set<Promise<void>>();
-  private held: Notification[] = [];
-  private holdTimer?: NodeJS.Timeout;
   private apiFault: ApiFault | null = null;
   private apiFaultsLeft = 0;
-  private webhookMode: WebhookMode = "normal";
-  private webhookDelayMs: number | undefined;
   private neverComplete = false;
   private refundsPendingMs = 0;
   private base = "";
@@ -214,6 +187,13 @@ class Simulator implements YookassaSimulator {
 
   constructor(private options: YookassaSimulatorOptions) {
     this.captureWindowMs = timerRange(options.captureWindowMs ?? 7 * DAY_MS, "captureWindowMs");
+    this.webhooks = new WebhookSender({
+      target: () => this.options.webhookUrl,
+      closing: this.closing.signal,
+      attempts: options.webhookAttempts,
+      backoffMs: options.webhookBackoffMs,
+      reorderHoldMs: options.reorderHoldMs,
+    });
     if (options.confirmationWindowMs !== undefined) timerRange(options.confirmationWindowMs, "confirmationWindowMs");
   }
 
@@ -244,7 +224,7 @@ class Simulator implements YookassaSimulator {
   }
 
   get deliveries(): readonly WebhookDelivery[] {
-    return [...this.deliveryLog];
+    return this.webhooks.deliveries;
   }
 
   pay(paymentId: string): Payment {
@@ -262,13 +242,11 @@ class Simulator implements YookassaSimulator {
   setFault(fault: YookassaFault | null): void {
     if (fault === null) {
       this.apiFault = null;
-      this.webhookMode = "normal";
-      this.webhookDelayMs = undefined;
+      this.webhooks.setMode("normal");
       this.neverComplete = false;
       this.refundsPendingMs = 0;
     } else if ("webhook" in fault) {
-      this.webhookMode = fault.webhook;
-      this.webhookDelayMs = fault.delayMs === undefined ? undefined : timerRange(fault.delayMs, "delayMs");
+      this.webhooks.setMode(fault.webhook, fault.delayMs === undefined ? undefined : timerRange(fault.delayMs, "delayMs"));
     } else if ("neverComplete" in fault) {
       this.neverComplete = fault.neverComplete;
     } else if ("refundsPendingMs" in fault) {
@@ -277,8 +255,6 @@ class Simulator implements YookassaSimulator {
       this.apiFault = fault;
       this.apiFaultsLeft = fault.times ?? Number.POSITIVE_INFINITY;
     }
-    // Whatever was held for reordering is not lost by leaving the mode.
-    if (this.webhookMode !== "reorder" && this.held.length > 0) this.releaseHeld();
   }
 
   setWebhookUrl(url: string): void {
@@ -286,16 +262,14 @@ class Simulator implements YookassaSimulator {
   }
 
   async flushWebhooks(): Promise<void> {
-    this.releaseHeld();
-    while (this.inFlight.size > 0) await Promise.allSettled([...this.inFlight]);
+    await this.webhooks.flush();
   }
 
   async close(): Promise<void> {
     this.closing.abort();
-    clearTimeout(this.holdTimer);
     for (const record of this.records.values()) clearTimeout(record.deadline);
     await closeServer(this.server);
-    await Promise.allSettled([...this.inFlight]);
+    await this.webhooks.close();
     await this.saving;
   }
 
@@ -508,7 +482,7 @@ class Simulator implements YookassaSimulator {
     if (this.options.confirmationWindowMs !== undefined) {
       this.schedule(record, this.options.confirmationWindowMs, { party: "yoo_money", reason: "expired_on_confirmation" });
     }
-    if (this.webhookMode === "early") this.notifyEarly(payment);
+    this.webhooks.createdPending(payment);
     return ok(payment);
   }
 
@@ -541,7 +515,7 @@ class Simulator implements YookassaSimulator {
     payment.captured_at = new Date().toISOString();
     payment.refundable = true;
     delete payment.expires_at;
-    this.notify("payment.succeeded", payment);
+    this.webhooks.notify("payment.succeeded", payment);
     return ok(payment);
   }
 
@@ -590,13 +564,13 @@ class Simulator implements YookassaSimulator {
     this.refundObjects.set(refund.id, refund);
     payment.refunded_amount = { value: minorToValue(refunded + minor), currency: payment.amount.currency };
     payment.refundable = refunded + minor < valueToMinor(payment.amount.value);
-    if (refund.status === "succeeded") this.notify("refund.succeeded", refund);
+    if (refund.status === "succeeded") this.webhooks.notify("refund.succeeded", refund);
     else
-      void this.later(this.refundsPendingMs).then((go) => {
+      void after(this.refundsPendingMs, this.closing.signal).then((go) => {
         if (!go) return;
         refund.status = "succeeded";
         this.changed();
-        this.notify("refund.succeeded", refund);
+        this.webhooks.notify("refund.succeeded", refund);
       });
     return ok(refund);
   }
@@ -663,14 +637,14 @@ class Simulator implements YookassaSimulator {
       payment.captured_at = new Date().toISOString();
       payment.refundable = true;
       this.changed();
-      this.notify("payment.succeeded", payment);
+      this.webhooks.notify("payment.succeeded", payment);
       return;
     }
     payment.status = "waiting_for_capture";
     payment.expires_at = new Date(Date.now() + this.captureWindowMs).toISOString();
     this.schedule(record, this.captureWindowMs, { party: "yoo_money", reason: "expired_on_capture" });
     this.changed();
-    this.notify("payment.waiting_for_capture", payment);
+    this.webhooks.notify("payment.waiting_for_capture", payment);
   }
 
   private cancel(record: PaymentRecord, details: CancellationDetails): void {
@@ -681,7 +655,7 @@ class Simulator implements YookassaSimulator {
     payment.cancellation_details = details;
     delete payment.expires_at;
     this.changed();
-    this.notify("payment.canceled", payment);
+    this.webhooks.notify("payment.canceled", payment);
   }
 
   /** Cancels the payment if it is still in the status it has now when `ms` have passed. */
@@ -692,112 +666,6 @@ class Simulator implements YookassaSimulator {
       if (record.payment.status === status) this.cancel(record, details);
     }, ms);
     record.deadline.unref();
-  }
-
-  // -------------------------------------------------------------------------------------------
-  // Webhooks
-
-  private notify(event: NotificationEvent, object: Payment | Refund): void {
-    const notification = { type: "notification", event, object: structuredClone(object) } as Notification;
-    switch (this.webhookMode) {
-      case "drop":
-        this.deliveryLog.push({ event, objectId: object.id, attempt: 1, dropped: true, at: new Date().toISOString() });
-        return;
-      case "reorder":
-        this.held.push(notification);
-        if (this.holdTimer === undefined) {
-          this.holdTimer = setTimeout(() => this.releaseHeld(), this.options.reorderHoldMs ?? 200);
-          this.holdTimer.unref();
-        }
-        return;
-      case "duplicate":
-        this.dispatch(notification);
-        this.dispatch(notification);
-        return;
-      case "delay":
-        this.track(this.later(this.webhookDelayMs ?? 1000).then((go) => (go ? this.deliver(notification) : undefined)));
-        return;
-      case "early":
-      case "normal":
-        this.dispatch(notification);
-    }
-  }
-
-  /** A notification that claims the payment is authorised while it is still pending. */
-  private notifyEarly(payment: SimulatedPayment): void {
-    const claimed = { ...structuredClone(payment), status: "waiting_for_capture" as const, paid: true };
-    const notification = { type: "notification", event: "payment.waiting_for_capture", object: claimed } as Notification;
-    this.track(this.later(this.webhookDelayMs ?? 20).then((go) => (go ? this.deliver(notification) : undefined)));
-  }
-
-  /** Resolves false when the simulator closes first. */
-  private async later(ms: number): Promise<boolean> {
-    try {
-      await sleep(ms, undefined, { signal: this.closing.signal });
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /** Newest first: the order a receiver must not depend on. */
-  private releaseHeld(): void {
-    clearTimeout(this.holdTimer);
-    this.holdTimer = undefined;
-    const batch = this.held.reverse();
-    this.held = [];
-    if (batch.length === 0) return;
-    const inOrder = (async () => {
-      for (const notification of batch) await this.deliver(notification);
-    })();
-    this.track(inOrder);
-  }
-
-  private dispatch(notification: Notification): void {
-    this.track(this.deliver(notification));
-  }
-
-  private track(delivery: Promise<void>): void {
-    const tracked = delivery.finally(() => this.inFlight.delete(tracked));
-    this.inFlight.add(tracked);
-  }
-
-  private async deliver(notification: Notification): Promise<void> {
-    const target = this.options.webhookUrl;
-    if (target === undefined) return;
-    const body = JSON.stringify(notification);
-    const attempts = Math.max(1, this.options.webhookAttempts ?? 4);
-    const backoffMs = this.options.webhookBackoffMs ?? 100;
-    for (let attempt = 1; attempt <= attempts; attempt++) {
-      const entry: WebhookDelivery = {
-        event: notification.event,
-        objectId: notification.object.id,
-        attempt,
-        at: new Date().toISOString(),
-      };
-      try {
-        const response = await fetch(target, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body,
-          signal: AbortSignal.any([AbortSignal.timeout(WEBHOOK_TIMEOUT_MS), this.closing.signal]),
-        });
-        await response.arrayBuffer();
-        entry.status = response.status;
-        this.deliveryLog.push(entry);
-        if (response.ok) return;
-      } catch (error) {
-        if (this.closing.signal.aborted) return;
-        entry.error = error instanceof Error ? error.message : String(error);
-        this.deliveryLog.push(entry);
-      }
-      if (attempt === attempts) return;
-      try {
-        await sleep(backoffMs * 2 ** (attempt - 1), undefined, { signal: this.closing.signal });
-      } catch {
-        return;
-      }
-    }
   }
 }
 
