@@ -21,7 +21,7 @@ import type { Store } from "../store/types";
 import { RunnerRegistry } from "./runner-registry";
 
 /** The bounded contexts, one event log each. */
-export const LOGS = ["catalogue", "sales"] as const;
+export const LOGS = ["catalogue", "sales", "users", "notifications"] as const;
 export type LogName = (typeof LOGS)[number];
 
 export interface Logger {

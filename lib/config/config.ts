@@ -10,6 +10,7 @@ import {
   type PartnerConfig,
   type PartnerTopicKind,
 } from "./partners";
+import { loadNotifications, type NotificationsConfig } from "./notifications";
 
 export { ConfigError };
 
@@ -75,6 +76,8 @@ export interface AppConfig {
   /** How long a stop waits for requests under way (at the gateway, then calls from other nodes). */
   shutdown: { graceMs: number };
   sales: { holdTtlMs: number };
+  /** E-mail, SMS and push, and the notification pipeline (lib/config/notifications.ts). */
+  notifications: NotificationsConfig;
   payments: {
     /** "simulator" runs the built-in YooKassa simulator in-process (quick start, demos, tests). */
     provider: "yookassa" | "simulator";
@@ -180,6 +183,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     sales: { holdTtlMs: e.int("HOLD_TTL_SECONDS", 900, { min: 1, max: 86_400 }) * 1000 },
     orderLinks: { secret: loadOrderLinkSecret(e) },
     payments: loadPayments(e, port),
+    notifications: loadNotifications(e, dataDir),
     runners: loadRunners(e),
     shutdown: { graceMs: e.int("SHUTDOWN_GRACE_MS", 10_000, { min: 0, max: 600_000 }) },
   };
