@@ -256,3 +256,19 @@ function undoPngFilters(data: Buffer, colors: number, bits: number, columns: num
   }
   return out;
 }
+
+/** Every character the document's embedded fonts map back to Unicode (their /ToUnicode CMaps): what its text can show. */
+export function pdfFontCharacters(pdf: Buffer): Set<string> {
+  const chars = new Set<string>();
+  for (const object of readObjects(pdf).values()) {
+    if (!object.stream) continue;
+    const filter = (object.dict as Dict).Filter as Name | undefined;
+    const text = (filter?.name === "FlateDecode" ? inflateSync(object.stream) : object.stream).toString("latin1");
+    if (!text.includes("begincmap")) continue;
+    // pdfkit writes `<first> <last> [<unicode> ...]` ranges: the bracketed values are the characters.
+    for (const [, list] of text.matchAll(/\[([^\]]*)\]/g)) {
+      for (const [, hex] of list.matchAll(/<([0-9a-fA-F]{4})>/g)) chars.add(String.fromCharCode(parseInt(hex, 16)));
+    }
+  }
+  return chars;
+}

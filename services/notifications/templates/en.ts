@@ -82,7 +82,7 @@ export const en: Phrases = {
       REFUND_TIME,
       "Refunded tickets are no longer valid.",
     ],
-    sms: (c) => `Refund of ${c.refunded} for order ${c.number} done. ${REFUND_TIME.split(";")[0]}.`,
+    sms: (c) => `Refund of ${c.refunded} for order ${c.number} done.`,
     push: (c) => ({ title: "Refund done", body: `${c.refunded} for ${tickets(c.count)}, order ${c.number}` }),
   },
 
@@ -112,7 +112,7 @@ export const en: Phrases = {
       `The organiser changed the ${what(c)} of ${c.name}.`,
       `Your ${tickets(c.count)} (order ${c.number}) remain valid; there is nothing you need to do.`,
     ],
-    sms: (c) => `Changed: ${c.name} is now ${now(c)}. Your tickets remain valid.`,
+    sms: (c) => `Changed: ${c.name} is now ${now(c)}`,
     push: (c) => ({ title: "Event changed", body: `${c.name}: now ${now(c)}` }),
   },
 

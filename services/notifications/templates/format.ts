@@ -7,12 +7,12 @@ import type { EventView, TicketView } from "../notification-data";
 
 const numberFormats = new Map<string, Intl.NumberFormat>();
 
-/** Minor units (kopecks, cents) → "1 500,00 ₽" / "RUB 1,500.00", per the locale's conventions. */
+/** Minor units (kopecks, cents) → "1 500,00 ₽" / "₽1,500.00": the locale's conventions, the currency's sign. */
 export function formatMoney(minor: number, currency: string, locale: Locale): string {
   const key = `${locale}:${currency}`;
   let format = numberFormats.get(key);
   if (!format) {
-    format = new Intl.NumberFormat(locale, { style: "currency", currency });
+    format = new Intl.NumberFormat(locale, { style: "currency", currency, currencyDisplay: "narrowSymbol" });
     numberFormats.set(key, format);
   }
   const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
