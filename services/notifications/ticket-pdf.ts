@@ -78,21 +78,43 @@ export async function ticketsPdf(data: NotificationData): Promise<Buffer> {
     doc.addPage();
     const left = doc.page.margins.left;
     const width = doc.page.width - left - doc.page.margins.right;
-    doc.font("Regular").fontSize(10).fillColor("#6b7280");
-    doc.text(`${p.ticketTitle(i + 1, tickets.length)} · ${p.labels.order} ${order.number}`, left, 50, { width });
-    doc.moveDown(0.6).font("Bold").fontSize(22).fillColor("#111827").text(event.name, { width });
-    doc.moveDown(0.3).font("Regular").fontSize(13).text(when, { width });
-    doc
-      .moveDown(0.2)
-      .fontSize(12)
-      .text(`${event.venue.name}, ${venueAddress(event.venue)}`, { width });
+    /**
+     * Every box has a line budget and ends in an ellipsis: text running past the page would
+     * make pdfkit add a page, and a ticket must stay exactly one page.
+     */
+    const write = (
+      text: string,
+      style: { bold?: boolean; size: number; color?: string; lines: number },
+      x: number,
+      w: number,
+      y?: number,
+    ): void => {
+      doc
+        .font(style.bold ? "Bold" : "Regular")
+        .fontSize(style.size)
+        .fillColor(style.color ?? "#111827");
+      doc.text(text, x, y ?? doc.y, { width: w, height: doc.currentLineHeight(true) * style.lines, ellipsis: true });
+    };
+    write(
+      `${p.ticketTitle(i + 1, tickets.length)} · ${p.labels.order} ${order.number}`,
+      { size: 10, color: "#6b7280", lines: 1 },
+      left,
+      width,
+      50,
+    );
+    doc.moveDown(0.6);
+    write(event.name, { bold: true, size: 22, lines: 3 }, left, width);
+    doc.moveDown(0.3);
+    write(when, { size: 13, lines: 2 }, left, width);
+    doc.moveDown(0.2);
+    write(`${event.venue.name}, ${venueAddress(event.venue)}`, { size: 12, lines: 3 }, left, width);
 
     const qrTop = doc.y + 20;
     doc.image(codes[i], left + (width - QR_SIZE) / 2, qrTop, { width: QR_SIZE, height: QR_SIZE });
     doc
       .font("Bold")
       .fontSize(13)
-      .text(ticket.barcode, left, qrTop + QR_SIZE + 6, { width, align: "center" });
+      .text(ticket.barcode, left, qrTop + QR_SIZE + 6, { width, align: "center", lineBreak: false });
 
     doc.moveDown(1.2);
     const facts: Array<[string, string]> = [
@@ -104,15 +126,12 @@ export async function ticketsPdf(data: NotificationData): Promise<Buffer> {
     ];
     for (const [label, value] of facts) {
       const y = doc.y;
-      doc.font("Regular").fontSize(11).fillColor("#6b7280").text(label, left, y, { width: 130 });
-      doc
-        .font("Regular")
-        .fontSize(12)
-        .fillColor("#111827")
-        .text(value, left + 140, y, { width: width - 140 });
+      write(label, { size: 11, color: "#6b7280", lines: 1 }, left, 130, y);
+      write(value, { size: 12, lines: 2 }, left + 140, width - 140, y);
       doc.moveDown(0.4);
     }
-    doc.moveDown(1).font("Regular").fontSize(10).fillColor("#6b7280").text(p.pdfHint, left, doc.y, { width });
+    doc.moveDown(1);
+    write(p.pdfHint, { size: 10, color: "#6b7280", lines: 3 }, left, width);
   });
   doc.end();
   return done;

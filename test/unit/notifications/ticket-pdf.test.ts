@@ -39,6 +39,20 @@ describe("tickets PDF", () => {
     expect(readPdfQr(pdf).pages).toEqual([{ qr: [sampleTickets(1)[0].barcode] }]);
   });
 
+  it("keeps each ticket to one page however long its texts are", async () => {
+    const long = "Очень длинное название ".repeat(40);
+    const data = sampleData(
+      "order_paid",
+      "ru",
+      {},
+      {
+        tickets: sampleTickets(2, { categoryName: long, sector: long }),
+        event: { name: long, venue: { name: long, address: long, city: long } },
+      },
+    );
+    expect(readPdfQr(await ticketsPdf(data)).pageCount).toBe(2);
+  });
+
   it("refuses an order with no valid ticket, naming it", async () => {
     const data = sampleData("order_paid", "en", {}, { tickets: sampleTickets(2, { status: "cancelled" }) });
     await expect(ticketsPdf(data)).rejects.toThrow("order order-1 has no valid ticket to print");
