@@ -182,6 +182,14 @@ describe("notification templates", () => {
     expect(r.push.body).toContain("2 билета");
   });
 
+  it("keeps the subject, SMS and push on one line whatever the event's name holds", async () => {
+    const r = await renderNotification(
+      sampleData("event_cancelled", "en", { money: "refunded" }, { event: { name: "Gala\r\nBcc: victim@example.test" } }),
+    );
+    for (const line of [r.subject, r.sms, r.push.title, r.push.body]) expect(line).not.toMatch(/[\r\n]/);
+    expect(r.subject).toBe("Cancelled: Gala Bcc: victim@example.test");
+  });
+
   it("cuts a long event name so the SMS stays one part", async () => {
     const name = "Большой праздничный концерт симфонического оркестра в честь юбилея";
     const r = await renderNotification(sampleData("event_cancelled", "ru", { money: "refunded" }, { event: { name } }));
