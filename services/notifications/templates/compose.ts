@@ -106,7 +106,7 @@ export function compose(data: NotificationData, p: Phrases): Message {
         ...base,
         count: refunded.length,
         refunded: formatMoney(data.refund.amount, data.refund.currency, p.locale),
-        whole: refunded.length === order.tickets.length,
+        scope: refunded.length === 0 ? "amount" : refunded.length === order.tickets.length ? "all" : "some",
       };
       return message(p, p.refund_done, c, order.url, {
         facts: [orderFact, { label: p.labels.refunded, value: c.refunded }, ...eventFacts(event, p, time.long).slice(0, 2)],

@@ -76,14 +76,17 @@ export const en: Phrases = {
     subject: (c) => `Refund for order ${c.number}: ${c.refunded}`,
     heading: () => "Your refund is on its way",
     body: (c) => [
-      c.whole
-        ? `We refunded ${c.refunded} for all tickets of order ${c.number} for ${c.name}.`
-        : `We refunded ${c.refunded} for ${tickets(c.count)} of order ${c.number} for ${c.name}.`,
+      `We refunded ${c.refunded} ${
+        { all: "for all tickets of order", some: `for ${tickets(c.count)} of order`, amount: "on order" }[c.scope]
+      } ${c.number} for ${c.name}.`,
       REFUND_TIME,
       "Refunded tickets are no longer valid.",
     ],
     sms: (c) => `Refund of ${c.refunded} for order ${c.number} done.`,
-    push: (c) => ({ title: "Refund done", body: `${c.refunded} for ${tickets(c.count)}, order ${c.number}` }),
+    push: (c) => ({
+      title: "Refund done",
+      body: `${c.refunded}${c.count > 0 ? ` for ${tickets(c.count)}` : ""}, order ${c.number}`,
+    }),
   },
 
   event_cancelled: {

@@ -137,6 +137,11 @@ describe("notification templates", () => {
       }),
     );
     expect(whole.text).toContain("for all tickets");
+    const amountOnly = await renderNotification(
+      sampleData("refund_done", "ru", { refund: { amount: 50000, currency: "RUB", ticketIds: [] } }),
+    );
+    expect(plain(amountOnly.text)).toContain("Мы вернули 500,00 ₽ по заказу MSK-0042");
+    expect(amountOnly.push.body).not.toContain("билет");
   });
 
   it("tells the holders of a cancelled event what happens to their money", async () => {
