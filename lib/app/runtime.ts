@@ -9,6 +9,8 @@ import { startGeocoderSimulator } from "../ports/geocoder/geocoder.simulator";
 import { YandexGeocoderClient } from "../ports/geocoder/yandex-geocoder.client";
 import type { AppMetrics } from "../metrics/app-metrics";
 import { meteredPayments } from "../metrics/metered-payments";
+import { createMailSender } from "../ports/mail/mail.factory";
+import type { MailSender } from "../ports/mail/mail.port";
 import type { MusicCatalog } from "../ports/music/music.port";
 import { startMusicSimulator } from "../ports/music/music.simulator";
 import { YandexMusicClient } from "../ports/music/yandex-music.client";
@@ -41,6 +43,8 @@ export interface Runtime {
   payments: PaymentGateway;
   /** The in-process YooKassa simulator when PAYMENT_PROVIDER=simulator (a person pays on its page). */
   paymentSimulator: YookassaSimulator | null;
+  /** E-mail: SMTP when SMTP_URL is set, else .eml files under DATA_DIR/mail. */
+  mail: MailSender;
   /** The buyer's links to an order's page (the payment's return URL). */
   orderLinks: OrderLinks;
   runners: RunnerRegistry;
@@ -80,6 +84,8 @@ export async function createRuntime(
     const geocoder = await createGeocoder(config, logger, closers);
     const music = await createMusic(config, logger, closers);
     const { gateway: payments, simulator: paymentSimulator } = await createPayments(config, logger, closers);
+    const mail = createMailSender(config, logger);
+    closers.push(() => mail.close());
     const links = orderLinks(config.http.publicUrl, await orderLinkSecret(store, config.orderLinks.secret));
     let closing: Promise<void> | null = null;
     const closeAll = async () => {
@@ -94,6 +100,7 @@ export async function createRuntime(
       // Counted at the one place every provider call passes, whichever service makes it.
       payments: meteredPayments(payments, config.payments.provider, metrics),
       paymentSimulator,
+      mail,
       orderLinks: links,
       runners: new RunnerRegistry(),
       metrics,
