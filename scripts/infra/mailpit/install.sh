@@ -31,7 +31,7 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/mailpit-build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 log=$work/build.log
 started=$SECONDS
-say "installing Mailpit $VERSION with go install (first run on this machine, a minute or two)"
+say "installing Mailpit $VERSION with go install (first run on this machine, a few minutes)"
 
 # Outside any module; -mod=mod so a caller's GOFLAGS (e.g. -mod=vendor) cannot get in the way.
 # The version goes into the binary so `mailpit version` and its API tell the truth.
