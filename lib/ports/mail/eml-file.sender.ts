@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { createTransport, type Transporter } from "nodemailer";
 import { DeliveryError, type DeliveryReceipt } from "../delivery";
 import { CONTENT_POLICY, mailOptions, messageIdCore } from "./mail.compose";
+import { hideAddresses } from "./smtp.errors";
 import type { MailMessage, MailSender } from "./mail.port";
 
 export interface EmlFileSenderOptions {
@@ -32,10 +33,9 @@ export class EmlFileMailSender implements MailSender {
 
   async send(message: MailMessage): Promise<DeliveryReceipt> {
     const id = messageIdCore(message.messageId);
+    // No `cause` on these errors: the original's text may hold the recipient's address.
     const info = await this.composer.sendMail(mailOptions(message, this.from)).catch((err: unknown) => {
-      throw new DeliveryError(`mail: cannot compose the message: ${(err as Error).message}`, "permanent", undefined, {
-        cause: err,
-      });
+      throw new DeliveryError(`mail: cannot compose the message: ${hideAddresses(String(err))}`, "permanent");
     });
     const name = emlFileName(id);
     try {
@@ -45,14 +45,7 @@ export class EmlFileMailSender implements MailSender {
     } catch (err) {
       this.ready = null;
       // A full or read-only disk may be fixed by an operator: try again later.
-      throw new DeliveryError(
-        `mail: cannot write ${name}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-        "transient",
-        undefined,
-        {
-          cause: err,
-        },
-      );
+      throw new DeliveryError(`mail: cannot write ${name}: ${(err as NodeJS.ErrnoException).code ?? "error"}`, "transient");
     }
     return { providerId: name };
   }

@@ -35,6 +35,11 @@ const MESSAGE_CODES = new Set(["EENVELOPE", "EMESSAGE", "EMAXRECIPIENTS", "EFILE
 
 const ADDRESS = /[^\s<>"'()@,;:]+@[^\s<>"'()@,;:]+/g;
 
+/** The text with every e-mail address replaced: errors end up in logs, addresses must not. */
+export function hideAddresses(text: string): string {
+  return text.replace(ADDRESS, "<address>");
+}
+
 /**
  * Sorts a nodemailer failure: an SMTP 4xx reply and every connection trouble → `transient`;
  * a 5xx reply to the message's own commands (MAIL FROM, RCPT TO, DATA) → `permanent`.
@@ -47,7 +52,7 @@ export function smtpDeliveryError(err: unknown, secrets: ReadonlyArray<string | 
   const code = typeof failure.code === "string" ? failure.code : undefined;
   const reply = typeof failure.responseCode === "number" ? failure.responseCode : undefined;
   const command = typeof failure.command === "string" ? failure.command : "";
-  const text = redact(String(failure.message ?? err), secrets).replace(ADDRESS, "<address>");
+  const text = hideAddresses(redact(String(failure.message ?? err), secrets));
   const step = command ? ` at ${command}` : "";
   return new DeliveryError(`smtp ${code ?? "error"}${step}: ${text}`, kindOf(code, reply, command));
 }

@@ -3,7 +3,7 @@
  * failures are sorted into "try again later" and "give up". Also the quick start's .eml files.
  */
 import { createHash, randomBytes } from "node:crypto";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, type Server, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -279,6 +279,16 @@ describe(".eml files (no SMTP_URL)", () => {
     expect(files.every((f) => f.endsWith(".eml"))).toBe(true);
     const repeated = readFileSync(join(dir, "mail", emlFileName(first.messageId)), "utf8");
     expect(subjectOf(repeated)).toBe("Повтор");
+  });
+
+  it("a folder it cannot write is transient (an operator may fix it), and the message names no address", async () => {
+    writeFileSync(join(dir, "not-a-folder"), "");
+    const sender = new EmlFileMailSender({ dir: join(dir, "not-a-folder", "mail"), from: FROM });
+    senders.push(sender);
+    const error = await failure(sender.send(message("buyer@example.com")));
+    expect(error.kind).toBe("transient");
+    expect(error.message).toContain("ENOTDIR");
+    expect(inspect(error, { depth: 5 })).not.toContain("buyer@example.com");
   });
 
   it("names files safely whatever the Message-ID holds, one file per id", () => {
