@@ -11,6 +11,12 @@ import type { AppMetrics } from "../metrics/app-metrics";
 import { meteredPayments } from "../metrics/metered-payments";
 import type { MusicCatalog } from "../ports/music/music.port";
 import { startMusicSimulator } from "../ports/music/music.simulator";
+import { createPushPort } from "../ports/push/push.factory";
+import type { PushSender } from "../ports/push/push.port";
+import type { FcmSimulator } from "../ports/push/fcm.simulator";
+import { createSmsPort } from "../ports/sms/sms.factory";
+import type { SmsSender } from "../ports/sms/sms.port";
+import type { SmsSimulator } from "../ports/sms/sms.simulator";
 import { YandexMusicClient } from "../ports/music/yandex-music.client";
 import { YookassaClient } from "../ports/yookassa/yookassa.client";
 import type { PaymentGateway } from "../ports/yookassa/yookassa.port";
@@ -41,6 +47,14 @@ export interface Runtime {
   payments: PaymentGateway;
   /** The in-process YooKassa simulator when PAYMENT_PROVIDER=simulator (a person pays on its page). */
   paymentSimulator: YookassaSimulator | null;
+  /** SMS through SMS.ru (or its simulator). */
+  sms: SmsSender;
+  /** The in-process SMS.ru simulator when SMS_PROVIDER=simulator: what was "sent", faults. */
+  smsSimulator: SmsSimulator | null;
+  /** Push to devices: FCM HTTP v1 and Web Push (VAPID). */
+  push: PushSender;
+  /** The in-process FCM simulator when FCM_PROVIDER=simulator: deliveries, device registry, faults. */
+  fcmSimulator: FcmSimulator | null;
   /** The buyer's links to an order's page (the payment's return URL). */
   orderLinks: OrderLinks;
   runners: RunnerRegistry;
@@ -80,6 +94,8 @@ export async function createRuntime(
     const geocoder = await createGeocoder(config, logger, closers);
     const music = await createMusic(config, logger, closers);
     const { gateway: payments, simulator: paymentSimulator } = await createPayments(config, logger, closers);
+    const { sender: sms, simulator: smsSimulator } = await createSmsPort(config.notifications.sms, logger, closers);
+    const { sender: push, fcmSimulator } = await createPushPort(config.notifications.push, store, logger, closers);
     const links = orderLinks(config.http.publicUrl, await orderLinkSecret(store, config.orderLinks.secret));
     let closing: Promise<void> | null = null;
     const closeAll = async () => {
@@ -94,6 +110,10 @@ export async function createRuntime(
       // Counted at the one place every provider call passes, whichever service makes it.
       payments: meteredPayments(payments, config.payments.provider, metrics),
       paymentSimulator,
+      sms,
+      smsSimulator,
+      push,
+      fcmSimulator,
       orderLinks: links,
       runners: new RunnerRegistry(),
       metrics,
