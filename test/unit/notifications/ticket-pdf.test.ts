@@ -2,6 +2,9 @@ import { ticketsPdf } from "../../../services/notifications/ticket-pdf";
 import { pdfFontCharacters, readPdfQr } from "../../support/pdf-qr";
 import { sampleData, sampleTickets } from "../../support/notification-data";
 
+// Drawing and decoding several QR pages takes seconds on a busy two-core machine.
+jest.setTimeout(90_000);
+
 describe("tickets PDF", () => {
   it("has one page per ticket whose QR code decodes to that ticket's barcode", async () => {
     const data = sampleData("order_paid", "ru", {});
