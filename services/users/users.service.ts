@@ -233,7 +233,7 @@ export function registration(user: Principal) {
 }
 
 function deviceIdOf(input: DeviceInput): string {
-  return "fcmToken" in input && input.fcmToken !== undefined
+  return "fcmToken" in input && input.fcmToken != null
     ? deviceId("fcm", input.fcmToken)
     : deviceId("webpush", (input as { webPush: { endpoint: string } }).webPush.endpoint);
 }
