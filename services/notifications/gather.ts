@@ -107,7 +107,11 @@ export async function gather(request: NotificationRequest, sources: GatherSource
     p.kind === "order_not_paid"
       ? { ...base, kind: p.kind, reason: p.reason }
       : p.kind === "refund_done"
-        ? { ...base, kind: p.kind, refund: { amount: p.refund.amount, currency: p.refund.currency, ticketIds: p.refund.ticketIds } }
+        ? {
+            ...base,
+            kind: p.kind,
+            refund: { amount: p.refund.amount, currency: p.refund.currency, ticketIds: p.refund.ticketIds },
+          }
         : p.kind === "event_cancelled"
           ? { ...base, kind: p.kind, money: p.money }
           : p.kind === "event_changed"

@@ -14,7 +14,12 @@ import { gather } from "./gather";
 import { notificationActions, NOTIFICATION_FIELDS } from "./notifications.actions";
 import { notificationDecider } from "./notifications.decider";
 import { notificationsProjection } from "./notifications.projection";
-import { notificationStream, type NotificationCommand, type NotificationDoc, type NotificationState } from "./notifications.types";
+import {
+  notificationStream,
+  type NotificationCommand,
+  type NotificationDoc,
+  type NotificationState,
+} from "./notifications.types";
 import { planTrigger } from "./planner";
 import type { Planned } from "./recipients";
 import { dueReminders } from "./reminders";
@@ -110,7 +115,13 @@ export default function notificationsService(
           await Promise.all(
             planned.slice(i, i + RECORD_CONCURRENCY).map(async ({ request, skip }) => {
               const command: NotificationCommand = { type: "RequestNotification", request, skip, at: Date.now() };
-              const result = await this.execute(SYSTEM_CTX, notificationDecider, notificationStream(request.id), command, "request");
+              const result = await this.execute(
+                SYSTEM_CTX,
+                notificationDecider,
+                notificationStream(request.id),
+                command,
+                "request",
+              );
               if (!result.commit || result.duplicate) return;
               if (skip) rt.metrics.notification(request.kind, request.channel, "skipped");
               else this.deliver(request.id);
@@ -146,7 +157,11 @@ export default function notificationsService(
         send: (request, data, profile) => sendOn(ports, request, data, profile),
         async deviceGone(request) {
           await svc.broker
-            .call("users.removeDevice", { id: request.userId, deviceId: request.recipient, reason: "gone" }, { meta: { user: SYSTEM } })
+            .call(
+              "users.removeDevice",
+              { id: request.userId, deviceId: request.recipient, reason: "gone" },
+              { meta: { user: SYSTEM } },
+            )
             .catch((err: Error) => svc.logger.warn(`notification ${request.id}: the gone device was not removed: ${err.name}`));
         },
         outcome: (request, outcome) => rt.metrics.notification(request.kind, request.channel, outcome),

@@ -100,12 +100,7 @@ export interface ResendNotification {
 }
 
 export type NotificationCommand =
-  | RequestNotification
-  | ClaimNotification
-  | RecordSent
-  | RecordFailure
-  | SkipNotification
-  | ResendNotification;
+  RequestNotification | ClaimNotification | RecordSent | RecordFailure | SkipNotification | ResendNotification;
 
 export type NotificationEvent =
   | { type: "NotificationRequested"; data: NotificationRequest & { at: number } }

@@ -7,9 +7,7 @@ import type { NotificationTrigger } from "./triggers";
 
 /** What a trigger asks for: a notification about one order, or a change to tell every holder of an event about. */
 export type Intent =
-  | { type: "order"; orderId: string; params: KindParams }
-  | { type: "event_changed"; eventId: string; data: EventChange }
-  | null;
+  { type: "order"; orderId: string; params: KindParams } | { type: "event_changed"; eventId: string; data: EventChange } | null;
 
 type EventChange = { id: string; startsAt?: number; timezone?: string; venue?: { id: string } };
 type Data<T extends OrderEvent["type"]> = Extract<OrderEvent, { type: T }>["data"];

@@ -1,9 +1,4 @@
-import {
-  DEFAULT_PREFERENCES,
-  type Channel,
-  type NotificationKind,
-  type UserProfile,
-} from "../../lib/domain/notifications";
+import { DEFAULT_PREFERENCES, type Channel, type NotificationKind, type UserProfile } from "../../lib/domain/notifications";
 import type { Order } from "../orders/orders.types";
 import { notificationId, subjectOf, type KindParams, type NotificationRequest } from "./notifications.types";
 
