@@ -103,7 +103,14 @@ export default function notificationsService(
           ]
         : []),
     ],
-    actions: notificationActions(),
+    actions: {
+      ...notificationActions(),
+      /** What a browser subscribes to Web Push with; anyone may ask (it is public by design). */
+      vapidPublicKey: {
+        params: { $$strict: "remove" },
+        handler: () => ({ publicKey: ports.push.vapidPublicKey }),
+      },
+    },
     methods: {
       async plan(this: Self, trigger: NotificationTrigger) {
         if (Date.now() - trigger.at > MAX_TRIGGER_AGE_MS) return;
