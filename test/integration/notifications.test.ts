@@ -36,6 +36,9 @@ interface Page<T> {
  * the real gateway, a real SMTP server (a Mailpit of the test's own, so its chaos triggers
  * can refuse mail) and the SMS and FCM simulators over HTTP.
  */
+// Retries, the reminder sweep (every 30 s) and a busy machine: generous bounds, no timing asserted.
+jest.setTimeout(300_000);
+
 describe("notifications in the quick start", () => {
   let mailpit: OwnMailpit;
   let app: App;
@@ -52,6 +55,8 @@ describe("notifications in the quick start", () => {
       NOTIFY_RETRY_BASE_MS: "200",
       NOTIFY_RETRY_MAX_MS: "2000",
       NOTIFY_MAX_ATTEMPTS: "100",
+      // The "soon" event below starts within this window; the "gig" one is years away.
+      NOTIFY_REMINDER_BEFORE_MINUTES: "180",
     });
     app = await startApp(env);
     api = apiClient(app.apiUrl!);
@@ -249,6 +254,81 @@ describe("notifications in the quick start", () => {
       expect(messages).toHaveLength(1);
       expect(new Set(messages.map((m) => m.MessageID)).size).toBe(1);
     }
+  });
+
+  test("reminders, a moved event and a cancelled one reach the holders, with what happens to their money", async () => {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const startsAt = Date.now() + 2 * 3_600_000;
+    const created = await api("POST", "/events", {
+      token: olga,
+      body: {
+        id: "soon",
+        venueId: "hall",
+        name: "Soon",
+        category: "concert",
+        startsAt: iso(startsAt),
+        endsAt: iso(startsAt + 3_600_000),
+      },
+    });
+    expect(created.status).toBe(201);
+    const category = { categoryId: "floor", name: "Floor", price: 90000, currency: "RUB", kind: "ga", quota: 5 };
+    expect((await api("POST", "/events/soon/categories", { token: olga, body: category })).status).toBe(201);
+    expect((await api("POST", "/events/soon/publish", { token: olga })).status).toBe(200);
+    await eventually(
+      () => api<{ availability?: Record<string, { available: number }> }>("GET", "/events/soon"),
+      (r) => r.body.availability?.floor?.available === 5,
+    );
+    const eve = await buyer("holder");
+    const placed = await api<OrderReply>("POST", "/orders", {
+      token: eve.token,
+      body: { eventId: "soon", customer: { email: eve.email, phone: eve.phone }, items: [{ categoryId: "floor", quantity: 1 }] },
+    });
+    app.runtime.paymentSimulator!.pay(placed.body.payment!.id);
+    const kinds = async (orderId: string) =>
+      (await adminList(`orderId=${orderId}&channel=email&pageSize=50`)).body.rows.map((r) => `${r.kind}:${r.status}`).sort();
+    // The receipt, and the reminder the sweep finds (the event starts within the window).
+    await waitFor(
+      "the receipt and the reminder",
+      () => kinds(placed.body.id),
+      (k) => k.join() === "event_reminder:sent,order_paid:sent",
+      {
+        timeoutMs: 120_000,
+        intervalMs: 500,
+      },
+    );
+
+    const unpaid = await buyer("unpaid");
+    const waiting = await api<OrderReply>("POST", "/orders", {
+      token: unpaid.token,
+      body: {
+        eventId: "soon",
+        customer: { email: unpaid.email, phone: unpaid.phone },
+        items: [{ categoryId: "floor", quantity: 1 }],
+      },
+    });
+    expect(waiting.status).toBe(201);
+
+    // Moved by half an hour: the holder hears of it, and gets a reminder for the new start.
+    expect((await api("PATCH", "/events/soon", { token: olga, body: { startsAt: iso(startsAt + 1_800_000) } })).status).toBe(200);
+    await waitFor(
+      "the change notice and a reminder for the new start",
+      () => kinds(placed.body.id),
+      (k) => k.join() === "event_changed:sent,event_reminder:sent,event_reminder:sent,order_paid:sent",
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+
+    expect((await api("POST", "/events/soon/cancel", { token: olga, body: { reason: "the band is ill" } })).status).toBe(200);
+    const cancelled = await waitFor(
+      "the cancellation notices",
+      () =>
+        Promise.all([placed.body.id, waiting.body.id].map((id) => adminList(`orderId=${id}&kind=event_cancelled&channel=email`))),
+      (pages) => pages.every((p) => p.body.rows[0]?.status === "sent"),
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    expect(cancelled.map((p) => p.body.total)).toEqual([1, 1]);
+    // One e-mail per notification: receipt, two reminders, the change, the cancellation.
+    expect(await mailpit.client.messagesTo(eve.email)).toHaveLength(5);
+    expect(await mailpit.client.messagesTo(unpaid.email)).toHaveLength(1);
   });
 
   test("the VAPID public key is served to anyone", async () => {
