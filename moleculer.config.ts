@@ -4,6 +4,7 @@ import { ValidatorMiddleware } from "./lib/app/validator.middleware";
 import type { AppConfig } from "./lib/config/config";
 import { ScrapeReporter } from "./lib/metrics/scrape-reporter";
 import { bridgeCommands } from "./lib/repl/bridge.command";
+import { notificationsCommands } from "./lib/repl/notifications.command";
 import { parkedCommands } from "./lib/repl/parked.command";
 import { replCommands } from "./lib/repl/projections.command";
 import { usersCommands } from "./lib/repl/users.command";
@@ -63,7 +64,7 @@ export function brokerConfig(config: AppConfig, collectMetrics: () => Promise<vo
     middlewares: [ValidatorMiddleware, AuthMiddleware],
     // Admin commands for `npm run repl` (see lib/repl).
     replOptions: {
-      customCommands: [...replCommands, ...bridgeCommands, ...parkedCommands, ...usersCommands],
+      customCommands: [...replCommands, ...bridgeCommands, ...parkedCommands, ...usersCommands, ...notificationsCommands],
       delimiter: "ticketing $ ",
     },
   };
