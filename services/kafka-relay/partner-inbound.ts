@@ -3,6 +3,7 @@ import { Partitioners, type Consumer, type EachMessagePayload, type IHeaders, ty
 import type { InboundTopicKind, PartnerConfig, PartnerInbound as InboundConfig } from "../../lib/config/partners";
 import { UNKNOWN_REFERENCE } from "../../lib/domain/external";
 import type { RunnerLogger, RunnerStatus } from "../../lib/eventlog/runner";
+import { deadLetterHeaders, headerText, withoutDlqHeaders } from "../../lib/kafka/dead-letters";
 import { kafkaErrorText } from "../../lib/kafka/errors";
 import { ensureTopics } from "../../lib/kafka/kafka";
 import type { Store } from "../../lib/store/types";
@@ -76,7 +77,6 @@ interface RedriveDoc {
   at: number;
 }
 
-const DLQ_HEADERS = ["dlq-reason", "dlq-topic", "dlq-partition", "dlq-offset", "dlq-at"];
 /** Where a re-driven message came from (kept if it fails again, so its history shows). */
 const REDRIVEN_FROM = "redriven-from";
 const READ_TIMEOUT_MS = 30_000;
@@ -102,16 +102,6 @@ export function classify(err: unknown): Verdict {
   if (e?.type === UNKNOWN_REFERENCE) return { kind: "reference", reason };
   if (typeof e?.code === "number" && e.code >= 400 && e.code < 500) return { kind: "permanent", reason };
   return { kind: "transient", reason };
-}
-
-function headerText(value: IHeaders[string]): string {
-  if (value === undefined) return "";
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined ? "" : first.toString();
-}
-
-function withoutDlqHeaders(headers: IHeaders | undefined): IHeaders {
-  return Object.fromEntries(Object.entries(headers ?? {}).filter(([k]) => !DLQ_HEADERS.includes(k)));
 }
 
 /**
@@ -487,14 +477,7 @@ export class PartnerInbound {
     heartbeat: () => Promise<void>,
   ): Promise<void> {
     const at = new Date().toISOString();
-    const headers: IHeaders = {
-      ...withoutDlqHeaders(message.headers),
-      "dlq-reason": reason,
-      "dlq-topic": topic,
-      "dlq-partition": String(partition),
-      "dlq-offset": message.offset,
-      "dlq-at": at,
-    };
+    const headers = deadLetterHeaders(message, { topic, partition, reason, at });
     for (let attempt = 1; ; attempt++) {
       if (this.stopping) throw new Error(`${this.name} is stopping`);
       try {
