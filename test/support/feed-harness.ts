@@ -5,6 +5,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { Kafka, logLevel, type IHeaders } from "kafkajs";
+import type { RunnerLogger } from "../../lib/eventlog/runner";
 import { eventsOf, type EventLog } from "../../lib/eventlog/types";
 import type { Store } from "../../lib/store/types";
 import { FeedConsumer, type TriggerHandler } from "../../services/notifications/feed-consumer";
@@ -53,7 +54,7 @@ export function feedConsumer(
   brokers: string[],
   names: FeedNames,
   handle: TriggerHandler,
-  options: { sessionTimeoutMs?: number; partitions?: number; logger?: typeof quietLogger } = {},
+  options: { sessionTimeoutMs?: number; partitions?: number; logger?: RunnerLogger } = {},
 ): FeedConsumer {
   return new FeedConsumer({
     kafka: kafkaClient(brokers, "feed-test-consumer"),
