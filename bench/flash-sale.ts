@@ -83,7 +83,7 @@ async function main(): Promise<void> {
     cluster = await startCluster(
       {
         gateway: "api,runners",
-        catalogue: "organizers,artists,venues,events,runners",
+        catalogue: "organizers,artists,venues,events,users,runners",
         sales: "inventory,orders,tickets,runners",
       },
       { ...base, TRANSPORTER: infra.natsUrl, NAMESPACE: db, MONGO_URI: mongoUriFor(db) },

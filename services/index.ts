@@ -10,6 +10,7 @@ import ordersService from "./orders/orders.service";
 import organizersService from "./organizers/organizers.service";
 import runnersService from "./runners/runners.service";
 import ticketsService from "./tickets/tickets.service";
+import usersService from "./users/users.service";
 import venuesService from "./venues/venues.service";
 
 // Each factory types `this` with its own mixins' methods; the broker takes any schema.
@@ -25,6 +26,7 @@ export const SERVICE_FACTORIES: Record<ServiceName, ServiceFactory> = {
   inventory: inventoryService,
   orders: ordersService,
   tickets: ticketsService,
+  users: usersService,
   "kafka-relay": kafkaRelayService,
   runners: runnersService,
 };

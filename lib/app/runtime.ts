@@ -9,8 +9,16 @@ import { startGeocoderSimulator } from "../ports/geocoder/geocoder.simulator";
 import { YandexGeocoderClient } from "../ports/geocoder/yandex-geocoder.client";
 import type { AppMetrics } from "../metrics/app-metrics";
 import { meteredPayments } from "../metrics/metered-payments";
+import { createMailSender } from "../ports/mail/mail.factory";
+import type { MailSender } from "../ports/mail/mail.port";
 import type { MusicCatalog } from "../ports/music/music.port";
 import { startMusicSimulator } from "../ports/music/music.simulator";
+import { createPushPort } from "../ports/push/push.factory";
+import type { PushSender } from "../ports/push/push.port";
+import type { FcmSimulator } from "../ports/push/fcm.simulator";
+import { createSmsPort } from "../ports/sms/sms.factory";
+import type { SmsSender } from "../ports/sms/sms.port";
+import type { SmsSimulator } from "../ports/sms/sms.simulator";
 import { YandexMusicClient } from "../ports/music/yandex-music.client";
 import { YookassaClient } from "../ports/yookassa/yookassa.client";
 import type { PaymentGateway } from "../ports/yookassa/yookassa.port";
@@ -41,6 +49,16 @@ export interface Runtime {
   payments: PaymentGateway;
   /** The in-process YooKassa simulator when PAYMENT_PROVIDER=simulator (a person pays on its page). */
   paymentSimulator: YookassaSimulator | null;
+  /** E-mail: SMTP when SMTP_URL is set, else .eml files under DATA_DIR/mail. */
+  mail: MailSender;
+  /** SMS through SMS.ru (or its simulator). */
+  sms: SmsSender;
+  /** The in-process SMS.ru simulator when SMS_PROVIDER=simulator: what was "sent", faults. */
+  smsSimulator: SmsSimulator | null;
+  /** Push to devices: FCM HTTP v1 and Web Push (VAPID). */
+  push: PushSender;
+  /** The in-process FCM simulator when FCM_PROVIDER=simulator: deliveries, device registry, faults. */
+  fcmSimulator: FcmSimulator | null;
   /** The buyer's links to an order's page (the payment's return URL). */
   orderLinks: OrderLinks;
   runners: RunnerRegistry;
@@ -80,6 +98,10 @@ export async function createRuntime(
     const geocoder = await createGeocoder(config, logger, closers);
     const music = await createMusic(config, logger, closers);
     const { gateway: payments, simulator: paymentSimulator } = await createPayments(config, logger, closers);
+    const mail = createMailSender(config, logger);
+    closers.push(() => mail.close());
+    const { sender: sms, simulator: smsSimulator } = await createSmsPort(config.notifications.sms, logger, closers);
+    const { sender: push, fcmSimulator } = await createPushPort(config.notifications.push, store, logger, closers);
     const links = orderLinks(config.http.publicUrl, await orderLinkSecret(store, config.orderLinks.secret));
     let closing: Promise<void> | null = null;
     const closeAll = async () => {
@@ -94,6 +116,11 @@ export async function createRuntime(
       // Counted at the one place every provider call passes, whichever service makes it.
       payments: meteredPayments(payments, config.payments.provider, metrics),
       paymentSimulator,
+      mail,
+      sms,
+      smsSimulator,
+      push,
+      fcmSimulator,
       orderLinks: links,
       runners: new RunnerRegistry(),
       metrics,

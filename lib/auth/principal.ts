@@ -53,3 +53,15 @@ export function admitsAtDoor(principal: Principal, ticket: { organizerId?: strin
   if (principal.organizerId !== ticket.organizerId) return false;
   return principal.eventIds === undefined || principal.eventIds.includes(ticket.eventId);
 }
+
+/** Keycloak names a client's service account `service-account-<client id>`. */
+const SERVICE_ACCOUNT = /^service-account-/;
+
+/**
+ * Whether the caller is a person, who gets a profile: not a door scanner (checker only) nor a
+ * client acting for itself (a service account of the issuer).
+ */
+export function isPerson(principal: Principal): boolean {
+  if (principal.roles.length > 0 && principal.roles.every((role) => role === "checker")) return false;
+  return !SERVICE_ACCOUNT.test(principal.name ?? "");
+}

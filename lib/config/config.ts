@@ -24,6 +24,7 @@ export const SERVICE_NAMES = [
   "inventory",
   "orders",
   "tickets",
+  "users",
   "kafka-relay",
   "runners",
 ] as const;

@@ -2,14 +2,15 @@
 #
 # Layout of the runtime state, all under <repo>/.infra (gitignored; INFRA_STATE_DIR moves it,
 # e.g. to run a second, private set of servers beside the usual ones):
-#   <server>/         one per server (nats, kafka, mongo, ferret): pid, log, data, env fragment
+#   <server>/         one per server (nats, kafka, mongo, ferret, mailpit): pid, log, data, env fragment
 #                     (ferret/ also holds its PostgreSQL: pg/ data, postgres.log)
 #   env               the union of the running servers' env fragments, for tests
 #   *.log             apt / Maven output of the last up.sh
 #   .lock             serialises up.sh / down.sh runs (jest's global setup may race a dev)
 # The resolved classpaths are cached next to the jars, in ~/.m2/ticketing-infra, keyed
 # by the pom's content: a fresh clone (every CI run) then needs no Maven run at all.
-# Likewise the FerretDB binary is built once per machine (scripts/infra/ferretdb/build.sh).
+# Likewise the FerretDB and Mailpit binaries are built once per machine
+# (scripts/infra/ferretdb/build.sh, scripts/infra/mailpit/install.sh).
 
 INFRA_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO_ROOT=$(cd "$INFRA_DIR/../.." && pwd)
@@ -17,7 +18,7 @@ REPO_ROOT=$(cd "$INFRA_DIR/../.." && pwd)
 STATE_DIR=$(realpath -m -s -- "${INFRA_STATE_DIR:-$REPO_ROOT/.infra}")
 CLASSPATH_CACHE_DIR=${INFRA_CLASSPATH_CACHE:-$HOME/.m2/ticketing-infra}
 ENV_FILE="$STATE_DIR/env"
-ALL_SERVERS=(nats kafka mongo ferret)
+ALL_SERVERS=(nats kafka mongo ferret mailpit)
 
 say() { printf '[infra] %s\n' "$*" >&2; }
 die() { printf '[infra] ERROR: %s\n' "$*" >&2; exit 1; }
@@ -30,6 +31,7 @@ cmdline_marker() {
     kafka) echo kafka.Kafka ;;
     mongo) echo MongoLauncher ;;
     ferret) echo ferretdb ;;
+    mailpit) echo mailpit ;;
   esac
 }
 
@@ -58,7 +60,7 @@ select_servers() {
   if [[ -z $list ]]; then printf '%s\n' "${ALL_SERVERS[@]}"; return; fi
   for s in ${list//,/ }; do
     case $s in
-      nats | kafka | mongo | ferret) echo "$s" ;;
+      nats | kafka | mongo | ferret | mailpit) echo "$s" ;;
       *) die "unknown server '$s' (known: ${ALL_SERVERS[*]})" ;;
     esac
   done

@@ -6,6 +6,7 @@
 //   node probe.js nats  <nats-url>
 //   node probe.js kafka <brokers> [<sasl-brokers> <mechanism> <username> <password>]
 //   node probe.js mongo <mongodb-uri>
+//   node probe.js mailpit <smtp-url> <http-api-url>
 //
 // Exits 0 when the server answered, 1 with a one-line reason on stderr otherwise.
 "use strict";
@@ -92,12 +93,31 @@ async function probeMongo(uri) {
   }
 }
 
-const probes = { nats: probeNats, kafka: probeKafka, mongo: probeMongo };
+// Mailpit: its HTTP side says it is ready (database open) and its SMTP side greets with 220.
+async function probeMailpit(smtpUrl, apiUrl) {
+  const res = await fetch(new URL("readyz", apiUrl.endsWith("/") ? apiUrl : `${apiUrl}/`), {
+    signal: AbortSignal.timeout(3000),
+  });
+  if (!res.ok) throw new Error(`readyz answered ${res.status}`);
+  const { hostname, port } = new URL(smtpUrl);
+  const greeting = await new Promise((resolve, reject) => {
+    const socket = require("node:net").connect({ host: hostname, port: Number(port) });
+    socket.setTimeout(3000, () => socket.destroy(new Error("no SMTP greeting")));
+    socket.once("error", reject);
+    socket.once("data", (chunk) => {
+      resolve(chunk.toString("latin1"));
+      socket.end("QUIT\r\n");
+    });
+  });
+  if (!greeting.startsWith("220")) throw new Error(`SMTP greeting ${JSON.stringify(greeting.slice(0, 60))}`);
+}
+
+const probes = { nats: probeNats, kafka: probeKafka, mongo: probeMongo, mailpit: probeMailpit };
 
 async function main() {
   const probe = probes[kind];
   if (!probe || args.length === 0) {
-    console.error(`usage: probe.js nats|kafka|mongo <url> ...`);
+    console.error(`usage: probe.js nats|kafka|mongo|mailpit <url> ...`);
     process.exit(2);
   }
   const timer = setTimeout(() => {

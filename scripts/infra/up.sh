@@ -6,22 +6,25 @@
 #   ferret FerretDB 1.24 over PostgreSQL: a second MongoDB-protocol server that validates
 #          commands like mongod (the Java one accepts anything); built from its Go module
 #          source once per machine (scripts/infra/ferretdb/build.sh), PostgreSQL from Debian
+#   mailpit Mailpit: an SMTP server with an HTTP API to read what arrived, chaos (SMTP error
+#          replies on demand) enabled; `go install`ed once per machine (scripts/infra/mailpit/install.sh)
 # and writes their connection settings to .infra/env (see test/support/infra.ts).
 #
 # Idempotent: servers that are already running and answering are reused. Runs without
 # any interaction (CI). Downloads only on the first run on a machine: apt and ~/.m2 keep
 # what was fetched (~/.m2/ticketing-infra also the resolved classpaths, ~/.cache/ticketing-infra
-# the FerretDB binary; its first build takes a few minutes).
+# the FerretDB and Mailpit binaries; FerretDB's first build takes a few minutes).
 #
 #   bash scripts/infra/up.sh            start (or reuse) everything, print the settings
 #   bash scripts/infra/up.sh --check    exit 0 only if everything is up and answering
 #
 # Environment (all optional):
-#   INFRA_ONLY=nats,mongo       a subset of the servers (nats, kafka, mongo, ferret)
+#   INFRA_ONLY=nats,mongo       a subset of the servers (nats, kafka, mongo, ferret, mailpit)
 #   INFRA_NATS_PORT=4222  INFRA_NATS_MONITOR_PORT=8222
 #   INFRA_KAFKA_PORT=9092  INFRA_KAFKA_CONTROLLER_PORT=9093  INFRA_KAFKA_SASL_PORT=9094
 #   INFRA_MONGO_PORT=27018  INFRA_MONGO_DB=ticketing
 #   INFRA_FERRET_PORT=27019  INFRA_PG_PORT=25432 (FerretDB's PostgreSQL)
+#   INFRA_MAILPIT_SMTP_PORT=1025  INFRA_MAILPIT_HTTP_PORT=8025
 #   INFRA_STATE_DIR=<dir>       runtime state instead of <repo>/.infra (a private set)
 #   INFRA_TIMEOUT=120           seconds to wait for each server to answer
 #   INFRA_STARTED_FILE=<path>   append the names of the servers this run started
@@ -40,6 +43,8 @@ MONGO_DB=${INFRA_MONGO_DB:-ticketing}
 FERRET_PORT=${INFRA_FERRET_PORT:-27019}
 # Below the ephemeral range (32768+): a port there can be taken by any outgoing connection.
 PG_PORT=${INFRA_PG_PORT:-25432}
+MAILPIT_SMTP_PORT=${INFRA_MAILPIT_SMTP_PORT:-1025}
+MAILPIT_HTTP_PORT=${INFRA_MAILPIT_HTTP_PORT:-8025}
 TIMEOUT=${INFRA_TIMEOUT:-120}
 KAFKA_USER=partner
 
@@ -76,6 +81,7 @@ probe() {
           "$KAFKA_SASL_MECHANISM" "$KAFKA_SASL_USERNAME" "$KAFKA_SASL_PASSWORD" ;;
         mongo) "$NODE" "$INFRA_DIR/probe.js" mongo "$MONGO_URI" ;;
         ferret) "$NODE" "$INFRA_DIR/probe.js" mongo "$FERRET_URI" ;;
+        mailpit) "$NODE" "$INFRA_DIR/probe.js" mailpit "$MAILPIT_SMTP_URL" "$MAILPIT_API_URL" ;;
       esac
     else
       # Without node_modules (npm ci not run yet) the best we can do is a port check,
@@ -86,6 +92,7 @@ probe() {
           grep -q 'Kafka Server started' "$STATE_DIR/kafka/server.log" ;;
         mongo) port_open "$(sed -E 's#^mongodb://[^:]+:([0-9]+).*#\1#' <<<"$MONGO_URI")" ;;
         ferret) port_open "$(sed -E 's#^mongodb://[^:]+:([0-9]+).*#\1#' <<<"$FERRET_URI")" ;;
+        mailpit) port_open "${MAILPIT_SMTP_URL##*:}" && port_open "${MAILPIT_API_URL##*:}" ;;
       esac
     fi
   ) 2>>"$STATE_DIR/$name/probe.log"
@@ -295,6 +302,37 @@ start_ferret() {
     --telemetry=disable --log-level=warn
 }
 
+# ---------------------------------------------------------------------------- mailpit
+
+MAILPIT_BIN=''
+prepare_mailpit() {
+  MAILPIT_BIN=$(bash "$INFRA_DIR/mailpit/install.sh") || exit 1
+}
+
+start_mailpit() {
+  local dir=$STATE_DIR/mailpit port
+  for port in "$MAILPIT_SMTP_PORT" "$MAILPIT_HTTP_PORT"; do
+    ((port < 32768)) || die "Mailpit port $port is in the ephemeral range (32768+), where any outgoing connection may take it; pick a lower one"
+  done
+  require_free_ports mailpit "$MAILPIT_SMTP_PORT" "$MAILPIT_HTTP_PORT"
+  mkdir -p "$dir"
+  # MAILPIT_BIN: tests that need a Mailpit of their own (chaos is server-wide, or the SMTP
+  # server must go down) start this binary on ports of their own (test/support/mailpit.ts).
+  cat >"$dir/env" <<EOF
+MAILPIT_SMTP_URL=smtp://127.0.0.1:$MAILPIT_SMTP_PORT
+MAILPIT_API_URL=http://127.0.0.1:$MAILPIT_HTTP_PORT
+MAILPIT_BIN=$MAILPIT_BIN
+EOF
+  # Test mail only: the database lives in the state dir and goes with it. Tests share the
+  # server and find their messages by a recipient of their own; --max keeps a flash sale's
+  # receipts from pruning another test's messages (the default keeps only 500).
+  # Chaos (SMTP error replies on demand) stays idle until a test sets triggers through the API.
+  spawn mailpit "$dir/server.log" "$MAILPIT_BIN" --smtp "127.0.0.1:$MAILPIT_SMTP_PORT" \
+    --listen "127.0.0.1:$MAILPIT_HTTP_PORT" --database "$dir/mailpit.db" --max 20000 \
+    --smtp-auth-accept-any --smtp-auth-allow-insecure --smtp-disable-rdns --enable-chaos \
+    --disable-version-check --quiet
+}
+
 # ---------------------------------------------------------------------------- kafka
 
 # Kafka cluster ids are 16 random bytes in URL-safe base64 without padding; making one
@@ -369,11 +407,12 @@ for s in "${SERVERS[@]}"; do
   if running_pid "$s" >/dev/null; then reused+=("$s"); fi
 done
 if [[ " ${SERVERS[*]} " == *" ferret "* && " ${reused[*]} " != *" ferret "* ]]; then prepare_ferret; fi
+if [[ " ${SERVERS[*]} " == *" mailpit "* && " ${reused[*]} " != *" mailpit "* ]]; then prepare_mailpit; fi
 
 # Start order matters for wall time: the Mongo JVM compiles its launcher while Kafka's
 # storage is being formatted; NATS is up in milliseconds; FerretDB's PostgreSQL starts
 # while the JVMs warm up.
-for s in nats mongo kafka ferret; do
+for s in nats mongo kafka ferret mailpit; do
   [[ " ${SERVERS[*]} " == *" $s "* && " ${reused[*]} " != *" $s "* ]] || continue
   # A dead server's leftovers (pid file, data) must not be mistaken for a live one; a
   # PostgreSQL left behind by a FerretDB that died would hold its port and data.

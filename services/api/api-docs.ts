@@ -131,6 +131,26 @@ const ORDER = entity(
   },
   ["id", "status", "amount", "currency"],
 );
+const DEVICE = entity({ kind: { enum: ["fcm", "webpush"] }, label: { type: "string" }, addedAt: TIMESTAMP }, [
+  "id",
+  "kind",
+  "addedAt",
+]);
+const NULLABLE_TEXT = { type: ["string", "null"] };
+const USER = entity(
+  {
+    name: NULLABLE_TEXT,
+    email: NULLABLE_TEXT,
+    phone: { type: ["string", "null"], description: "E.164, e.g. +79001234567" },
+    locale: { enum: ["ru", "en", null] },
+    timeZone: { type: ["string", "null"], description: "IANA zone, e.g. Europe/Moscow" },
+    preferences: { type: "object", description: "per notification kind, which channels (email, sms, push) are on" },
+    devices: { type: "array", items: DEVICE },
+    blocked: { type: ["object", "null"], properties: { reason: { type: "string" }, at: TIMESTAMP } },
+    createdAt: TIMESTAMP,
+  },
+  ["id", "preferences", "devices", "blocked"],
+);
 const TICKET = entity({ orderId: ID, eventId: ID, status: { type: "string" }, barcode: { type: "string" } }, ["id", "status"]);
 
 /** Success bodies: the envelope and main fields (more fields may come: additionalProperties stays open). */
@@ -178,6 +198,27 @@ const SUCCESS: Record<string, JsonSchema> = {
     properties: { ticketId: ID, status: { type: "string" }, eventId: ID, usedAt: TIMESTAMP },
   },
   "orders.yookassaWebhook": { type: "object", properties: { ok: { const: true } } },
+  "users.me": USER,
+  "users.updateMe": USER,
+  "users.addDevice": DEVICE,
+  "users.myDevices": page(DEVICE),
+  "users.deleteDevice": {
+    type: "object",
+    required: ["id", "removed", "devices"],
+    properties: { id: ID, removed: { const: true }, devices: { type: "array", items: DEVICE } },
+  },
+  "users.search": page(USER),
+  "users.show": {
+    ...USER,
+    required: ["id", "orders", "tickets"],
+    properties: {
+      ...(USER.properties as Record<string, JsonSchema>),
+      orders: { type: "integer", description: "orders the user placed" },
+      tickets: { type: "integer", description: "tickets the user holds, whatever their status" },
+    },
+  },
+  "users.block": USER,
+  "users.unblock": USER,
 };
 
 /** Values that make a first "Try it out" succeed more often than "text" would. */
@@ -195,6 +236,10 @@ const EXAMPLES: Record<string, unknown> = {
   endsAt: "2027-05-01T22:00:00+03:00",
   items: [{ categoryId: "stalls", quantity: 2 }],
   customer: { email: "buyer@example.com", phone: "+79990000000" },
+  phone: "+79990000000",
+  timeZone: "Europe/Moscow",
+  fcmToken: "fcm-registration-token-from-the-app",
+  reason: "chargeback fraud",
   barcode: "0123456789ABCDEF0123456789ABCDEF",
 };
 

@@ -18,6 +18,7 @@ import { redactEchoes, sentStrings } from "./echo";
 import { apiDocument, serveDocs } from "./api-docs";
 import { observeRequests } from "./http-metrics";
 import { orderPageRoute } from "./order-page";
+import { FirstSight } from "./first-sight";
 
 /** Every HTTP endpoint, named explicitly: nothing else of the cluster is reachable from outside. */
 export const ROUTES: Record<string, string> = {
@@ -62,6 +63,16 @@ export const ROUTES: Record<string, string> = {
   "POST checkin": "tickets.checkin",
 
   "POST payments/yookassa/webhook": "orders.yookassaWebhook",
+
+  "GET me": "users.me",
+  "PATCH me": "users.updateMe",
+  "POST me/devices": "users.addDevice",
+  "GET me/devices": "users.myDevices",
+  "DELETE me/devices/:id": "users.deleteDevice",
+  "GET users": "users.search",
+  "GET users/:id": "users.show",
+  "POST users/:id/block": "users.block",
+  "POST users/:id/unblock": "users.unblock",
 };
 
 /** The version of the API document (the contract clients code against, not the package's). */
@@ -127,10 +138,12 @@ export default function apiService(rt: Runtime): ServiceSchema {
   const clientAddress = clientAddressResolver(rt.config.payments.trustedProxies);
   const idempotency = new IdempotencyKeys(rt.store.collection<IdempotencyRecord>(IDEMPOTENCY_COLLECTION));
   let sweeper: NodeJS.Timeout | null = null;
+  let firstSight: FirstSight | null = null;
   return {
     name: "api",
     mixins: [ApiGateway as unknown as Partial<ServiceSchema>],
     created(this: Service) {
+      firstSight = new FirstSight(this.logger);
       // moleculer-web listens with Node's defaults: see LISTEN_BACKLOG and keepIdleConnections.
       const server = (this as Service & { server: Server }).server;
       keepIdleConnections(server);
@@ -229,6 +242,8 @@ export default function apiService(rt: Runtime): ServiceSchema {
           } catch (err) {
             throw toMoleculerError(err);
           }
+          // A person's first call creates their profile, which the call itself may read (GET /me, an order).
+          await firstSight!.ensure(ctx, user);
         }
         const pathParams = (req.parsedUrl !== undefined && alias.match(req.parsedUrl)) || {};
         // moleculer-web merges body, query and path with Object.assign, where a "__proto__" key

@@ -16,6 +16,7 @@ import { loadOrder, runOrderCommand, view, type OrdersService as Self } from "./
 import { isOrderParty } from "./orders.decider";
 import { ordersProjection } from "./orders.projection";
 import { paymentOfClosedOrder, reconcilePayments, settlePayment } from "./payments";
+import { buyerContact } from "./buyer";
 import { attachPayment, issueFree, placeOrder, type CreateParams } from "./placing";
 import { reconcileRefunds, refundCancelledEvent, settleRefund, settleRefundNotice } from "./refunds";
 import { SalesMetrics } from "./sales-metrics";
@@ -95,10 +96,19 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
     ],
     actions: {
       list: { visibility: "public" },
+      /** How many orders a user placed (the admins' view of a user). */
+      countForUser: {
+        visibility: "public",
+        params: { userId: { type: "string", min: 1, max: 200 } },
+        handler(this: Self, ctx: AppContext<{ userId: string }>) {
+          return this.liveDocs().count({ userId: ctx.params.userId });
+        },
+      },
       create: {
         auth: "user",
         errors: {
           VALIDATION: 400,
+          USER_BLOCKED: 403,
           NOT_ON_SALE: 404,
           NOT_FOUND: 404,
           SALES_CLOSED: 409,
@@ -107,6 +117,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
           ORDER_CLOSED: 409,
           LIMIT_PER_ORDER: 422,
           LIMIT_PER_CUSTOMER: 422,
+          CONTACT_MISSING: 422,
           BUSY: 503,
           HOLD_EXPIRED: 503,
           PAYMENT_UNAVAILABLE: 503,
@@ -140,6 +151,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
           customer: {
             type: "object",
             strict: true,
+            optional: true,
             props: {
               email: { type: "email" },
               phone: { type: "string", max: 20 },
@@ -151,9 +163,10 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         },
         async handler(this: Self, ctx: AppContext<CreateParams>) {
           const id = newId(ctx, "order");
+          const customer = await buyerContact(ctx as unknown as AppContext, ctx.params.customer);
           // A retry of this request (same Idempotency-Key, or Moleculer after a timeout) finds the
           // order and finishes what the first attempt may not have: the payment.
-          let order = (await load(id)) ?? (await placeOrder(rt, this, ctx, id));
+          let order = (await load(id)) ?? (await placeOrder(rt, this, ctx, id, customer));
           if (!order.payment && (order.status === "expired" || order.status === "cancelled"))
             throw new Errors.MoleculerClientError(
               `order ${id} ${order.status === "expired" ? "expired" : "was cancelled"} before its payment could be created: place a new order`,

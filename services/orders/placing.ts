@@ -16,11 +16,18 @@ export interface CreateParams {
   eventId: string;
   items?: Array<{ categoryId: string; quantity: number }>;
   seats?: Array<{ categoryId: string; seatId: string }>;
-  customer: Customer;
+  /** Absent: the buyer's profile gives the contact data (see buyer.ts). */
+  customer?: Customer;
 }
 
 /** Holds the tickets and records the order; the first half of placing one. */
-export async function placeOrder(rt: Runtime, svc: OrdersService, ctx: AppContext<CreateParams>, id: string): Promise<Order> {
+export async function placeOrder(
+  rt: Runtime,
+  svc: OrdersService,
+  ctx: AppContext<CreateParams>,
+  id: string,
+  customer: Customer,
+): Promise<Order> {
   const user = ctx.meta.user!;
   const { eventId } = ctx.params;
   const event = await loadAggregate(rt.store.log(CATALOGUE_LOG), eventDecider, eventStream(eventId));
@@ -56,7 +63,7 @@ export async function placeOrder(rt: Runtime, svc: OrdersService, ctx: AppContex
     number,
     eventId,
     organizerId: event.organizerId,
-    customer: ctx.params.customer,
+    customer,
     lines,
     currency: event.categories[0].currency,
     expiresAt: hold.expiresAt,

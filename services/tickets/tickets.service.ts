@@ -51,6 +51,14 @@ export default function ticketsService(rt: Runtime): ServiceSchema<ServiceSettin
     actions: {
       list: { visibility: "public" },
       get: { visibility: "public" },
+      /** How many tickets a user holds, whatever their status (the admins' view of a user). */
+      countForUser: {
+        visibility: "public",
+        params: { userId: { type: "string", min: 1, max: 200 } },
+        handler(this: Self, ctx: AppContext<{ userId: string }>) {
+          return this.liveDocs().count({ userId: ctx.params.userId });
+        },
+      },
       mine: {
         auth: "user",
         params: { ...pagingParams(), $$strict: "remove" },

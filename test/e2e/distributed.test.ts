@@ -29,7 +29,7 @@ describe.each(SERVERS)("distributed mode: three processes over NATS, MongoDB pro
     cluster = await startCluster(
       {
         gateway: "api,runners",
-        catalogue: "organizers,artists,venues,events,inventory,orders,tickets,runners",
+        catalogue: "organizers,artists,venues,events,inventory,orders,tickets,users,runners",
         relay: "kafka-relay,runners",
       },
       {

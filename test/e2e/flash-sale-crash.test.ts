@@ -65,7 +65,7 @@ describe("flash sale over NATS with the inventory process killed mid-sale", () =
     sale = await startSaleCluster(
       {
         gateway: "api,runners",
-        catalogue: "organizers,artists,venues,events,runners",
+        catalogue: "organizers,artists,venues,events,users,runners",
         sales: "orders,tickets,runners",
         // The runners service only reports this process's runners (readiness).
         inventory: "inventory,runners",

@@ -57,7 +57,7 @@ describe("flash sale over NATS: never oversell, never a seat twice, never charge
     sale = await startSaleCluster(
       {
         gateway: "api,runners",
-        catalogue: "organizers,artists,venues,events,runners",
+        catalogue: "organizers,artists,venues,events,users,runners",
         sales: "inventory,orders,tickets,runners",
       },
       "flash",

@@ -228,6 +228,13 @@ describe("app containers", () => {
     expect(serviceEnvironment(services.keycloak).KC_HOSTNAME_BACKCHANNEL_DYNAMIC).toBe("true");
   });
 
+  test("e-mail goes to the mailpit service inside the network, which runs the tests' Mailpit version", () => {
+    for (const name of appNames) expect(new URL(appConfig(name).notifications.mail.smtpUrl!).host).toBe("mailpit:1025");
+    const install = fs.readFileSync(path.join(REPO_ROOT, "scripts", "infra", "mailpit", "install.sh"), "utf8");
+    expect(services.mailpit.image).toBe(`axllent/mailpit:${/^VERSION=(\S+)$/m.exec(install)?.[1]}`);
+    expect(publishedPorts(services.mailpit).map((p) => p.target)).toEqual([8025]);
+  });
+
   test("the gateway publishes its HTTP port and checks /api/health on it", () => {
     const config = appConfig("gateway");
     expect(publishedPorts(services.gateway)).toEqual([{ published: "3000", target: config.http.port }]);

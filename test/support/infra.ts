@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 
-export type InfraServer = "nats" | "kafka" | "mongo" | "ferret";
+export type InfraServer = "nats" | "kafka" | "mongo" | "ferret" | "mailpit";
 
 export interface KafkaSaslSettings {
   brokers: string[];
@@ -28,6 +28,12 @@ export interface Infra {
   kafkaClasspathFile: string;
   /** log4j2 config for Kafka's command-line tools: warnings only, on stderr. */
   kafkaLog4jConfig: string;
+  /** The shared Mailpit's SMTP side (`smtp://127.0.0.1:1025`): any login is accepted. */
+  mailpitSmtpUrl: string;
+  /** Its HTTP API (`http://127.0.0.1:8025`), read through test/support/mailpit.ts. */
+  mailpitApiUrl: string;
+  /** The Mailpit binary, for a test that needs a server of its own (see startMailpit). */
+  mailpitBin: string;
 }
 
 export const REPO_ROOT = path.resolve(__dirname, "..", "..");
@@ -37,6 +43,7 @@ const VARS: Record<InfraServer, string[]> = {
   nats: ["NATS_URL"],
   mongo: ["MONGO_URI"],
   ferret: ["FERRET_URI"],
+  mailpit: ["MAILPIT_SMTP_URL", "MAILPIT_API_URL", "MAILPIT_BIN"],
   kafka: [
     "KAFKA_BROKERS",
     "KAFKA_SASL_BROKERS",
@@ -85,7 +92,7 @@ const splitList = (v: string): string[] =>
  * check (e.g. a suite started with `INFRA_ONLY=nats,mongo` passes `["nats", "mongo"]`);
  * the settings of servers not needed are then empty strings / empty lists.
  */
-export function loadInfra(need: readonly InfraServer[] = ["nats", "kafka", "mongo", "ferret"]): Infra {
+export function loadInfra(need: readonly InfraServer[] = ["nats", "kafka", "mongo", "ferret", "mailpit"]): Infra {
   const file = readEnvFile();
   const get = (key: string): string => process.env[key] || file[key] || "";
 
@@ -116,6 +123,9 @@ export function loadInfra(need: readonly InfraServer[] = ["nats", "kafka", "mong
     },
     kafkaClasspathFile: get("KAFKA_HOME_CP"),
     kafkaLog4jConfig: get("KAFKA_LOG4J2_CONFIG"),
+    mailpitSmtpUrl: get("MAILPIT_SMTP_URL"),
+    mailpitApiUrl: get("MAILPIT_API_URL"),
+    mailpitBin: get("MAILPIT_BIN"),
   };
 }
 

@@ -1,0 +1,258 @@
+/**
+ * Test support: what a pdfkit PDF shows a door scanner. Reads the objects (pdfkit writes them
+ * uncompressed, streams FlateDecode), walks the pages in order, takes each page's image
+ * XObjects, undoes the PNG row filters, composites any alpha mask over white and decodes the
+ * pixels with jsQR, the real decoder. Enough PDF for pdfkit's output, not a general reader.
+ */
+import jsQR from "jsqr";
+import { inflateSync } from "zlib";
+
+type Value = number | boolean | null | string | Name | Ref | Value[] | Dict;
+interface Name {
+  name: string;
+}
+interface Ref {
+  ref: number;
+}
+interface Dict {
+  [key: string]: Value;
+}
+interface PdfObject {
+  dict: Value;
+  stream?: Buffer;
+}
+
+export interface PdfQrPage {
+  /** The decoded text of every QR image on the page, in the page's resource order. */
+  qr: string[];
+}
+
+/** A tiny recursive-descent reader of PDF object syntax, over the file as latin1 text. */
+class Lexer {
+  constructor(
+    private readonly text: string,
+    public pos: number,
+  ) {}
+
+  private skip(): void {
+    for (;;) {
+      while (/\s/.test(this.text[this.pos] ?? "")) this.pos++;
+      if (this.text[this.pos] !== "%") return;
+      while (this.pos < this.text.length && this.text[this.pos] !== "\n") this.pos++;
+    }
+  }
+
+  value(): Value {
+    this.skip();
+    const t = this.text;
+    if (t.startsWith("<<", this.pos)) {
+      this.pos += 2;
+      const dict: Dict = {};
+      for (this.skip(); !t.startsWith(">>", this.pos); this.skip()) {
+        const key = this.value() as Name;
+        dict[key.name] = this.value();
+      }
+      this.pos += 2;
+      return dict;
+    }
+    const c = t[this.pos];
+    if (c === "[") {
+      this.pos++;
+      const list: Value[] = [];
+      for (this.skip(); t[this.pos] !== "]"; this.skip()) list.push(this.value());
+      this.pos++;
+      return list;
+    }
+    if (c === "/") {
+      const m = /^\/([^\s/<>[\]()%]*)/.exec(t.slice(this.pos, this.pos + 200))!;
+      this.pos += m[0].length;
+      return { name: m[1] };
+    }
+    if (c === "(") return this.literal();
+    if (c === "<") {
+      const end = t.indexOf(">", this.pos);
+      const hex = t.slice(this.pos + 1, end).replace(/\s/g, "");
+      this.pos = end + 1;
+      return Buffer.from(hex, "hex").toString("latin1");
+    }
+    const ref = /^(\d+)\s+(\d+)\s+R\b/.exec(t.slice(this.pos, this.pos + 40));
+    if (ref) {
+      this.pos += ref[0].length;
+      return { ref: Number(ref[1]) };
+    }
+    const word = /^[^\s/<>[\]()%]+/.exec(t.slice(this.pos, this.pos + 64));
+    if (!word) throw new Error(`unreadable PDF syntax at byte ${this.pos}`);
+    this.pos += word[0].length;
+    if (word[0] === "true" || word[0] === "false") return word[0] === "true";
+    if (word[0] === "null") return null;
+    return Number(word[0]);
+  }
+
+  private literal(): string {
+    const t = this.text;
+    let depth = 0;
+    let out = "";
+    const escapes: Record<string, string> = { n: "\n", r: "\r", t: "\t", b: "\b", f: "\f" };
+    for (this.pos++; ; this.pos++) {
+      const c = t[this.pos];
+      if (c === "\\") {
+        const next = t[++this.pos];
+        const octal = /^[0-7]{1,3}/.exec(t.slice(this.pos, this.pos + 3));
+        if (octal) {
+          out += String.fromCharCode(parseInt(octal[0], 8));
+          this.pos += octal[0].length - 1;
+        } else out += escapes[next] ?? next;
+      } else if (c === "(") {
+        depth++;
+        out += c;
+      } else if (c === ")") {
+        if (depth-- === 0) break;
+        out += c;
+      } else out += c;
+    }
+    this.pos++;
+    return out;
+  }
+}
+
+function readObjects(pdf: Buffer): Map<number, PdfObject> {
+  const text = pdf.toString("latin1");
+  const objects = new Map<number, PdfObject>();
+  const header = /(\d+)\s+\d+\s+obj\b/g;
+  for (let m = header.exec(text); m; m = header.exec(text)) {
+    const lexer = new Lexer(text, m.index + m[0].length);
+    const dict = lexer.value();
+    const after = /^\s*stream\r?\n/.exec(text.slice(lexer.pos, lexer.pos + 16));
+    const object: PdfObject = { dict };
+    if (after) {
+      const start = lexer.pos + after[0].length;
+      const length = (dict as Dict).Length;
+      const end = typeof length === "number" ? start + length : text.indexOf("endstream", start);
+      object.stream = pdf.subarray(start, end);
+      header.lastIndex = end;
+    } else header.lastIndex = lexer.pos;
+    objects.set(Number(m[1]), object);
+  }
+  return objects;
+}
+
+function isRef(value: Value | undefined): value is Ref {
+  return typeof value === "object" && value !== null && !Array.isArray(value) && typeof (value as Dict).ref === "number";
+}
+
+export function readPdfQr(pdf: Buffer): { pageCount: number; pages: PdfQrPage[] } {
+  const objects = readObjects(pdf);
+  const resolve = (value: Value | undefined): Value | undefined => (isRef(value) ? objects.get(value.ref)?.dict : value);
+  const dictOf = (value: Value | undefined): Dict => (resolve(value) ?? {}) as Dict;
+  const nameOf = (value: Value | undefined): string | undefined => (resolve(value) as Name | undefined)?.name;
+
+  const catalog = [...objects.values()].find((o) => nameOf((o.dict as Dict).Type) === "Catalog");
+  if (!catalog) throw new Error("no /Catalog in the PDF");
+  const pages: Dict[] = [];
+  const walk = (node: Dict): void => {
+    if (nameOf(node.Type) === "Page") pages.push(node);
+    else for (const kid of (resolve(node.Kids) as Value[]) ?? []) walk(dictOf(kid));
+  };
+  walk(dictOf((catalog.dict as Dict).Pages));
+
+  const image = (ref: Value): { width: number; height: number; pixels: number[][] } => {
+    const object = objects.get((ref as Ref).ref)!;
+    return decodeImage(object.dict as Dict, object.stream!, dictOf, resolve);
+  };
+
+  return {
+    pageCount: pages.length,
+    pages: pages.map((page) => {
+      const xobjects = dictOf(dictOf(page.Resources).XObject);
+      const qr: string[] = [];
+      for (const ref of Object.values(xobjects)) {
+        const dict = dictOf(ref);
+        if (nameOf(dict.Subtype) !== "Image") continue;
+        const { width, height, pixels } = image(ref);
+        const alpha = dict.SMask ? image(dict.SMask).pixels : null;
+        const rgba = new Uint8ClampedArray(width * height * 4);
+        for (let i = 0; i < width * height; i++) {
+          const a = alpha ? alpha[i][0] / 255 : 1;
+          for (let k = 0; k < 3; k++) rgba[i * 4 + k] = Math.round(pixels[i][k % pixels[i].length] * a + 255 * (1 - a));
+          rgba[i * 4 + 3] = 255;
+        }
+        const code = jsQR(rgba, width, height);
+        if (code) qr.push(code.data);
+      }
+      return { qr };
+    }),
+  };
+}
+
+/** Pixels of an image XObject, each as its colour components (0–255): gray [v], RGB [r,g,b]. */
+function decodeImage(
+  dict: Dict,
+  stream: Buffer,
+  dictOf: (v: Value | undefined) => Dict,
+  resolve: (v: Value | undefined) => Value | undefined,
+): { width: number; height: number; pixels: number[][] } {
+  const width = dict.Width as number;
+  const height = dict.Height as number;
+  const bits = dict.BitsPerComponent as number;
+  const filter = resolve(dict.Filter) as Name | undefined;
+  let data = filter?.name === "FlateDecode" ? inflateSync(stream) : stream;
+  const space = resolve(dict.ColorSpace);
+  let palette: Buffer | null = null;
+  let comps = 1;
+  if (Array.isArray(space)) {
+    palette = Buffer.from(resolve(space[3]) as string, "latin1");
+  } else if ((space as Name | undefined)?.name === "DeviceRGB") comps = 3;
+  const params = dictOf(dict.DecodeParms);
+  if (typeof params.Predictor === "number" && params.Predictor >= 10) {
+    const number = (value: Value | undefined, fallback: number): number => (typeof value === "number" ? value : fallback);
+    data = undoPngFilters(data, number(params.Colors, 1), number(params.BitsPerComponent, bits), number(params.Columns, width));
+  }
+  const rowBytes = Math.ceil((width * comps * bits) / 8);
+  const sample = (row: number, index: number): number => {
+    const bit = index * bits;
+    const byte = data[row * rowBytes + (bit >> 3)];
+    return bits === 8 ? byte : (byte >> (8 - bits - (bit & 7))) & ((1 << bits) - 1);
+  };
+  const pixels: number[][] = [];
+  for (let y = 0; y < height; y++) {
+    for (let x = 0; x < width; x++) {
+      if (palette) {
+        const at = sample(y, x) * 3;
+        pixels.push([palette[at], palette[at + 1], palette[at + 2]]);
+      } else {
+        const scale = 255 / ((1 << bits) - 1);
+        pixels.push(Array.from({ length: comps }, (_, k) => sample(y, x * comps + k) * scale));
+      }
+    }
+  }
+  return { width, height, pixels };
+}
+
+/** PNG rows: a filter byte (None, Sub, Up, Average, Paeth) before each row, relative to the pixel to the left and above. */
+function undoPngFilters(data: Buffer, colors: number, bits: number, columns: number): Buffer {
+  const bpp = Math.max(1, Math.ceil((colors * bits) / 8));
+  const rowBytes = Math.ceil((colors * bits * columns) / 8);
+  const rows = Math.floor(data.length / (rowBytes + 1));
+  const out = Buffer.alloc(rows * rowBytes);
+  for (let r = 0; r < rows; r++) {
+    const type = data[r * (rowBytes + 1)];
+    const src = r * (rowBytes + 1) + 1;
+    const dst = r * rowBytes;
+    for (let i = 0; i < rowBytes; i++) {
+      const left = i >= bpp ? out[dst + i - bpp] : 0;
+      const up = r > 0 ? out[dst + i - rowBytes] : 0;
+      const upLeft = r > 0 && i >= bpp ? out[dst + i - rowBytes - bpp] : 0;
+      let predicted = 0;
+      if (type === 1) predicted = left;
+      else if (type === 2) predicted = up;
+      else if (type === 3) predicted = (left + up) >> 1;
+      else if (type === 4) {
+        const p = left + up - upLeft;
+        const [pa, pb, pc] = [Math.abs(p - left), Math.abs(p - up), Math.abs(p - upLeft)];
+        predicted = pa <= pb && pa <= pc ? left : pb <= pc ? up : upLeft;
+      }
+      out[dst + i] = (data[src + i] + predicted) & 0xff;
+    }
+  }
+  return out;
+}
