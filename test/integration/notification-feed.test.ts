@@ -176,6 +176,39 @@ describe("notification feed over Kafka", () => {
     expect(consumer.status()).toMatchObject({ counts: { handled: 1, deadLettered: 3 }, lastError: null });
   }, 120_000);
 
+  test("a consumer stopped while its handler keeps failing leaves the trigger uncommitted: the next one gets it", async () => {
+    const names = feedNames("feed.stop");
+    feed = startFeed(store, brokers, names);
+    await feed.start();
+    await appendTriggers(store.log("sales"), ["order-stuck"], 1);
+    feed.wake("sales");
+    let attempts = 0;
+    const failing = feedConsumer(brokers, names, async () => {
+      attempts++;
+      throw new Error("users service unreachable");
+    });
+    consumers.push(failing);
+    failing.start();
+    await waitFor(
+      "retries",
+      async () => failing.status(),
+      (s) => s.counts.retried >= 3,
+      { timeoutMs: 60_000 },
+    );
+    expect(failing.status()).toMatchObject({ state: "retrying", counts: { handled: 0 } });
+    expect(failing.status().lastError).toMatch(/order-stuck|users service unreachable/);
+    await failing.stop();
+    expect(failing.status().state).toBe("stopped");
+
+    const handled: Handled[] = [];
+    const next = feedConsumer(brokers, names, recorder("next", handled));
+    consumers.push(next);
+    next.start();
+    await allHandled(handled);
+    expect(handled.map((h) => h.stream)).toEqual(["order-stuck"]);
+    expect(attempts).toBeGreaterThanOrEqual(3);
+  }, 120_000);
+
   test("two consumers share the partitions; when one is SIGKILLed the other takes its partitions and nothing is lost", async () => {
     const names = feedNames("feed.group");
     feed = startFeed(store, brokers, names);
