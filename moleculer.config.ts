@@ -4,8 +4,10 @@ import { ValidatorMiddleware } from "./lib/app/validator.middleware";
 import type { AppConfig } from "./lib/config/config";
 import { ScrapeReporter } from "./lib/metrics/scrape-reporter";
 import { bridgeCommands } from "./lib/repl/bridge.command";
+import { notificationsCommands } from "./lib/repl/notifications.command";
 import { parkedCommands } from "./lib/repl/parked.command";
 import { replCommands } from "./lib/repl/projections.command";
+import { usersCommands } from "./lib/repl/users.command";
 
 /**
  * Every broker option in one place, derived from the validated configuration (never from
@@ -61,6 +63,9 @@ export function brokerConfig(config: AppConfig, collectMetrics: () => Promise<vo
     // The first wraps the handler innermost: Auth runs first, then Validator, then the handler.
     middlewares: [ValidatorMiddleware, AuthMiddleware],
     // Admin commands for `npm run repl` (see lib/repl).
-    replOptions: { customCommands: [...replCommands, ...bridgeCommands, ...parkedCommands], delimiter: "ticketing $ " },
+    replOptions: {
+      customCommands: [...replCommands, ...bridgeCommands, ...parkedCommands, ...usersCommands, ...notificationsCommands],
+      delimiter: "ticketing $ ",
+    },
   };
 }

@@ -6,6 +6,8 @@ import artistsService from "./artists/artists.service";
 import eventsService from "./events/events.service";
 import inventoryService from "./inventory/inventory.service";
 import kafkaRelayService from "./kafka-relay/kafka-relay.service";
+import notificationsService from "./notifications/notifications.service";
+import { channelPorts } from "./notifications/ports";
 import ordersService from "./orders/orders.service";
 import organizersService from "./organizers/organizers.service";
 import runnersService from "./runners/runners.service";
@@ -28,5 +30,6 @@ export const SERVICE_FACTORIES: Record<ServiceName, ServiceFactory> = {
   tickets: ticketsService,
   users: usersService,
   "kafka-relay": kafkaRelayService,
+  notifications: (rt) => notificationsService(rt, channelPorts(rt)),
   runners: runnersService,
 };

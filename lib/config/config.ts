@@ -26,6 +26,7 @@ export const SERVICE_NAMES = [
   "tickets",
   "users",
   "kafka-relay",
+  "notifications",
   "runners",
 ] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];

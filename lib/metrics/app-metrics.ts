@@ -23,6 +23,7 @@ export const METRICS = {
   kafkaSendErrors: "ticketing.kafka.send.errors.total",
   kafkaSendRetries: "ticketing.kafka.send.retries.total",
   kafkaConsumerLag: "ticketing.kafka.consumer.lag",
+  notifications: "ticketing.notifications.total",
 } as const;
 
 /** The name Prometheus sees (the reporter turns dots into underscores). */
@@ -71,6 +72,11 @@ export class AppMetrics {
     counter(METRICS.kafkaSent, "Records the Kafka bridge delivered to a partner's topic", kafkaLabels);
     counter(METRICS.kafkaSendErrors, "Sends to a partner's topic that failed (the batch is tried again)", kafkaLabels);
     counter(METRICS.kafkaSendRetries, "Sends to a partner's topic repeated after a failure", kafkaLabels);
+    counter(METRICS.notifications, "Notification attempts by kind, channel and outcome (sent, retrying, failed, gone, skipped)", [
+      "kind",
+      "channel",
+      "outcome",
+    ]);
     gauge(METRICS.kafkaConsumerLag, "Records of a partner's topic not yet consumed, summed over partitions", [
       "partner",
       "topic",
@@ -133,5 +139,10 @@ export class AppMetrics {
 
   kafkaConsumerLag(partner: string, topic: string, lag: number): void {
     this.registry.set(METRICS.kafkaConsumerLag, lag, { partner, topic });
+  }
+
+  /** Labels from fixed sets only: the kind, the channel and what became of the attempt. */
+  notification(kind: string, channel: string, outcome: string): void {
+    this.registry.increment(METRICS.notifications, { kind, channel, outcome });
   }
 }

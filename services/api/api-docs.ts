@@ -151,6 +151,22 @@ const USER = entity(
   },
   ["id", "preferences", "devices", "blocked"],
 );
+const NOTIFICATION = entity(
+  {
+    kind: { type: "string" },
+    channel: { enum: ["email", "sms", "push", "none"] },
+    status: { enum: ["requested", "sending", "retrying", "sent", "failed", "skipped"] },
+    orderId: ID,
+    eventId: ID,
+    attempts: { type: "integer" },
+    nextAttemptAt: { type: ["number", "null"] },
+    lastError: { type: ["string", "null"] },
+    reason: { type: ["string", "null"], description: "why it failed or was skipped" },
+    sentAt: { type: ["number", "null"] },
+    createdAt: TIMESTAMP,
+  },
+  ["id", "kind", "channel", "status"],
+);
 const TICKET = entity({ orderId: ID, eventId: ID, status: { type: "string" }, barcode: { type: "string" } }, ["id", "status"]);
 
 /** Success bodies: the envelope and main fields (more fields may come: additionalProperties stays open). */
@@ -219,6 +235,14 @@ const SUCCESS: Record<string, JsonSchema> = {
   },
   "users.block": USER,
   "users.unblock": USER,
+  "notifications.mine": page(NOTIFICATION),
+  "notifications.search": page(NOTIFICATION),
+  "notifications.resend": NOTIFICATION,
+  "notifications.vapidPublicKey": {
+    type: "object",
+    required: ["publicKey"],
+    properties: { publicKey: { type: "string", description: "the VAPID key (base64url) for PushManager.subscribe" } },
+  },
 };
 
 /** Values that make a first "Try it out" succeed more often than "text" would. */

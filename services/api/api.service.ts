@@ -73,6 +73,10 @@ export const ROUTES: Record<string, string> = {
   "GET users/:id": "users.show",
   "POST users/:id/block": "users.block",
   "POST users/:id/unblock": "users.unblock",
+  "GET me/notifications": "notifications.mine",
+  "GET notifications": "notifications.search",
+  "POST notifications/:id/resend": "notifications.resend",
+  "GET push/vapid-public-key": "notifications.vapidPublicKey",
 };
 
 /** The version of the API document (the contract clients code against, not the package's). */

@@ -87,7 +87,7 @@ describe("docker-compose.yml", () => {
     for (const [name, service] of Object.entries(services)) {
       expect({ name, runnable: Boolean(service.image || service.build) }).toEqual({ name, runnable: true });
     }
-    expect([...appNames].sort()).toEqual(["catalogue", "gateway", "relay"]);
+    expect([...appNames].sort()).toEqual(["catalogue", "gateway", "notifications", "relay"]);
     expect(new Set(appNames.map((name) => services[name].image)).size).toBe(1);
   });
 

@@ -155,7 +155,7 @@ export function readPdfQr(pdf: Buffer): { pageCount: number; pages: PdfQrPage[] 
   };
   walk(dictOf((catalog.dict as Dict).Pages));
 
-  const image = (ref: Value): { width: number; height: number; pixels: number[][] } => {
+  const image = (ref: Value): { width: number; height: number; rgb: Uint8Array } => {
     const object = objects.get((ref as Ref).ref)!;
     return decodeImage(object.dict as Dict, object.stream!, dictOf, resolve);
   };
@@ -168,12 +168,12 @@ export function readPdfQr(pdf: Buffer): { pageCount: number; pages: PdfQrPage[] 
       for (const ref of Object.values(xobjects)) {
         const dict = dictOf(ref);
         if (nameOf(dict.Subtype) !== "Image") continue;
-        const { width, height, pixels } = image(ref);
-        const alpha = dict.SMask ? image(dict.SMask).pixels : null;
+        const { width, height, rgb } = image(ref);
+        const alpha = dict.SMask ? image(dict.SMask).rgb : null;
         const rgba = new Uint8ClampedArray(width * height * 4);
         for (let i = 0; i < width * height; i++) {
-          const a = alpha ? alpha[i][0] / 255 : 1;
-          for (let k = 0; k < 3; k++) rgba[i * 4 + k] = Math.round(pixels[i][k % pixels[i].length] * a + 255 * (1 - a));
+          const a = alpha ? alpha[i * 3] / 255 : 1;
+          for (let k = 0; k < 3; k++) rgba[i * 4 + k] = Math.round(rgb[i * 3 + k] * a + 255 * (1 - a));
           rgba[i * 4 + 3] = 255;
         }
         const code = jsQR(rgba, width, height);
@@ -184,13 +184,13 @@ export function readPdfQr(pdf: Buffer): { pageCount: number; pages: PdfQrPage[] 
   };
 }
 
-/** Pixels of an image XObject, each as its colour components (0–255): gray [v], RGB [r,g,b]. */
+/** The pixels of an image XObject as RGB bytes (gray repeated, palette looked up). */
 function decodeImage(
   dict: Dict,
   stream: Buffer,
   dictOf: (v: Value | undefined) => Dict,
   resolve: (v: Value | undefined) => Value | undefined,
-): { width: number; height: number; pixels: number[][] } {
+): { width: number; height: number; rgb: Uint8Array } {
   const width = dict.Width as number;
   const height = dict.Height as number;
   const bits = dict.BitsPerComponent as number;
@@ -213,19 +213,16 @@ function decodeImage(
     const byte = data[row * rowBytes + (bit >> 3)];
     return bits === 8 ? byte : (byte >> (8 - bits - (bit & 7))) & ((1 << bits) - 1);
   };
-  const pixels: number[][] = [];
-  for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      if (palette) {
-        const at = sample(y, x) * 3;
-        pixels.push([palette[at], palette[at + 1], palette[at + 2]]);
-      } else {
-        const scale = 255 / ((1 << bits) - 1);
-        pixels.push(Array.from({ length: comps }, (_, k) => sample(y, x * comps + k) * scale));
+  const scale = 255 / ((1 << bits) - 1);
+  const rgb = new Uint8Array(width * height * 3);
+  for (let y = 0, i = 0; y < height; y++) {
+    for (let x = 0; x < width; x++, i += 3) {
+      for (let k = 0; k < 3; k++) {
+        rgb[i + k] = palette ? palette[sample(y, x) * 3 + k] : sample(y, x * comps + (comps === 3 ? k : 0)) * scale;
       }
     }
   }
-  return { width, height, pixels };
+  return { width, height, rgb };
 }
 
 /** PNG rows: a filter byte (None, Sub, Up, Average, Paeth) before each row, relative to the pixel to the left and above. */
@@ -255,4 +252,20 @@ function undoPngFilters(data: Buffer, colors: number, bits: number, columns: num
     }
   }
   return out;
+}
+
+/** Every character the document's embedded fonts map back to Unicode (their /ToUnicode CMaps): what its text can show. */
+export function pdfFontCharacters(pdf: Buffer): Set<string> {
+  const chars = new Set<string>();
+  for (const object of readObjects(pdf).values()) {
+    if (!object.stream) continue;
+    const filter = (object.dict as Dict).Filter as Name | undefined;
+    const text = (filter?.name === "FlateDecode" ? inflateSync(object.stream) : object.stream).toString("latin1");
+    if (!text.includes("begincmap")) continue;
+    // pdfkit writes `<first> <last> [<unicode> ...]` ranges: the bracketed values are the characters.
+    for (const [, list] of text.matchAll(/\[([^\]]*)\]/g)) {
+      for (const [, hex] of list.matchAll(/<([0-9a-fA-F]{4})>/g)) chars.add(String.fromCharCode(parseInt(hex, 16)));
+    }
+  }
+  return chars;
 }

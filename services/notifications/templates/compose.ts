@@ -9,6 +9,11 @@ import type { Context, Fact, KindPhrases, Message, Phrases } from "./message";
 /** Push titles and bodies are cut by the phone anyway; a long name is cut here, readably. */
 const PUSH_NAME_MAX = 48;
 
+/** Subjects, SMS and push are single lines: a line break in a name must not split (or inject) a header. */
+function oneLine(text: string): string {
+  return text.replace(/\s+/g, " ").trim();
+}
+
 function clip(text: string, max: number): string {
   return text.length <= max ? text : `${text.slice(0, max - 1).trimEnd()}…`;
 }
@@ -47,18 +52,18 @@ function message<C extends Context>(
   url: string,
   parts: { facts: Fact[]; tickets: Message["tickets"] },
 ): Message {
-  const pushContext = { ...c, name: clip(c.name, PUSH_NAME_MAX) };
+  const push = phrases.push({ ...c, name: clip(c.name, PUSH_NAME_MAX) });
   return {
     locale: p.locale,
-    subject: phrases.subject(c),
+    subject: oneLine(phrases.subject(c)),
     heading: phrases.heading(c),
     paragraphs: [p.greeting(c.firstName), ...phrases.body(c)],
     facts: parts.facts,
     tickets: parts.tickets,
     action: { label: p.viewOrder, url },
     footer: p.footer,
-    sms: fitSms((name) => phrases.sms({ ...c, name }), c.name),
-    push: phrases.push(pushContext),
+    sms: fitSms((name) => oneLine(phrases.sms({ ...c, name })), c.name),
+    push: { title: oneLine(push.title), body: oneLine(push.body) },
   };
 }
 
@@ -101,7 +106,7 @@ export function compose(data: NotificationData, p: Phrases): Message {
         ...base,
         count: refunded.length,
         refunded: formatMoney(data.refund.amount, data.refund.currency, p.locale),
-        whole: refunded.length === order.tickets.length,
+        scope: refunded.length === 0 ? "amount" : refunded.length === order.tickets.length ? "all" : "some",
       };
       return message(p, p.refund_done, c, order.url, {
         facts: [orderFact, { label: p.labels.refunded, value: c.refunded }, ...eventFacts(event, p, time.long).slice(0, 2)],

@@ -76,14 +76,17 @@ export const en: Phrases = {
     subject: (c) => `Refund for order ${c.number}: ${c.refunded}`,
     heading: () => "Your refund is on its way",
     body: (c) => [
-      c.whole
-        ? `We refunded ${c.refunded} for all tickets of order ${c.number} for ${c.name}.`
-        : `We refunded ${c.refunded} for ${tickets(c.count)} of order ${c.number} for ${c.name}.`,
+      `We refunded ${c.refunded} ${
+        { all: "for all tickets of order", some: `for ${tickets(c.count)} of order`, amount: "on order" }[c.scope]
+      } ${c.number} for ${c.name}.`,
       REFUND_TIME,
       "Refunded tickets are no longer valid.",
     ],
-    sms: (c) => `Refund of ${c.refunded} for order ${c.number} done. ${REFUND_TIME.split(";")[0]}.`,
-    push: (c) => ({ title: "Refund done", body: `${c.refunded} for ${tickets(c.count)}, order ${c.number}` }),
+    sms: (c) => `Refund of ${c.refunded} for order ${c.number} done.`,
+    push: (c) => ({
+      title: "Refund done",
+      body: `${c.refunded}${c.count > 0 ? ` for ${tickets(c.count)}` : ""}, order ${c.number}`,
+    }),
   },
 
   event_cancelled: {
@@ -112,7 +115,7 @@ export const en: Phrases = {
       `The organiser changed the ${what(c)} of ${c.name}.`,
       `Your ${tickets(c.count)} (order ${c.number}) remain valid; there is nothing you need to do.`,
     ],
-    sms: (c) => `Changed: ${c.name} is now ${now(c)}. Your tickets remain valid.`,
+    sms: (c) => `Changed: ${c.name} is now ${now(c)}`,
     push: (c) => ({ title: "Event changed", body: `${c.name}: now ${now(c)}` }),
   },
 

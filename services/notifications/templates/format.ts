@@ -7,12 +7,12 @@ import type { EventView, TicketView } from "../notification-data";
 
 const numberFormats = new Map<string, Intl.NumberFormat>();
 
-/** Minor units (kopecks, cents) → "1 500,00 ₽" / "RUB 1,500.00", per the locale's conventions. */
+/** Minor units (kopecks, cents) → "1 500,00 ₽" / "₽1,500.00": the locale's conventions, the currency's sign. */
 export function formatMoney(minor: number, currency: string, locale: Locale): string {
   const key = `${locale}:${currency}`;
   let format = numberFormats.get(key);
   if (!format) {
-    format = new Intl.NumberFormat(locale, { style: "currency", currency });
+    format = new Intl.NumberFormat(locale, { style: "currency", currency, currencyDisplay: "narrowSymbol" });
     numberFormats.set(key, format);
   }
   const digits = format.resolvedOptions().maximumFractionDigits ?? 2;
@@ -23,41 +23,55 @@ export function formatMoney(minor: number, currency: string, locale: Locale): st
  * An unknown zone (a catalogue typo) must not stop a receipt: the time is then shown in UTC,
  * which stays true because the long form names its offset.
  */
-function dateFormat(locale: Locale, timeZone: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
-  try {
-    return new Intl.DateTimeFormat(locale, { ...options, timeZone });
-  } catch {
-    return new Intl.DateTimeFormat(locale, { ...options, timeZone: "UTC" });
+function dateFormat(locale: Locale, timeZone: string, style: "long" | "short"): Intl.DateTimeFormat {
+  const key = `${style}:${locale}:${timeZone}`;
+  let format = dateFormats.get(key);
+  if (!format) {
+    const options = style === "long" ? longDate : shortDate(locale);
+    try {
+      format = new Intl.DateTimeFormat(locale, { ...options, timeZone });
+    } catch {
+      format = new Intl.DateTimeFormat(locale, { ...options, timeZone: "UTC" });
+    }
+    dateFormats.set(key, format);
   }
+  return format;
 }
+
+/** Building a DateTimeFormat costs about a millisecond: one per style, locale and zone, kept. */
+const dateFormats = new Map<string, Intl.DateTimeFormat>();
 
 /**
  * A moment as the people at the venue read it: the event's zone, 24-hour clock, and the
  * offset, so a buyer in another zone is not misled ("Mon, June 1, 2026 at 19:00 GMT+3").
  */
 export function formatDateTime(at: number, timeZone: string, locale: Locale): string {
-  return dateFormat(locale, timeZone, {
-    weekday: "short",
-    day: "numeric",
-    month: "long",
-    year: "numeric",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-    timeZoneName: "shortOffset",
-  }).format(at);
+  return dateFormat(locale, timeZone, "long").format(at);
 }
 
-/** Short form for SMS and push: "01.06 19:00" / "Jun 1, 19:00", in the event's zone, no offset. */
+/** Short form for SMS and push: "01.06, 19:00" / "Jun 1, 19:00", in the event's zone, no offset. */
 export function formatShortDateTime(at: number, timeZone: string, locale: Locale): string {
-  return dateFormat(locale, timeZone, {
-    day: locale === "ru" ? "2-digit" : "numeric",
-    month: locale === "ru" ? "2-digit" : "short",
-    hour: "2-digit",
-    minute: "2-digit",
-    hourCycle: "h23",
-  }).format(at);
+  return dateFormat(locale, timeZone, "short").format(at);
 }
+
+const longDate: Intl.DateTimeFormatOptions = {
+  weekday: "short",
+  day: "numeric",
+  month: "long",
+  year: "numeric",
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+  timeZoneName: "shortOffset",
+};
+
+const shortDate = (locale: Locale): Intl.DateTimeFormatOptions => ({
+  day: locale === "ru" ? "2-digit" : "numeric",
+  month: locale === "ru" ? "2-digit" : "short",
+  hour: "2-digit",
+  minute: "2-digit",
+  hourCycle: "h23",
+});
 
 /** Plural forms per CLDR category; Russian needs one/few/many ("1 билет", "2 билета", "5 билетов"). */
 export type PluralForms = Partial<Record<Intl.LDMLPluralRule, string>> & { other: string };

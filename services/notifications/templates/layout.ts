@@ -18,7 +18,7 @@ function factRows(facts: Fact[]): string {
     .filter((fact) => fact.value !== "")
     .map(
       (fact) =>
-        `<tr><td style="${FONT}font-size:14px;color:${MUTED};padding:4px 12px 4px 0;vertical-align:top;white-space:nowrap">${escapeHtml(fact.label)}</td>` +
+        `<tr><td width="150" style="${FONT}font-size:14px;color:${MUTED};padding:4px 12px 4px 0;vertical-align:top;width:150px">${escapeHtml(fact.label)}</td>` +
         `<td style="${FONT}font-size:14px;color:#111827;padding:4px 0;vertical-align:top">${escapeHtml(fact.value)}</td></tr>`,
     )
     .join("\n");

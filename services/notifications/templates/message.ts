@@ -47,8 +47,8 @@ export interface NotPaidContext extends Context {
 
 export interface RefundContext extends Context {
   refunded: string;
-  /** All of the order's tickets were refunded. */
-  whole: boolean;
+  /** All of the order's tickets, some of them, or an amount with no ticket named. */
+  scope: "all" | "some" | "amount";
 }
 
 export interface CancelledContext extends Context {

@@ -76,14 +76,17 @@ export const ru: Phrases = {
     subject: (c) => `Возврат по заказу ${c.number}: ${c.refunded}`,
     heading: () => "Возврат оформлен",
     body: (c) => [
-      c.whole
-        ? `Мы вернули ${c.refunded} за все билеты заказа ${c.number} на «${c.name}».`
-        : `Мы вернули ${c.refunded} за ${tickets(c.count)} заказа ${c.number} на «${c.name}».`,
+      `Мы вернули ${c.refunded} ${
+        { all: "за все билеты заказа", some: `за ${tickets(c.count)} заказа`, amount: "по заказу" }[c.scope]
+      } ${c.number} на «${c.name}».`,
       REFUND_TIME,
       "Возвращённые билеты больше не действуют.",
     ],
     sms: (c) => `Возврат ${c.refunded} по заказу ${c.number} оформлен.`,
-    push: (c) => ({ title: "Возврат оформлен", body: `${c.refunded} за ${tickets(c.count)}, заказ ${c.number}` }),
+    push: (c) => ({
+      title: "Возврат оформлен",
+      body: `${c.refunded}${c.count > 0 ? ` за ${tickets(c.count)}` : ""}, заказ ${c.number}`,
+    }),
   },
 
   event_cancelled: {

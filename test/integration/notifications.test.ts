@@ -1,0 +1,339 @@
+import { randomUUID } from "node:crypto";
+import { startApp, type App } from "../../lib/app/app";
+import type { DevIssuer } from "../../lib/auth/dev-issuer";
+import { notificationsCommand } from "../../lib/repl/notifications.command";
+import { apiClient, eventually } from "../support/api-client";
+import { ownMailpit, uniqueRecipient, type OwnMailpit } from "../support/mailpit";
+import { readPdfQr } from "../support/pdf-qr";
+import { devIssuerOf, quickStartEnv } from "../support/quickstart";
+import { waitFor } from "../support/wait";
+
+interface OrderReply {
+  id: string;
+  status: string;
+  payment: { id: string } | null;
+  tickets: Array<{ id: string; barcode: string; status: string }>;
+}
+
+interface NotificationRow {
+  id: string;
+  kind: string;
+  channel: string;
+  status: string;
+  orderId: string;
+  attempts: number;
+  reason: string | null;
+  lastError: string | null;
+}
+
+interface Page<T> {
+  rows: T[];
+  total: number;
+}
+
+/**
+ * Notifications in the quick start (no Kafka: the service follows the logs itself), through
+ * the real gateway, a real SMTP server (a Mailpit of the test's own, so its chaos triggers
+ * can refuse mail) and the SMS and FCM simulators over HTTP.
+ */
+// Retries, the reminder sweep (every 30 s) and a busy machine: generous bounds, no timing asserted.
+jest.setTimeout(300_000);
+
+describe("notifications in the quick start", () => {
+  let mailpit: OwnMailpit;
+  let app: App;
+  let api: ReturnType<typeof apiClient>;
+  let issuer: DevIssuer;
+  let admin: string;
+  let olga: string;
+
+  beforeAll(async () => {
+    mailpit = await ownMailpit();
+    const env = quickStartEnv("notifications", {
+      SMTP_URL: mailpit.smtpUrl,
+      MAIL_FROM: "Tickets <tickets@shop.test>",
+      NOTIFY_RETRY_BASE_MS: "200",
+      NOTIFY_RETRY_MAX_MS: "2000",
+      NOTIFY_MAX_ATTEMPTS: "100",
+      // The "soon" event below starts within this window; the "gig" one is years away.
+      NOTIFY_REMINDER_BEFORE_MINUTES: "180",
+    });
+    app = await startApp(env);
+    api = apiClient(app.apiUrl!);
+    issuer = await devIssuerOf(env);
+    admin = await issuer.mint({ sub: "root", roles: ["admin"] });
+    olga = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
+    const ok = async (method: string, path: string, token: string, body?: unknown) => {
+      const answer = await api(method, path, { token, body });
+      if (answer.status >= 300) throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
+    };
+    await ok("POST", "/organizers", admin, { id: "org", name: "Org" });
+    await ok("POST", "/venues", olga, {
+      id: "hall",
+      name: "Hall",
+      address: "Arbat 1",
+      city: "Moscow",
+      timezone: "Europe/Moscow",
+      layout: {
+        sections: [{ id: "A", name: "Stalls", rows: [{ id: "1", seats: Array.from({ length: 60 }, (_, i) => String(i + 1)) }] }],
+      },
+    });
+    await ok("POST", "/events", olga, {
+      id: "gig",
+      venueId: "hall",
+      name: "Gig",
+      category: "concert",
+      startsAt: "2031-06-01T19:00:00+03:00",
+      endsAt: "2031-06-01T22:00:00+03:00",
+    });
+    await ok("POST", "/events/gig/categories", olga, {
+      categoryId: "floor",
+      name: "Floor",
+      price: 150000,
+      currency: "RUB",
+      kind: "ga",
+      quota: 50,
+    });
+    await ok("POST", "/events/gig/publish", olga);
+    await eventually(
+      () => api<{ availability?: Record<string, { available: number }> }>("GET", "/events/gig"),
+      (r) => r.body.availability?.floor?.available === 50,
+    );
+  });
+
+  afterAll(async () => {
+    await app?.stop();
+    await mailpit?.destroy();
+  });
+
+  /** A buyer of their own (token and contact data), so each test reads only its messages. */
+  async function buyer(label: string) {
+    const sub = `${label}-${randomUUID().slice(0, 8)}`;
+    const token = await issuer.mint({ sub, roles: ["customer"] });
+    const email = uniqueRecipient(label);
+    const phone = `+7900${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
+    return { sub, token, email, phone };
+  }
+
+  /** Places an order and pays it on the simulator's page: the tickets are issued. */
+  async function buyAndPay(who: { token: string; email: string; phone: string }, quantity = 2): Promise<OrderReply> {
+    const placed = await api<OrderReply>("POST", "/orders", {
+      token: who.token,
+      body: { eventId: "gig", customer: { email: who.email, phone: who.phone }, items: [{ categoryId: "floor", quantity }] },
+    });
+    expect(placed.status).toBe(201);
+    app.runtime.paymentSimulator!.pay(placed.body.payment!.id);
+    const paid = await eventually(
+      () => api<OrderReply>("GET", `/orders/${placed.body.id}`, { token: who.token }),
+      (r) => r.body.status === "paid",
+      60_000,
+    );
+    return paid.body;
+  }
+
+  const adminList = (query: string) => api<Page<NotificationRow>>("GET", `/notifications?${query}`, { token: admin });
+
+  test("a purchase sends the buyer one e-mail whose PDF has a page per ticket with its barcode as a QR code", async () => {
+    const ann = await buyer("receipt");
+    const order = await buyAndPay(ann, 2);
+    const [summary] = await mailpit.client.waitForMessagesTo(ann.email, 1);
+    const message = await mailpit.client.message(summary.ID);
+    const pdfs = message.Attachments.filter((a) => a.ContentType === "application/pdf");
+    expect(pdfs).toHaveLength(1);
+    const { pageCount, pages } = readPdfQr(await mailpit.client.attachment(summary.ID, pdfs[0].PartID));
+    expect(pageCount).toBe(2);
+    expect(pages.flatMap((p) => p.qr).sort()).toEqual(order.tickets.map((t) => t.barcode).sort());
+    const receipt = await eventually(
+      () => adminList(`orderId=${order.id}&kind=order_paid`),
+      (r) => r.body.rows.length === 1 && r.body.rows[0].status === "sent",
+    );
+    expect(summary.MessageID).toBe(`${receipt.body.rows[0].id}@shop.test`);
+    // Nothing more arrives: the receipt went once.
+    await eventually(
+      async () => (await mailpit.client.messagesTo(ann.email)).length,
+      (n) => n === 1,
+    );
+    const own = await api<Page<NotificationRow>>("GET", "/me/notifications", { token: ann.token });
+    expect(own.body.rows.map((r) => [r.kind, r.channel, r.status])).toEqual([["order_paid", "email", "sent"]]);
+    expect(JSON.stringify(own.body)).not.toContain(ann.email);
+  });
+
+  test("SMS and push go through their simulators when the buyer's preferences ask for them", async () => {
+    const bob = await buyer("channels");
+    const me = await api("PATCH", "/me", {
+      token: bob.token,
+      body: { preferences: { order_paid: { email: false, sms: true, push: true } } },
+    });
+    expect(me.status).toBe(200);
+    const fcmToken = `fcm-${randomUUID()}`;
+    expect((await api("POST", "/me/devices", { token: bob.token, body: { fcmToken, label: "phone" } })).status).toBe(201);
+    const order = await buyAndPay(bob, 1);
+    const sms = await waitFor(
+      "the receipt by SMS",
+      async () => app.runtime.smsSimulator!.messages.filter((m) => m.to === bob.phone),
+      (found) => found.length >= 1,
+      { timeoutMs: 60_000 },
+    );
+    expect(sms).toHaveLength(1);
+    const pushes = await waitFor(
+      "the receipt by push",
+      async () => app.runtime.fcmSimulator!.deliveries.filter((d) => JSON.stringify(d).includes(fcmToken)),
+      (found) => found.length >= 1,
+      { timeoutMs: 60_000 },
+    );
+    expect(pushes).toHaveLength(1);
+    const rows = await eventually(
+      () => adminList(`orderId=${order.id}`),
+      (r) => r.body.rows.length === 2 && r.body.rows.every((n) => n.status === "sent"),
+    );
+    expect(rows.body.rows.map((r) => r.channel).sort()).toEqual(["push", "sms"]);
+    expect(await mailpit.client.messagesTo(bob.email)).toHaveLength(0);
+  });
+
+  test("a number the SMS gateway refuses ends failed, with the reason, and is not retried", async () => {
+    const cleo = await buyer("refused");
+    await api("PATCH", "/me", {
+      token: cleo.token,
+      body: { preferences: { order_paid: { email: true, sms: true, push: false } } },
+    });
+    app.runtime.smsSimulator!.refuse(cleo.phone);
+    const order = await buyAndPay(cleo, 1);
+    const failed = await eventually(
+      () => adminList(`orderId=${order.id}&channel=sms`),
+      (r) => r.body.rows[0]?.status === "failed",
+      60_000,
+    );
+    expect(failed.body.rows[0]).toMatchObject({ attempts: 1, reason: expect.any(String) });
+    expect(failed.body.rows[0].reason).not.toContain(cleo.phone);
+    const byStatus = await adminList(`status=failed&channel=sms&orderId=${order.id}`);
+    expect(byStatus.body.total).toBe(1);
+    // The e-mail of the same receipt went out regardless.
+    await mailpit.client.waitForMessagesTo(cleo.email, 1);
+  });
+
+  test("an admin resends a sent receipt: it arrives again with the same Message-ID; buyers may not", async () => {
+    const dan = await buyer("resend");
+    const order = await buyAndPay(dan, 1);
+    const [first] = await mailpit.client.waitForMessagesTo(dan.email, 1);
+    const row = (
+      await eventually(
+        () => adminList(`orderId=${order.id}`),
+        (r) => r.body.rows[0]?.status === "sent",
+      )
+    ).body.rows[0];
+    expect((await api("POST", `/notifications/${row.id}/resend`, { token: dan.token })).status).toBe(403);
+    const resent = await api<NotificationRow>("POST", `/notifications/${row.id}/resend`, { token: admin });
+    expect(resent.status).toBe(200);
+    const both = await mailpit.client.waitForMessagesTo(dan.email, 2);
+    expect(both.map((m) => m.MessageID)).toEqual([first.MessageID, first.MessageID]);
+    expect((await api("POST", "/notifications/nosuchnotification/resend", { token: admin })).status).toBe(404);
+    const status = await notificationsCommand(app.broker, {});
+    expect(status).toMatch(/email\s+\d+/);
+  });
+
+  test("SMTP refusing mail during a burst of purchases: afterwards every receipt has arrived exactly once", async () => {
+    await mailpit.client.setChaos({ Recipient: { ErrorCode: 451, Probability: 100 } });
+    const buyers = await Promise.all(Array.from({ length: 8 }, (_, i) => buyer(`burst-${i}`)));
+    const orders = await Promise.all(buyers.map((b) => buyAndPay(b, 1)));
+    // Every receipt has met the refusal at least once before the server takes mail again.
+    await waitFor(
+      "every receipt to be refused at least once",
+      () => Promise.all(orders.map(async (o) => (await adminList(`orderId=${o.id}`)).body.rows[0])),
+      (rows) => rows.every((r) => r?.lastError !== null && r?.lastError !== undefined),
+      { timeoutMs: 90_000, intervalMs: 500 },
+    );
+    await mailpit.client.resetChaos();
+    for (const b of buyers) await mailpit.client.waitForMessagesTo(b.email, 1, { timeoutMs: 90_000 });
+    await eventually(
+      () => Promise.all(orders.map(async (o) => (await adminList(`orderId=${o.id}`)).body.rows[0]?.status)),
+      (statuses) => statuses.every((s) => s === "sent"),
+      60_000,
+    );
+    for (const b of buyers) {
+      const messages = await mailpit.client.messagesTo(b.email);
+      expect(messages).toHaveLength(1);
+      expect(new Set(messages.map((m) => m.MessageID)).size).toBe(1);
+    }
+  });
+
+  test("reminders, a moved event and a cancelled one reach the holders, with what happens to their money", async () => {
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const startsAt = Date.now() + 2 * 3_600_000;
+    const created = await api("POST", "/events", {
+      token: olga,
+      body: {
+        id: "soon",
+        venueId: "hall",
+        name: "Soon",
+        category: "concert",
+        startsAt: iso(startsAt),
+        endsAt: iso(startsAt + 3_600_000),
+      },
+    });
+    expect(created.status).toBe(201);
+    const category = { categoryId: "floor", name: "Floor", price: 90000, currency: "RUB", kind: "ga", quota: 5 };
+    expect((await api("POST", "/events/soon/categories", { token: olga, body: category })).status).toBe(201);
+    expect((await api("POST", "/events/soon/publish", { token: olga })).status).toBe(200);
+    await eventually(
+      () => api<{ availability?: Record<string, { available: number }> }>("GET", "/events/soon"),
+      (r) => r.body.availability?.floor?.available === 5,
+    );
+    const eve = await buyer("holder");
+    const placed = await api<OrderReply>("POST", "/orders", {
+      token: eve.token,
+      body: { eventId: "soon", customer: { email: eve.email, phone: eve.phone }, items: [{ categoryId: "floor", quantity: 1 }] },
+    });
+    app.runtime.paymentSimulator!.pay(placed.body.payment!.id);
+    const kinds = async (orderId: string) =>
+      (await adminList(`orderId=${orderId}&channel=email&pageSize=50`)).body.rows.map((r) => `${r.kind}:${r.status}`).sort();
+    // The receipt, and the reminder the sweep finds (the event starts within the window).
+    await waitFor(
+      "the receipt and the reminder",
+      () => kinds(placed.body.id),
+      (k) => k.join() === "event_reminder:sent,order_paid:sent",
+      {
+        timeoutMs: 120_000,
+        intervalMs: 500,
+      },
+    );
+
+    const unpaid = await buyer("unpaid");
+    const waiting = await api<OrderReply>("POST", "/orders", {
+      token: unpaid.token,
+      body: {
+        eventId: "soon",
+        customer: { email: unpaid.email, phone: unpaid.phone },
+        items: [{ categoryId: "floor", quantity: 1 }],
+      },
+    });
+    expect(waiting.status).toBe(201);
+
+    // Moved by half an hour: the holder hears of it, and gets a reminder for the new start.
+    expect((await api("PATCH", "/events/soon", { token: olga, body: { startsAt: iso(startsAt + 1_800_000) } })).status).toBe(200);
+    await waitFor(
+      "the change notice and a reminder for the new start",
+      () => kinds(placed.body.id),
+      (k) => k.join() === "event_changed:sent,event_reminder:sent,event_reminder:sent,order_paid:sent",
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+
+    expect((await api("POST", "/events/soon/cancel", { token: olga, body: { reason: "the band is ill" } })).status).toBe(200);
+    const cancelled = await waitFor(
+      "the cancellation notices",
+      () =>
+        Promise.all([placed.body.id, waiting.body.id].map((id) => adminList(`orderId=${id}&kind=event_cancelled&channel=email`))),
+      (pages) => pages.every((p) => p.body.rows[0]?.status === "sent"),
+      { timeoutMs: 120_000, intervalMs: 500 },
+    );
+    expect(cancelled.map((p) => p.body.total)).toEqual([1, 1]);
+    // One e-mail per notification: receipt, two reminders, the change, the cancellation.
+    expect(await mailpit.client.messagesTo(eve.email)).toHaveLength(5);
+    expect(await mailpit.client.messagesTo(unpaid.email)).toHaveLength(1);
+  });
+
+  test("the VAPID public key is served to anyone", async () => {
+    const answer = await api<{ publicKey: string }>("GET", "/push/vapid-public-key");
+    expect(answer.status).toBe(200);
+    expect(answer.body.publicKey).toMatch(/^[A-Za-z0-9_-]{80,}$/);
+  });
+});
