@@ -25,7 +25,13 @@ import { KafkaJSError, type Consumer, type EachMessagePayload, type Kafka, type 
 import type { Runtime } from "../../lib/app/runtime";
 import type { RunnerLogger, RunnerStatus } from "../../lib/eventlog/runner";
 import { deadLetterHeaders } from "../../lib/kafka/dead-letters";
-import { kafkaErrorText } from "../../lib/kafka/errors";
+import {
+  connectUntilUp,
+  memberRunnerStatus,
+  publishDeadLetter,
+  restartWhenAbandoned,
+  type MemberState,
+} from "../../lib/kafka/group-member";
 import { createKafka, ensureTopics, type KafkaLogger } from "../../lib/kafka/kafka";
 import { MalformedTrigger, parseTrigger, type NotificationTrigger } from "./triggers";
 
@@ -60,7 +66,7 @@ export interface FeedConsumerStatus {
   groupId: string;
   topic: string;
   deadLetterTopic: string;
-  state: "starting" | "running" | "retrying" | "failed" | "stopped";
+  state: MemberState;
   /** Partitions this node consumes now. */
   partitions: number[];
   /** Messages not consumed yet on those partitions, as of each one's last batch. */
@@ -149,35 +155,33 @@ export class FeedConsumer {
 
   /** As the runners report themselves, so /api/ready and the REPL show a consumer that cannot work. */
   runnerStatus(): RunnerStatus {
-    const done = this.counts.handled + this.counts.deadLettered;
+    const { handled, deadLettered } = this.counts;
     const lag = [...this.lags.values()].reduce((sum, n) => sum + n, 0);
-    const failed = this.state === "failed";
-    return {
+    const { owner } = this.options;
+    return memberRunnerStatus({
       name: this.name,
-      state: failed ? "halted" : this.state === "retrying" ? "running" : (this.state as RunnerStatus["state"]),
-      pos: done,
-      head: done + lag,
+      owner,
+      state: this.state,
+      done: handled + deadLettered,
       lag,
-      owner: this.options.owner,
-      fault: failed ? { pos: done, message: this.lastError ?? "consumer failed", at: Date.now() } : null,
-      lastError: failed ? null : this.lastError,
-    };
+      lastError: this.lastError,
+    });
   }
 
-  private async connectLoop(): Promise<void> {
-    for (let attempt = 1; !this.stopping; attempt++) {
-      try {
-        await this.connect();
-        return;
-      } catch (err) {
-        if (this.stopping) return;
+  private connectLoop(): Promise<void> {
+    return connectUntilUp({
+      name: this.name,
+      logger: this.options.logger,
+      connect: () => this.connect(),
+      disconnect: () => this.disconnect(),
+      stopping: () => this.stopping,
+      failed: (text) => {
         this.state = "failed";
-        this.lastError = `kafka: ${kafkaErrorText(err)}`;
-        if (attempt === 1) this.options.logger.warn(`${this.name}: cannot consume (${this.lastError}); retrying`);
-        await this.disconnect();
-        await this.sleep(Math.min(15_000, 500 * 2 ** Math.min(attempt, 5)));
-      }
-    }
+        this.lastError = text;
+      },
+      sleep: (ms) => this.sleep(ms),
+      maxDelayMs: 15_000,
+    });
   }
 
   private async connect(): Promise<void> {
@@ -193,13 +197,16 @@ export class FeedConsumer {
       maxWaitTimeInMs: 250,
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.CRASH, ({ payload }) => {
-      this.lastError = `kafka: ${kafkaErrorText(payload.error)}`;
-      if (payload.restart || this.stopping || this.consumer !== consumer) return;
-      // kafkajs gave up on this consumer: start a new one.
-      this.state = "failed";
-      this.options.logger.warn(`${this.name}: consumer stopped (${this.lastError}); reconnecting`);
-      void this.disconnect().then(() => this.start());
+    restartWhenAbandoned(consumer, {
+      name: this.name,
+      logger: this.options.logger,
+      stopping: () => this.stopping,
+      current: () => this.consumer === consumer,
+      failed: (text, abandoned) => {
+        this.lastError = text;
+        if (abandoned) this.state = "failed";
+      },
+      restart: () => void this.disconnect().then(() => this.start()),
     });
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.assigned = (payload.memberAssignment[topic] ?? []).slice().sort((a, b) => a - b);
@@ -324,26 +331,25 @@ export class FeedConsumer {
   ): Promise<void> {
     const at = new Date().toISOString();
     const headers = deadLetterHeaders(message, { topic, partition, reason, at });
-    for (let attempt = 1; ; attempt++) {
-      if (this.stopping) throw new Stopping();
-      try {
-        const producer = await this.ensureProducer();
-        await producer.send({
-          topic: this.options.deadLetterTopic,
-          acks: -1,
-          messages: [{ key: message.key, value: message.value, headers }],
-        });
-        break;
-      } catch (err) {
-        this.state = "retrying";
-        this.lastError = `dead-letter topic ${this.options.deadLetterTopic}: ${kafkaErrorText(err)}`;
-        if (attempt === 1) this.options.logger.warn(`${this.name}: ${this.lastError}; retrying`);
+    await publishDeadLetter({
+      topic: this.options.deadLetterTopic,
+      message,
+      headers,
+      producer: () => this.ensureProducer(),
+      dropProducer: async () => {
         const producer = this.producer;
         this.producer = null;
         await producer?.disconnect().catch(() => undefined);
-        await this.wait(Math.min(5_000, 200 * 2 ** Math.min(attempt, 5)), heartbeat);
-      }
-    }
+      },
+      stopping: () => this.stopping,
+      stoppedError: () => new Stopping(),
+      failed: (text, attempt) => {
+        this.state = "retrying";
+        this.lastError = text;
+        if (attempt === 1) this.options.logger.warn(`${this.name}: ${text}; retrying`);
+      },
+      pause: (attempt) => this.wait(Math.min(5_000, 200 * 2 ** Math.min(attempt, 5)), heartbeat),
+    });
     this.counts.deadLettered++;
     this.lastDeadLetter = { reason, partition, offset: message.offset, at };
     if (this.state === "retrying") {
