@@ -113,6 +113,11 @@ export class FeedConsumer {
     return "notifications.feed.consumer";
   }
 
+  /** Messages not consumed yet on this node's partitions, as of each one's last batch. */
+  private get lag(): number {
+    return [...this.lags.values()].reduce((sum, n) => sum + n, 0);
+  }
+
   private get heartbeatMs(): number {
     return Math.max(500, Math.floor(this.options.sessionTimeoutMs / 5));
   }
@@ -146,7 +151,7 @@ export class FeedConsumer {
       deadLetterTopic,
       state: this.state,
       partitions: [...this.assigned],
-      lag: [...this.lags.values()].reduce((sum, n) => sum + n, 0),
+      lag: this.lag,
       counts: { ...this.counts },
       lastError: this.lastError,
       lastDeadLetter: this.lastDeadLetter,
@@ -156,16 +161,8 @@ export class FeedConsumer {
   /** As the runners report themselves, so /api/ready and the REPL show a consumer that cannot work. */
   runnerStatus(): RunnerStatus {
     const { handled, deadLettered } = this.counts;
-    const lag = [...this.lags.values()].reduce((sum, n) => sum + n, 0);
-    const { owner } = this.options;
-    return memberRunnerStatus({
-      name: this.name,
-      owner,
-      state: this.state,
-      done: handled + deadLettered,
-      lag,
-      lastError: this.lastError,
-    });
+    const { name, lag, state, lastError } = this;
+    return memberRunnerStatus({ name, owner: this.options.owner, state, done: handled + deadLettered, lag, lastError });
   }
 
   private connectLoop(): Promise<void> {
