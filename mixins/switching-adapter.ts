@@ -80,9 +80,13 @@ export class SwitchingAdapter {
     const uri = rt.config.store.kind === "mongo" ? rt.config.store.uri : "";
     // Read-only: the store creates the collection and its indexes. Mongoose's own create on
     // model init would be refused (NamespaceExists) on every start by MongoDB and FerretDB.
+    // strictQuery off, on the schema: moleculer-db-adapter-mongoose turns it on for the whole
+    // process when it is loaded, and with this schema's single path every condition of a query
+    // (`{userId}` of "my orders", `{startsAt: {$gt}}`...) would be dropped before it is sent,
+    // answering every document of the collection.
     const schema = new Schema(
       { _id: String },
-      { strict: false, collection, versionKey: false, autoCreate: false, autoIndex: false },
+      { strict: false, strictQuery: false, collection, versionKey: false, autoCreate: false, autoIndex: false },
     );
     const model = mongoose.models[collection] ?? mongoose.model(collection, schema);
     // The stock adapter reads `model` from the service schema it is initialised with.
