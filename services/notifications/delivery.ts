@@ -117,6 +117,7 @@ export class DeliveryQueue {
     const error = errorText(err);
     await o.record(request.id, {
       type: "RecordFailure",
+      attempt: attempts,
       failure: kind,
       error,
       retryAt: at + delay,
