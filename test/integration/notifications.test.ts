@@ -190,6 +190,36 @@ describe("notifications in the quick start", () => {
     expect(await mailpit.client.messagesTo(bob.email)).toHaveLength(0);
   });
 
+  test("a device FCM reports gone fails without a retry and leaves the profile; the buyer's other device gets it", async () => {
+    const fay = await buyer("gone");
+    await api("PATCH", "/me", {
+      token: fay.token,
+      body: { preferences: { order_paid: { email: false, sms: false, push: true } } },
+    });
+    const [liveToken, staleToken] = [`fcm-${randomUUID()}`, `fcm-${randomUUID()}`];
+    for (const fcmToken of [liveToken, staleToken]) {
+      expect((await api("POST", "/me/devices", { token: fay.token, body: { fcmToken } })).status).toBe(201);
+    }
+    app.runtime.fcmSimulator!.unregister(staleToken);
+    const order = await buyAndPay(fay, 1);
+    const rows = await eventually(
+      () => adminList(`orderId=${order.id}&channel=push`),
+      (r) => r.body.rows.length === 2 && r.body.rows.every((n) => n.status === "sent" || n.status === "failed"),
+      60_000,
+    );
+    expect(rows.body.rows.map((r) => [r.status, r.attempts]).sort()).toEqual([
+      ["failed", 1],
+      ["sent", 1],
+    ]);
+    const delivered = app.runtime.fcmSimulator!.deliveries.filter((d) => JSON.stringify(d).includes(liveToken));
+    expect(delivered).toHaveLength(1);
+    const devices = await eventually(
+      () => api<{ rows: Array<{ kind: string }> }>("GET", "/me/devices", { token: fay.token }),
+      (r) => r.body.rows.length === 1,
+    );
+    expect(devices.body.rows).toHaveLength(1);
+  });
+
   test("a number the SMS gateway refuses ends failed, with the reason, and is not retried", async () => {
     const cleo = await buyer("refused");
     await api("PATCH", "/me", {
