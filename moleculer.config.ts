@@ -7,6 +7,7 @@ import { bridgeCommands } from "./lib/repl/bridge.command";
 import { notificationsCommands } from "./lib/repl/notifications.command";
 import { parkedCommands } from "./lib/repl/parked.command";
 import { replCommands } from "./lib/repl/projections.command";
+import { usersCommands } from "./lib/repl/users.command";
 
 /**
  * Every broker option in one place, derived from the validated configuration (never from
@@ -63,7 +64,7 @@ export function brokerConfig(config: AppConfig, collectMetrics: () => Promise<vo
     middlewares: [ValidatorMiddleware, AuthMiddleware],
     // Admin commands for `npm run repl` (see lib/repl).
     replOptions: {
-      customCommands: [...replCommands, ...bridgeCommands, ...parkedCommands, ...notificationsCommands],
+      customCommands: [...replCommands, ...bridgeCommands, ...parkedCommands, ...usersCommands, ...notificationsCommands],
       delimiter: "ticketing $ ",
     },
   };

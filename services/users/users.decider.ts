@@ -51,7 +51,7 @@ function decideUpdate(command: UpdateProfile, state: UserState): UserEvent[] {
     phone: checked(command.phone, (v) => fields.phone(v)),
     locale: command.locale,
     timeZone: checked(command.timeZone, (v) => fields.timeZone(v)),
-    preferences: command.preferences === undefined ? undefined : fields.mergePreferences(user.preferences, command.preferences),
+    preferences: command.preferences == null ? undefined : fields.mergePreferences(user.preferences, command.preferences),
   };
   const changes = compact(
     Object.fromEntries(

@@ -61,8 +61,8 @@ export function timeZone(value: string, field = "timeZone"): string {
 }
 
 /** A claim from the token: kept when valid, else left out (the user can set it later). */
-export function fromClaim<T>(value: string | undefined, check: (v: string) => T): T | null {
-  if (value === undefined) return null;
+export function fromClaim<T>(value: string | null | undefined, check: (v: string) => T): T | null {
+  if (value == null) return null;
   try {
     return check(value);
   } catch {
@@ -79,6 +79,8 @@ export function mergePreferences(current: NotificationPreferences, patch: Prefer
     for (const [channel, on] of Object.entries(channels ?? {})) {
       if (!(CHANNELS as readonly string[]).includes(channel))
         throw rejected(`preferences.${kind}.${channel}`, `is not a channel; known: ${CHANNELS.join(", ")}`);
+      // The validator lets an optional field be null: it means "unchanged", like an absent one.
+      if (on === null || on === undefined) continue;
       if (typeof on !== "boolean") throw rejected(`preferences.${kind}.${channel}`, "must be true or false");
       next[kind as keyof NotificationPreferences][channel as keyof NotificationPreferences["order_paid"]] = on;
     }
@@ -120,16 +122,17 @@ function endpoint(value: string): string {
 
 /** The device a registration names, validated; `addedAt` is the command's time. */
 export function device(input: DeviceInput, at: number): PushDevice {
-  const label = input.label === undefined ? undefined : input.label.trim();
+  // Null, which the validator lets through for an optional field, counts as absent.
+  const label = input.label == null ? undefined : input.label.trim();
   if (label !== undefined && (label.length < 1 || label.length > LABEL_MAX))
     throw rejected("label", `must be 1 to ${LABEL_MAX} characters`);
   const withLabel = (d: PushDevice): PushDevice => (label === undefined ? d : { ...d, label });
-  if ("fcmToken" in input && input.fcmToken !== undefined) {
-    if ("webPush" in input) throw rejected("webPush", "give either fcmToken or webPush, not both");
+  if ("fcmToken" in input && input.fcmToken != null) {
+    if ("webPush" in input && input.webPush != null) throw rejected("webPush", "give either fcmToken or webPush, not both");
     if (!FCM_TOKEN.test(input.fcmToken)) throw rejected("fcmToken", "must be an FCM registration token");
     return withLabel({ id: deviceId("fcm", input.fcmToken), target: { kind: "fcm", token: input.fcmToken }, addedAt: at });
   }
-  if ("webPush" in input && input.webPush !== undefined) {
+  if ("webPush" in input && input.webPush != null) {
     const { keys } = input.webPush;
     const subscription = {
       endpoint: endpoint(input.webPush.endpoint),

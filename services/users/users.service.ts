@@ -5,6 +5,7 @@ import { notFound } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
 import type { Principal } from "../../lib/auth/principal";
 import { USERS_LOG, type UserProfile } from "../../lib/domain/notifications";
+import type { DistributiveOmit } from "../../lib/domain/objects";
 import { escapeRegExp, searchKey } from "../../lib/domain/text";
 import { loadAggregate } from "../../lib/eventlog/decider";
 import { EventSourced, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
@@ -37,10 +38,8 @@ type Self = Service & EventSourcedMethods & ReadModelMethods & UsersMethods;
 interface UsersMethods {
   /** The user's profile, registering it from the token's claims if this is its first sight. */
   ownProfile(ctx: AppContext): Promise<User>;
-  run(ctx: AppContext, id: string, command: DistributiveCommand, name: string): Promise<UserState>;
+  run(ctx: AppContext, id: string, command: DistributiveOmit<UserCommand, "actor" | "at">, name: string): Promise<UserState>;
 }
-
-type DistributiveCommand = UserCommand extends infer C ? (C extends UserCommand ? Omit<C, "actor" | "at"> : never) : never;
 
 const USER_FIELDS = [
   "id",
@@ -83,7 +82,7 @@ export default function usersService(
       ReadModel(rt, { projection: usersProjection, fields: USER_FIELDS, sortable: ["createdAt", "updatedAt"] }),
     ],
     methods: {
-      async run(this: Self, ctx: AppContext, id: string, command: DistributiveCommand, name: string) {
+      async run(this: Self, ctx: AppContext, id: string, command: DistributiveOmit<UserCommand, "actor" | "at">, name: string) {
         const full = { ...command, actor: ctx.meta.user ? actorOf(ctx) : SYSTEM, at: Date.now() } as UserCommand;
         return (await this.execute(ctx, userDecider, userStream(id), full, name)).state;
       },
@@ -233,7 +232,7 @@ export function registration(user: Principal) {
 }
 
 function deviceIdOf(input: DeviceInput): string {
-  return "fcmToken" in input && input.fcmToken !== undefined
+  return "fcmToken" in input && input.fcmToken != null
     ? deviceId("fcm", input.fcmToken)
     : deviceId("webpush", (input as { webPush: { endpoint: string } }).webPush.endpoint);
 }

@@ -128,6 +128,18 @@ describe("user decider", () => {
     expect(given(userDecider, [...history, ...relabelled])!.devices).toHaveLength(1);
   });
 
+  it("reads null, which the validator lets through for an optional field, as absent", () => {
+    const device = { fcmToken: "fcm-token-123456", label: null, webPush: null } as never;
+    expect(when(userDecider, [registered], command("AddDevice", { device }))[0]).toMatchObject({
+      data: { device: { target: { kind: "fcm" } } },
+    });
+    expect(when(userDecider, [registered], command("UpdateProfile", { preferences: null } as never))).toEqual([]);
+    const patch = { preferences: { order_paid: { sms: null, push: false } } } as never;
+    expect(when(userDecider, [registered], command("UpdateProfile", patch))[0]).toMatchObject({
+      data: { preferences: { order_paid: { email: true, sms: false, push: false } } },
+    });
+  });
+
   it("checks a Web Push subscription: https endpoint, 65-byte p256dh and 16-byte auth in base64url", () => {
     const [added] = when(userDecider, [registered], command("AddDevice", { device: { webPush } }));
     expect(added).toMatchObject({ data: { device: { id: deviceId("webpush", webPush.endpoint), target: { kind: "webpush" } } } });
