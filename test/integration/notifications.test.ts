@@ -3,17 +3,11 @@ import { startApp, type App } from "../../lib/app/app";
 import type { DevIssuer } from "../../lib/auth/dev-issuer";
 import { notificationsCommand } from "../../lib/repl/notifications.command";
 import { apiClient, eventually } from "../support/api-client";
-import { ownMailpit, uniqueRecipient, type OwnMailpit } from "../support/mailpit";
+import { ownMailpit, type OwnMailpit } from "../support/mailpit";
+import { openNotifySale, type Buyer, type PaidOrder } from "../support/notify-sale";
 import { readPdfQr } from "../support/pdf-qr";
 import { devIssuerOf, quickStartEnv } from "../support/quickstart";
 import { waitFor } from "../support/wait";
-
-interface OrderReply {
-  id: string;
-  status: string;
-  payment: { id: string } | null;
-  tickets: Array<{ id: string; barcode: string; status: string }>;
-}
 
 interface NotificationRow {
   id: string;
@@ -46,6 +40,8 @@ describe("notifications in the quick start", () => {
   let issuer: DevIssuer;
   let admin: string;
   let olga: string;
+  let buyer: (label: string) => Promise<Buyer>;
+  let buyAndPay: (who: Buyer, quantity?: number, event?: string) => Promise<PaidOrder>;
 
   beforeAll(async () => {
     mailpit = await ownMailpit();
@@ -61,75 +57,14 @@ describe("notifications in the quick start", () => {
     app = await startApp(env);
     api = apiClient(app.apiUrl!);
     issuer = await devIssuerOf(env);
-    admin = await issuer.mint({ sub: "root", roles: ["admin"] });
-    olga = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
-    const ok = async (method: string, path: string, token: string, body?: unknown) => {
-      const answer = await api(method, path, { token, body });
-      if (answer.status >= 300) throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
-    };
-    await ok("POST", "/organizers", admin, { id: "org", name: "Org" });
-    await ok("POST", "/venues", olga, {
-      id: "hall",
-      name: "Hall",
-      address: "Arbat 1",
-      city: "Moscow",
-      timezone: "Europe/Moscow",
-      layout: {
-        sections: [{ id: "A", name: "Stalls", rows: [{ id: "1", seats: Array.from({ length: 60 }, (_, i) => String(i + 1)) }] }],
-      },
-    });
-    await ok("POST", "/events", olga, {
-      id: "gig",
-      venueId: "hall",
-      name: "Gig",
-      category: "concert",
-      startsAt: "2031-06-01T19:00:00+03:00",
-      endsAt: "2031-06-01T22:00:00+03:00",
-    });
-    await ok("POST", "/events/gig/categories", olga, {
-      categoryId: "floor",
-      name: "Floor",
-      price: 150000,
-      currency: "RUB",
-      kind: "ga",
-      quota: 50,
-    });
-    await ok("POST", "/events/gig/publish", olga);
-    await eventually(
-      () => api<{ availability?: Record<string, { available: number }> }>("GET", "/events/gig"),
-      (r) => r.body.availability?.floor?.available === 50,
-    );
+    const sale = await openNotifySale(api, issuer, "gig");
+    ({ admin, olga, buyer, buyAndPay } = sale);
   });
 
   afterAll(async () => {
     await app?.stop();
     await mailpit?.destroy();
   });
-
-  /** A buyer of their own (token and contact data), so each test reads only its messages. */
-  async function buyer(label: string) {
-    const sub = `${label}-${randomUUID().slice(0, 8)}`;
-    const token = await issuer.mint({ sub, roles: ["customer"] });
-    const email = uniqueRecipient(label);
-    const phone = `+7900${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
-    return { sub, token, email, phone };
-  }
-
-  /** Places an order and pays it on the simulator's page: the tickets are issued. */
-  async function buyAndPay(who: { token: string; email: string; phone: string }, quantity = 2): Promise<OrderReply> {
-    const placed = await api<OrderReply>("POST", "/orders", {
-      token: who.token,
-      body: { eventId: "gig", customer: { email: who.email, phone: who.phone }, items: [{ categoryId: "floor", quantity }] },
-    });
-    expect(placed.status).toBe(201);
-    app.runtime.paymentSimulator!.pay(placed.body.payment!.id);
-    const paid = await eventually(
-      () => api<OrderReply>("GET", `/orders/${placed.body.id}`, { token: who.token }),
-      (r) => r.body.status === "paid",
-      60_000,
-    );
-    return paid.body;
-  }
 
   const adminList = (query: string) => api<Page<NotificationRow>>("GET", `/notifications?${query}`, { token: admin });
 
@@ -309,17 +244,13 @@ describe("notifications in the quick start", () => {
       (r) => r.body.availability?.floor?.available === 5,
     );
     const eve = await buyer("holder");
-    const placed = await api<OrderReply>("POST", "/orders", {
-      token: eve.token,
-      body: { eventId: "soon", customer: { email: eve.email, phone: eve.phone }, items: [{ categoryId: "floor", quantity: 1 }] },
-    });
-    app.runtime.paymentSimulator!.pay(placed.body.payment!.id);
+    const paid = await buyAndPay(eve, 1, "soon");
     const kinds = async (orderId: string) =>
       (await adminList(`orderId=${orderId}&channel=email&pageSize=50`)).body.rows.map((r) => `${r.kind}:${r.status}`).sort();
     // The receipt, and the reminder the sweep finds (the event starts within the window).
     await waitFor(
       "the receipt and the reminder",
-      () => kinds(placed.body.id),
+      () => kinds(paid.id),
       (k) => k.join() === "event_reminder:sent,order_paid:sent",
       {
         timeoutMs: 120_000,
@@ -328,7 +259,7 @@ describe("notifications in the quick start", () => {
     );
 
     const unpaid = await buyer("unpaid");
-    const waiting = await api<OrderReply>("POST", "/orders", {
+    const waiting = await api<PaidOrder>("POST", "/orders", {
       token: unpaid.token,
       body: {
         eventId: "soon",
@@ -342,7 +273,7 @@ describe("notifications in the quick start", () => {
     expect((await api("PATCH", "/events/soon", { token: olga, body: { startsAt: iso(startsAt + 1_800_000) } })).status).toBe(200);
     await waitFor(
       "the change notice and a reminder for the new start",
-      () => kinds(placed.body.id),
+      () => kinds(paid.id),
       (k) => k.join() === "event_changed:sent,event_reminder:sent,event_reminder:sent,order_paid:sent",
       { timeoutMs: 120_000, intervalMs: 500 },
     );
@@ -350,8 +281,7 @@ describe("notifications in the quick start", () => {
     expect((await api("POST", "/events/soon/cancel", { token: olga, body: { reason: "the band is ill" } })).status).toBe(200);
     const cancelled = await waitFor(
       "the cancellation notices",
-      () =>
-        Promise.all([placed.body.id, waiting.body.id].map((id) => adminList(`orderId=${id}&kind=event_cancelled&channel=email`))),
+      () => Promise.all([paid.id, waiting.body.id].map((id) => adminList(`orderId=${id}&kind=event_cancelled&channel=email`))),
       (pages) => pages.every((p) => p.body.rows[0]?.status === "sent"),
       { timeoutMs: 120_000, intervalMs: 500 },
     );
