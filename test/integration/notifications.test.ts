@@ -3,6 +3,7 @@ import { startApp, type App } from "../../lib/app/app";
 import type { DevIssuer } from "../../lib/auth/dev-issuer";
 import { notificationsCommand } from "../../lib/repl/notifications.command";
 import { apiClient, eventually } from "../support/api-client";
+import { freePort } from "../support/cluster";
 import { ownMailpit, type OwnMailpit } from "../support/mailpit";
 import { openNotifySale, type Buyer, type PaidOrder } from "../support/notify-sale";
 import { readPdfQr } from "../support/pdf-qr";
@@ -53,6 +54,8 @@ describe("notifications in the quick start", () => {
       NOTIFY_MAX_ATTEMPTS: "100",
       // The "soon" event below starts within this window; the "gig" one is years away.
       NOTIFY_REMINDER_BEFORE_MINUTES: "180",
+      // Metrics on, to read the counters an operator scrapes.
+      METRICS_PORT: String(await freePort()),
     });
     app = await startApp(env);
     api = apiClient(app.apiUrl!);
@@ -65,6 +68,11 @@ describe("notifications in the quick start", () => {
     await app?.stop();
     await mailpit?.destroy();
   });
+
+  /** `ticketing_notifications_total` as this node counts it. */
+  const counted = (kind: string, channel: string, outcome: string) =>
+    (app.broker.metrics.getMetric("ticketing.notifications.total")?.get({ kind, channel, outcome })?.value as
+      number | undefined) ?? 0;
 
   const adminList = (query: string) => api<Page<NotificationRow>>("GET", `/notifications?${query}`, { token: admin });
 
@@ -91,6 +99,7 @@ describe("notifications in the quick start", () => {
     const own = await api<Page<NotificationRow>>("GET", "/me/notifications", { token: ann.token });
     expect(own.body.rows.map((r) => [r.kind, r.channel, r.status])).toEqual([["order_paid", "email", "sent"]]);
     expect(JSON.stringify(own.body)).not.toContain(ann.email);
+    expect(counted("order_paid", "email", "sent")).toBeGreaterThanOrEqual(1);
   });
 
   test("SMS and push go through their simulators when the buyer's preferences ask for them", async () => {
@@ -170,6 +179,7 @@ describe("notifications in the quick start", () => {
     );
     expect(failed.body.rows[0]).toMatchObject({ attempts: 1, reason: expect.any(String) });
     expect(failed.body.rows[0].reason).not.toContain(cleo.phone);
+    expect(counted("order_paid", "sms", "failed")).toBeGreaterThanOrEqual(1);
     const byStatus = await adminList(`status=failed&channel=sms&orderId=${order.id}`);
     expect(byStatus.body.total).toBe(1);
     // The e-mail of the same receipt went out regardless.
