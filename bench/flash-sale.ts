@@ -11,34 +11,16 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { Session } from "node:inspector";
 import { parseArgs } from "node:util";
-import { Worker } from "node:worker_threads";
 import { startApp, type App } from "../lib/app/app";
 import { MongoStore } from "../lib/store/mongo/mongo-store";
 import type { Store } from "../lib/store/types";
 import { apiClient } from "../test/support/api-client";
-import type { BuyerRequest, BuyersResult } from "./buyers.worker";
+import { BENCH_EVENT, buyerRequests, openBenchSale, percentile, runBuyerThread, startProfile } from "./sale";
 import { startCluster, type Cluster } from "../test/support/cluster";
 import { devIssuerOf } from "../test/support/quickstart";
 import { PaymentBook, SaleLedger, saleViolations } from "../test/support/sale-invariants";
 import { waitFor } from "../test/support/wait";
-
-async function startProfile(): Promise<{ stop(): Promise<object> }> {
-  const session = new Session();
-  session.connect();
-  const post = (method: string) =>
-    new Promise<{ profile?: object }>((resolve, reject) =>
-      session.post(method, (err, result) => (err ? reject(err) : resolve(result as { profile?: object }))),
-    );
-  await post("Profiler.enable");
-  await post("Profiler.start");
-  return { stop: async () => (await post("Profiler.stop")).profile! };
-}
-
-function percentile(sorted: number[], p: number): number {
-  return sorted.length ? Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(1)) : 0;
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -55,8 +37,6 @@ async function main(): Promise<void> {
   if (mode !== "embedded" && mode !== "distributed") throw new Error("--mode must be embedded or distributed");
   const tickets = Number(values.tickets);
   const buyers = Number(values.buyers);
-  const seats = Math.floor(tickets * 0.4);
-  const ga = tickets - seats;
   const dataDir = mkdtempSync(join(tmpdir(), "bench-sale-"));
   const base = {
     DATA_DIR: dataDir,
@@ -94,80 +74,16 @@ async function main(): Promise<void> {
   }
   const api = apiClient(apiUrl);
   const issuer = await devIssuerOf(issuerEnv);
-  const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
-  const olga = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
-  const seatIds = Array.from({ length: seats }, (_, i) => `H:${Math.floor(i / 50) + 1}:${(i % 50) + 1}`);
-  const rows = Array.from({ length: Math.ceil(tickets / 50) }, (_, r) => ({
-    id: String(r + 1),
-    seats: Array.from({ length: 50 }, (_, s) => String(s + 1)),
-  }));
-  await api("POST", "/organizers", { token: admin, body: { id: "org", name: "Org" } });
-  await api("POST", "/venues", {
-    token: olga,
-    body: {
-      id: "v",
-      name: "Arena",
-      address: "Prospekt 1",
-      city: "Moscow",
-      timezone: "Europe/Moscow",
-      layout: { sections: [{ id: "H", name: "Hall", rows }] },
-    },
-  });
-  await api("POST", "/events", {
-    token: olga,
-    body: {
-      id: "e",
-      venueId: "v",
-      name: "Bench",
-      category: "concert",
-      startsAt: "2031-09-01T19:00:00+03:00",
-      endsAt: "2031-09-01T22:00:00+03:00",
-    },
-  });
-  await api("POST", "/events/e/categories", {
-    token: olga,
-    body: { categoryId: "ga", name: "GA", price: 300000, currency: "RUB", kind: "ga", quota: ga },
-  });
-  if (seats)
-    await api("POST", "/events/e/categories", {
-      token: olga,
-      body: { categoryId: "seats", name: "Seats", price: 500000, currency: "RUB", kind: "seated", seats: seatIds },
-    });
-  await api("POST", "/events/e/publish", { token: olga });
-  await waitFor(
-    `event e's page to show ${ga} GA tickets on sale`,
-    () => api<{ availability: Record<string, { available: number }> | null }>("GET", "/events/e"),
-    (ev) => ev.body?.availability?.ga?.available === ga,
-    { timeoutMs: 60_000, show: (ev) => ({ status: ev.status, availability: ev.body?.availability }) },
-  );
-
-  const tokens = await Promise.all(Array.from({ length: buyers }, (_, i) => issuer.mint({ sub: `b${i}`, roles: ["customer"] })));
-  const requests: BuyerRequest[] = tokens.map((token, i) => {
-    // Two buyers in five want a seat; they spread over the whole hall.
-    const seat = i % 5 < 2 && seats ? seatIds[(Math.floor(i / 5) * 2 + (i % 5)) % seats] : null;
-    const body = {
-      eventId: "e",
-      customer: { email: `b${i}@example.com`, phone: `+7900${String(i).padStart(7, "0")}` },
-      ...(seat ? { seats: [{ categoryId: "seats", seatId: seat }] } : { items: [{ categoryId: "ga", quantity: 1 }] }),
-    };
-    return { token, body };
-  });
+  const sale = await openBenchSale(api, issuer, tickets);
+  const requests = await buyerRequests(issuer, sale, buyers);
   const profiler = values["cpu-profile"] ? await startProfile() : null;
-  const worker = new Worker(join(__dirname, "buyers.worker.ts"), {
-    workerData: { apiUrl, requests },
-    execArgv: ["--import", "tsx"],
-  });
-  const buyersResult = await new Promise<BuyersResult>((resolve, reject) => {
-    worker.once("message", resolve);
-    worker.once("error", reject);
-  });
-  await worker.terminate();
+  const buyersResult = await runBuyerThread(apiUrl, requests);
   if (profiler) writeFileSync(values["cpu-profile"]!, JSON.stringify(await profiler.stop()));
   const { startedAt, lastReservationAt, reservedAt, reserveMs, failures } = buyersResult;
   const placed = buyersResult.placed;
   // Every order placed was paid for: wait until each is paid, or its payment was refused (the
   // hold lapsed and its tickets went to someone else): settled either way.
-  const ledger = new SaleLedger(store, "e");
+  const ledger = new SaleLedger(store, BENCH_EVENT);
   await waitFor(
     `the ${placed} orders paid for to settle`,
     async () => {

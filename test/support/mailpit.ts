@@ -93,6 +93,15 @@ export class MailpitClient {
     return body.messages ?? [];
   }
 
+  /** A page of every message, newest first, and how many there are in all. */
+  async list(start = 0, limit = 1000): Promise<{ total: number; messages: MailpitSummary[] }> {
+    const body = (await this.json(`/api/v1/messages?start=${start}&limit=${limit}`)) as {
+      total: number;
+      messages: MailpitSummary[] | null;
+    };
+    return { total: body.total, messages: body.messages ?? [] };
+  }
+
   /** Messages addressed to exactly this address (the search itself matches substrings). */
   async messagesTo(address: string): Promise<MailpitSummary[]> {
     const wanted = address.toLowerCase();

@@ -1,8 +1,9 @@
 /**
  * Test support: what a pdfkit PDF shows a door scanner. Reads the objects (pdfkit writes them
- * uncompressed, streams FlateDecode), walks the pages in order, takes each page's image
- * XObjects, undoes the PNG row filters, composites any alpha mask over white and decodes the
- * pixels with jsQR, the real decoder. Enough PDF for pdfkit's output, not a general reader.
+ * uncompressed, streams FlateDecode), walks the pages in order, and decodes with jsQR, the real
+ * decoder, what each page draws: its image XObjects (PNG row filters undone, any alpha mask
+ * composited over white) and the filled rectangles of its content (a QR code drawn as vector
+ * squares, rasterised here). Enough PDF for pdfkit's output, not a general reader.
  */
 import jsQR from "jsqr";
 import { inflateSync } from "zlib";
@@ -179,9 +180,53 @@ export function readPdfQr(pdf: Buffer): { pageCount: number; pages: PdfQrPage[] 
         const code = jsQR(rgba, width, height);
         if (code) qr.push(code.data);
       }
+      const vector = decodeRectangles(contentOf(page, objects, resolve));
+      if (vector !== null) qr.push(vector);
       return { qr };
     }),
   };
+}
+
+/** The page's content stream(s), inflated, as text. */
+function contentOf(page: Dict, objects: Map<number, PdfObject>, resolve: (v: Value | undefined) => Value | undefined): string {
+  const contents = Array.isArray(page.Contents) ? page.Contents : [page.Contents];
+  return contents
+    .filter(isRef)
+    .map((ref) => {
+      const object = objects.get(ref.ref)!;
+      const filter = resolve((object.dict as Dict).Filter) as Name | undefined;
+      return (filter?.name === "FlateDecode" ? inflateSync(object.stream!) : object.stream!).toString("latin1");
+    })
+    .join("\n");
+}
+
+/**
+ * The page's `x y w h re` rectangles (pdfkit draws only the QR code with them) painted black
+ * on white at 8 pixels per module or so, with a white margin, and read by jsQR; null when the
+ * page has none or they do not read as a QR code.
+ */
+function decodeRectangles(content: string): string | null {
+  const rects = [...content.matchAll(/(-?[\d.]+) (-?[\d.]+) (-?[\d.]+) (-?[\d.]+) re\b/g)].map((m) => m.slice(1, 5).map(Number));
+  if (rects.length === 0) return null;
+  const minX = Math.min(...rects.map(([x]) => x));
+  const minY = Math.min(...rects.map(([, y]) => y));
+  const maxX = Math.max(...rects.map(([x, , w]) => x + w));
+  const maxY = Math.max(...rects.map(([, y, , h]) => y + h));
+  const module = Math.min(...rects.map(([, , , h]) => h));
+  const scale = 8 / module;
+  const margin = 32;
+  const width = Math.ceil((maxX - minX) * scale) + 2 * margin;
+  const height = Math.ceil((maxY - minY) * scale) + 2 * margin;
+  const rgba = new Uint8ClampedArray(width * height * 4).fill(255);
+  for (const [x, y, w, h] of rects) {
+    const x0 = Math.round((x - minX) * scale) + margin;
+    const y0 = Math.round((y - minY) * scale) + margin;
+    const x1 = Math.round((x + w - minX) * scale) + margin;
+    const y1 = Math.round((y + h - minY) * scale) + margin;
+    for (let py = y0; py < y1; py++)
+      for (let px = x0; px < x1; px++) rgba.fill(0, (py * width + px) * 4, (py * width + px) * 4 + 3);
+  }
+  return jsQR(rgba, width, height)?.data ?? null;
 }
 
 /** The pixels of an image XObject as RGB bytes (gray repeated, palette looked up). */
