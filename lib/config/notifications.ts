@@ -38,6 +38,10 @@ export interface NotificationsConfig {
   /** Messages that cannot be read go here, with the reason in a header. */
   deadLetterTopic: string;
   consumerGroup: string;
+  /** Partitions of `topic` when we create it: at most this many notification nodes share the work. */
+  partitions: number;
+  /** A notification node silent this long is dropped from the group and its partitions move (heartbeats every fifth of it). */
+  sessionTimeoutMs: number;
   /** A reminder goes this long before the event starts. */
   reminderBeforeMs: number;
   /** Attempts per notification before it is `failed`. */
@@ -95,6 +99,9 @@ export function loadNotifications(e: EnvReader, dataDir: string): NotificationsC
     topic,
     deadLetterTopic: e.string("NOTIFICATIONS_DLQ_TOPIC", `${topic}.dlq`),
     consumerGroup: e.string("NOTIFICATIONS_GROUP", "ticketing-notifications"),
+    partitions: e.int("NOTIFICATIONS_PARTITIONS", 6, { min: 1, max: 1000 }),
+    // The broker refuses sessions outside group.min/max.session.timeout.ms (6 s and 30 min by default).
+    sessionTimeoutMs: e.int("NOTIFICATIONS_SESSION_TIMEOUT_MS", 15_000, { min: 6_000, max: 300_000 }),
     reminderBeforeMs: e.int("NOTIFY_REMINDER_BEFORE_MINUTES", 24 * 60, { min: 1, max: 60 * 24 * 60 }) * 60_000,
     maxAttempts: e.int("NOTIFY_MAX_ATTEMPTS", 10, { min: 1, max: 100 }),
     retryBaseMs,

@@ -47,6 +47,8 @@ export interface KafkaRelayOptions {
   store: Store;
   log: EventLog;
   topics: string[];
+  /** Partitions of the topics this relay creates when they are missing (default 3). */
+  partitions?: number;
   map: RelayMapper;
   owner: string;
   logger: RunnerLogger;
@@ -222,8 +224,8 @@ export class KafkaRelay {
   private async ensureProducer(): Promise<Producer> {
     if (this.producer && this.connected) return this.producer;
     await this.producer?.disconnect().catch(() => undefined);
-    const { kafka, topics } = this.options;
-    await ensureTopics(kafka, topics);
+    const { kafka, topics, partitions } = this.options;
+    await ensureTopics(kafka, topics, partitions);
     const producer = kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,

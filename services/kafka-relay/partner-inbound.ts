@@ -3,6 +3,14 @@ import { Partitioners, type Consumer, type EachMessagePayload, type IHeaders, ty
 import type { InboundTopicKind, PartnerConfig, PartnerInbound as InboundConfig } from "../../lib/config/partners";
 import { UNKNOWN_REFERENCE } from "../../lib/domain/external";
 import type { RunnerLogger, RunnerStatus } from "../../lib/eventlog/runner";
+import { deadLetterHeaders, headerText, withoutDlqHeaders } from "../../lib/kafka/dead-letters";
+import {
+  connectUntilUp,
+  memberRunnerStatus,
+  publishDeadLetter,
+  restartWhenAbandoned,
+  type MemberState,
+} from "../../lib/kafka/group-member";
 import { kafkaErrorText } from "../../lib/kafka/errors";
 import { ensureTopics } from "../../lib/kafka/kafka";
 import type { Store } from "../../lib/store/types";
@@ -40,7 +48,7 @@ export interface InboundStatus {
   groupId: string;
   topics: Partial<Record<InboundTopicKind, string>>;
   deadLetterTopic: string;
-  state: "starting" | "running" | "retrying" | "failed" | "stopped";
+  state: MemberState;
   /** Messages that changed something, that changed nothing (repeats, stale versions), that did not concern us, and dead letters. */
   counts: { applied: number; unchanged: number; skipped: number; deadLettered: number };
   /** What is failing right now (a broker or service that is down); null when all is well. */
@@ -76,7 +84,6 @@ interface RedriveDoc {
   at: number;
 }
 
-const DLQ_HEADERS = ["dlq-reason", "dlq-topic", "dlq-partition", "dlq-offset", "dlq-at"];
 /** Where a re-driven message came from (kept if it fails again, so its history shows). */
 const REDRIVEN_FROM = "redriven-from";
 const READ_TIMEOUT_MS = 30_000;
@@ -102,16 +109,6 @@ export function classify(err: unknown): Verdict {
   if (e?.type === UNKNOWN_REFERENCE) return { kind: "reference", reason };
   if (typeof e?.code === "number" && e.code >= 400 && e.code < 500) return { kind: "permanent", reason };
   return { kind: "transient", reason };
-}
-
-function headerText(value: IHeaders[string]): string {
-  if (value === undefined) return "";
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === undefined ? "" : first.toString();
-}
-
-function withoutDlqHeaders(headers: IHeaders | undefined): IHeaders {
-  return Object.fromEntries(Object.entries(headers ?? {}).filter(([k]) => !DLQ_HEADERS.includes(k)));
 }
 
 /**
@@ -202,35 +199,32 @@ export class PartnerInbound {
 
   /** As the runners report themselves, so /api/ready shows a consumer that cannot work. */
   runnerStatus(): RunnerStatus {
-    const handled = Object.values(this.counts).reduce((a, b) => a + b, 0);
-    const failed = this.state === "failed";
-    return {
+    const done = Object.values(this.counts).reduce((a, b) => a + b, 0);
+    return memberRunnerStatus({
       name: this.name,
-      state: failed ? "halted" : this.state === "retrying" ? "running" : (this.state as RunnerStatus["state"]),
-      pos: handled,
-      head: handled,
-      lag: 0,
       owner: this.options.owner,
-      fault: failed ? { pos: handled, message: this.lastError ?? "consumer failed", at: Date.now() } : null,
-      lastError: failed ? null : this.lastError,
-    };
+      state: this.state,
+      done,
+      lag: 0,
+      lastError: this.lastError,
+    });
   }
 
-  private async connectLoop(): Promise<void> {
-    for (let attempt = 1; !this.stopping; attempt++) {
-      try {
-        await this.connect();
-        return;
-      } catch (err) {
-        if (this.stopping) return;
+  private connectLoop(): Promise<void> {
+    return connectUntilUp({
+      name: this.name,
+      logger: this.options.logger,
+      connect: () => this.connect(),
+      disconnect: () => this.disconnect(),
+      stopping: () => this.stopping,
+      failed: (text) => {
         this.state = "failed";
-        this.lastError = `kafka: ${kafkaErrorText(err)}`;
-        if (attempt === 1) this.options.logger.warn(`${this.name}: cannot consume (${this.lastError}); retrying`);
-        await this.disconnect();
-        // No group session to keep alive here: back off further (up to half a minute).
-        await this.sleep(Math.min(30_000, 500 * 2 ** Math.min(attempt, 6)));
-      }
-    }
+        this.lastError = text;
+      },
+      sleep: (ms) => this.sleep(ms),
+      // No group session to keep alive here: back off further (up to half a minute).
+      maxDelayMs: 30_000,
+    });
   }
 
   private async connect(): Promise<void> {
@@ -242,14 +236,16 @@ export class PartnerInbound {
     await this.ensureProducer();
     const consumer = kafka.consumer({ groupId: this.config.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
     this.consumer = consumer;
-    consumer.on(consumer.events.CRASH, (event) => {
-      const { error, restart } = event.payload;
-      this.lastError = `kafka: ${kafkaErrorText(error)}`;
-      if (restart || this.stopping) return;
-      // kafkajs gave up on this consumer: start a new one.
-      this.state = "failed";
-      this.options.logger.warn(`${this.name}: consumer stopped (${kafkaErrorText(error)}); reconnecting`);
-      void this.disconnect().then(() => this.start());
+    restartWhenAbandoned(consumer, {
+      name: this.name,
+      logger: this.options.logger,
+      stopping: () => this.stopping,
+      current: () => this.consumer === consumer,
+      failed: (text, abandoned) => {
+        this.lastError = text;
+        if (abandoned) this.state = "failed";
+      },
+      restart: () => void this.disconnect().then(() => this.start()),
     });
     // A new assignment is read again from the committed offsets, which never passed a held message.
     consumer.on(consumer.events.GROUP_JOIN, () => this.forgetHeld());
@@ -487,34 +483,28 @@ export class PartnerInbound {
     heartbeat: () => Promise<void>,
   ): Promise<void> {
     const at = new Date().toISOString();
-    const headers: IHeaders = {
-      ...withoutDlqHeaders(message.headers),
-      "dlq-reason": reason,
-      "dlq-topic": topic,
-      "dlq-partition": String(partition),
-      "dlq-offset": message.offset,
-      "dlq-at": at,
-    };
-    for (let attempt = 1; ; attempt++) {
-      if (this.stopping) throw new Error(`${this.name} is stopping`);
-      try {
-        const producer = await this.ensureProducer();
-        await producer.send({
-          topic: this.config.deadLetterTopic,
-          acks: -1,
-          messages: [{ key: message.key, value: message.value, headers }],
-        });
-        break;
-      } catch (err) {
-        this.state = "retrying";
-        this.lastError = `dead-letter topic ${this.config.deadLetterTopic}: ${kafkaErrorText(err)}`;
+    const headers = deadLetterHeaders(message, { topic, partition, reason, at });
+    await publishDeadLetter({
+      topic: this.config.deadLetterTopic,
+      message,
+      headers,
+      producer: () => this.ensureProducer(),
+      dropProducer: async () => {
         const producer = this.producer;
         this.producer = null;
         await producer?.disconnect().catch(() => undefined);
+      },
+      stopping: () => this.stopping,
+      stoppedError: () => new Error(`${this.name} is stopping`),
+      failed: (text) => {
+        this.state = "retrying";
+        this.lastError = text;
+      },
+      pause: async (attempt) => {
         await this.sleep(Math.min(this.options.maxRetryDelayMs ?? 5_000, 200 * 2 ** Math.min(attempt, 8)));
         await heartbeat();
-      }
-    }
+      },
+    });
     this.counts.deadLettered++;
     this.lastDeadLetter = { reason, topic, partition, offset: message.offset, at };
     if (this.state === "retrying") {

@@ -23,6 +23,7 @@ import {
 import { planTrigger } from "./planner";
 import type { Planned } from "./recipients";
 import { dueReminders } from "./reminders";
+import { startFeedConsumer, stopFeedConsumer, type FeedConsumer } from "./feed-consumer";
 import { notificationSources } from "./sources";
 import { TRIGGER_TYPES, triggerOf, type NotificationTrigger } from "./triggers";
 
@@ -66,6 +67,7 @@ export default function notificationsService(
   const config = rt.config.notifications;
   let queue: DeliveryQueue | null = null;
   let sweeps: Periodic[] = [];
+  let feed: FeedConsumer | null = null;
   // With Kafka, the consumer group of the internal topic calls plan(); without it, the logs themselves.
   const followLogs = !rt.config.kafka?.connection;
 
@@ -204,9 +206,13 @@ export default function notificationsService(
         ),
       ];
       for (const sweep of sweeps) sweep.start();
+      if (!followLogs) feed = startFeedConsumer(rt, (trigger) => svc.plan(trigger), svc.logger);
     },
     // The sweeps and the sends under way finish (their outcome recorded) before the store closes.
     async stopped() {
+      // No new triggers first: what the group has not committed goes to another node.
+      if (feed) await stopFeedConsumer(rt, feed);
+      feed = null;
       await Promise.all(sweeps.map((s) => s.stop()));
       await queue?.stop();
     },

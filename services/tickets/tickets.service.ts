@@ -6,13 +6,14 @@ import type { Runtime } from "../../lib/app/runtime";
 import { admitsAtDoor } from "../../lib/auth/principal";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
 import { loadAggregate } from "../../lib/eventlog/decider";
-import { EventSourced, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
+import { APPENDED_EVENT, EventSourced, type AppendedPayload, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
 import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
 import { eventDecider } from "../events/events.decider";
 import { eventStream } from "../events/events.types";
 import { SALES_LOG } from "../inventory/inventory.types";
 import { isOrderParty, orderDecider } from "../orders/orders.decider";
 import { orderStream, type CheckInTicket } from "../orders/orders.types";
+import { startNotificationFeed, stopNotificationFeed, type NotificationFeed } from "./notification-feed";
 import { ticketsProjection, type TicketDoc } from "./tickets.projection";
 
 type Self = Service & EventSourcedMethods & ReadModelMethods;
@@ -35,8 +36,12 @@ const TICKET_FIELDS = [
   "holder",
   "issuedAt",
 ];
-/** Tickets: the holder's list, an order's tickets, and the door (check-in by barcode). */
+/**
+ * Tickets: the holder's list, an order's tickets, and the door (check-in by barcode); with
+ * Kafka, also the feed of the notification triggers (notification-feed.ts).
+ */
 export default function ticketsService(rt: Runtime): ServiceSchema<ServiceSettingSchema, EventSourcedMethods & ReadModelMethods> {
+  let feed: NotificationFeed | null = null;
   return {
     name: "tickets",
     mixins: [
@@ -123,6 +128,21 @@ export default function ticketsService(rt: Runtime): ServiceSchema<ServiceSettin
           };
         },
       },
+    },
+    events: {
+      // Appends on other nodes (the orders service's); the mixins' handlers of this event run too.
+      [APPENDED_EVENT]: {
+        handler(ctx: AppContext<AppendedPayload>) {
+          feed?.wake(ctx.params.log);
+        },
+      },
+    },
+    async started(this: Self) {
+      feed = await startNotificationFeed(rt, this.logger);
+    },
+    async stopped() {
+      if (feed) await stopNotificationFeed(rt, feed);
+      feed = null;
     },
   };
 }

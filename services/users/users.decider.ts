@@ -49,7 +49,7 @@ function decideUpdate(command: UpdateProfile, state: UserState): UserEvent[] {
     name: checked(command.name, (v) => fields.name(v)),
     email: checked(command.email, (v) => fields.email(v)),
     phone: checked(command.phone, (v) => fields.phone(v)),
-    locale: command.locale,
+    locale: checked(command.locale, (v) => fields.locale(v)),
     timeZone: checked(command.timeZone, (v) => fields.timeZone(v)),
     preferences: command.preferences == null ? undefined : fields.mergePreferences(user.preferences, command.preferences),
   };

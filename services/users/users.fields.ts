@@ -1,6 +1,8 @@
 import { createHash } from "node:crypto";
 import {
   CHANNELS,
+  LOCALES,
+  type Locale,
   NOTIFICATION_KINDS,
   TRANSACTIONAL_KINDS,
   type NotificationPreferences,
@@ -45,6 +47,11 @@ export function phone(value: string, field = "phone"): string {
   const compact = value.replace(/[\s\-.()]/g, "");
   if (!E164.test(compact)) throw rejected(field, "must be an international number: + and 8 to 15 digits, e.g. +79001234567");
   return compact;
+}
+
+export function locale(value: string, field = "locale"): Locale {
+  if (!(LOCALES as readonly string[]).includes(value)) throw rejected(field, `must be one of: ${LOCALES.join(", ")}`);
+  return value as Locale;
 }
 
 export function timeZone(value: string, field = "timeZone"): string {

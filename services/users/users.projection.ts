@@ -31,7 +31,7 @@ export const usersProjection: Projection<UserDoc> = {
             phone: null,
             locale: null,
             timeZone: null,
-            preferences: DEFAULT_PREFERENCES,
+            preferences: structuredClone(DEFAULT_PREFERENCES),
             devices: [],
             blocked: null,
             createdAt: at,

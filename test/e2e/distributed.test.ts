@@ -29,8 +29,9 @@ describe.each(SERVERS)("distributed mode: three processes over NATS, MongoDB pro
     cluster = await startCluster(
       {
         gateway: "api,runners",
-        catalogue: "organizers,artists,venues,events,inventory,orders,tickets,users,runners",
-        relay: "kafka-relay,runners",
+        catalogue: "organizers,artists,venues,events,inventory,orders,tickets,runners",
+        // Users away from orders and the gateway: both reach it over NATS only.
+        relay: "kafka-relay,users,runners",
       },
       {
         TRANSPORTER: infra.natsUrl,
@@ -144,6 +145,24 @@ describe.each(SERVERS)("distributed mode: three processes over NATS, MongoDB pro
     });
     // Drafts never reach partners: the event's first message is its publication.
     expect(events.every((e) => e.value.status !== "draft")).toBe(true);
+  }, 60_000);
+
+  test("the users service on another node: a first call registers, PATCH /me, an order takes the profile's contact", async () => {
+    const issuer = await devIssuerOf(cluster.env);
+    const ivan = await issuer.mint({ sub: "ivan", roles: ["customer"], name: "Ivan Petrov", email: "ivan@example.com" });
+    const patched = await api<{ name: string; phone: string }>("PATCH", "/me", { token: ivan, body: { phone: "+79005556677" } });
+    expect([patched.status, patched.body.name, patched.body.phone]).toEqual([200, "Ivan Petrov", "+79005556677"]);
+    const placed = await api<{ customer: Record<string, string> }>("POST", "/orders", {
+      token: ivan,
+      body: { eventId: "evt-e2e", items: [{ categoryId: "floor", quantity: 1 }] },
+    });
+    expect(placed.status).toBe(201);
+    expect(placed.body.customer).toEqual({
+      email: "ivan@example.com",
+      phone: "+79005556677",
+      firstName: "Ivan",
+      lastName: "Petrov",
+    });
   }, 60_000);
 
   async function readTopic(topic: string, atLeast: number): Promise<KafkaRecord[]> {

@@ -3,6 +3,7 @@ import { SYSTEM } from "../../lib/app/context";
 import type { DevIssuer } from "../../lib/auth/dev-issuer";
 import { USERS_LOG, type UserProfile } from "../../lib/domain/notifications";
 import { userCommand, usersFindCommand } from "../../lib/repl/users.command";
+import { SERVICE_FACTORIES } from "../../services";
 import { apiClient, eventually } from "../support/api-client";
 import { devIssuerOf, quickStartEnv } from "../support/quickstart";
 
@@ -256,5 +257,21 @@ describe("users", () => {
       (out) => /orders \/ tickets\s+3 \/ 2/.test(out),
     );
     expect(shown).toMatch(/blocked\s+no/);
+  });
+
+  test("without the users service, reading goes on and buying waits (503): a block cannot be checked", async () => {
+    await app.broker.destroyService(app.broker.getLocalService("users")!);
+    const carl = await issuer.mint({ sub: "carl", roles: ["customer"], email: "carl@example.com" });
+    expect((await api("GET", "/me/orders", { token: carl })).status).toBe(200);
+    const customer = { email: "carl@example.com", phone: "+79001112233" };
+    const refused = await order(carl, { customer });
+    expect([refused.status, refused.body.type]).toEqual([503, "SERVICE_UNAVAILABLE"]);
+    expect(refused.body.message).not.toMatch(/users/);
+
+    app.broker.createService(SERVICE_FACTORIES.users(app.runtime));
+    await app.broker.waitForServices("users", 10_000);
+    // The gateway asks again about a subject it could not register.
+    expect((await order(carl, { customer })).status).toBe(201);
+    expect(await userEvents("carl")).toEqual(["UserRegistered"]);
   });
 });

@@ -73,6 +73,7 @@ describe("user decider", () => {
     ["timeZone", { timeZone: "+03:00" }],
     ["email", { email: "ann at example.com" }],
     ["name", { name: "   " }],
+    ["locale", { locale: "de" as never }],
   ])("refuses a bad %s with 422 naming it", (field, fields) => {
     const err = refusal(() => when(userDecider, [registered], command("UpdateProfile", fields)));
     expect([err.status, err.data?.field]).toEqual([422, field]);
