@@ -6,6 +6,9 @@ import type { NotificationCommand, NotificationRequest, NotificationState } from
 import type { Gathered } from "./gather";
 import { retryDelay } from "./retry-schedule";
 
+const RECORD_TRIES = 5;
+const RECORD_PAUSE_MS = 200;
+
 export type Outcome = "sent" | "retrying" | "failed" | "gone" | "skipped";
 
 export interface DeliveryOptions {
@@ -88,6 +91,7 @@ export class DeliveryQueue {
     if (!state) return;
     const { request } = state;
     const now = o.now ?? Date.now;
+    let receipt: DeliveryReceipt;
     try {
       const gathered = await o.gather(request);
       if ("skip" in gathered) {
@@ -95,12 +99,24 @@ export class DeliveryQueue {
         o.outcome(request, "skipped");
         return;
       }
-      const receipt = await o.send(request, gathered.data, gathered.profile);
-      await o.record(id, { type: "RecordSent", providerId: receipt.providerId, at: now() });
-      o.outcome(request, "sent");
+      receipt = await o.send(request, gathered.data, gathered.profile);
     } catch (err) {
       await this.failed(state, err);
+      return;
     }
+    // The message is out: a store that blinks now must not turn it into a failure and a second
+    // send. Only if every try fails does the claim expire and the message go again.
+    const sent = { type: "RecordSent", providerId: receipt.providerId, at: now() } as const;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await o.record(id, sent);
+        break;
+      } catch (err) {
+        if (attempt >= RECORD_TRIES) throw err;
+        await new Promise((resolve) => setTimeout(resolve, RECORD_PAUSE_MS * attempt));
+      }
+    }
+    o.outcome(request, "sent");
   }
 
   private async failed(state: NotificationState, err: unknown): Promise<void> {
@@ -117,6 +133,7 @@ export class DeliveryQueue {
     const error = errorText(err);
     await o.record(request.id, {
       type: "RecordFailure",
+      attempt: attempts,
       failure: kind,
       error,
       retryAt: at + delay,

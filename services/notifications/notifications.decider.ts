@@ -58,7 +58,7 @@ function decideClaim(command: ClaimNotification, state: NotificationState): Noti
 }
 
 function decideFailure(command: RecordFailure, state: NotificationState): NotificationEvent[] {
-  if (state.status !== "sending") return [];
+  if (state.status !== "sending" || state.attempts !== command.attempt) return [];
   const { failure, error, at } = command;
   const base = { id: state.request.id, failure, error, attempt: state.attempts, at };
   if (failure !== "transient") return [{ type: "NotificationFailed", data: base }];
@@ -75,8 +75,9 @@ function decide(command: NotificationCommand, state: State): NotificationEvent[]
     case "ClaimNotification":
       return decideClaim(command, state);
     case "RecordSent":
-      // Only the attempt under way ends as sent; a late report of a taken-over attempt changes nothing more.
-      if (state.status !== "sending") return [];
+      // Whichever attempt got through (also one taken over meanwhile, or reported after a later
+      // attempt's failure): the message went out. Final states stay as they are.
+      if (state.status !== "sending" && state.status !== "retrying") return [];
       return [
         {
           type: "NotificationSent",

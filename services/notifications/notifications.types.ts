@@ -77,6 +77,8 @@ export interface RecordSent {
 
 export interface RecordFailure {
   type: "RecordFailure";
+  /** The attempt that failed: a late report of an attempt taken over by another node changes nothing. */
+  attempt: number;
   failure: FailureKind;
   /** Without personal data: the port's message. */
   error: string;

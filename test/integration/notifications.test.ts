@@ -3,17 +3,12 @@ import { startApp, type App } from "../../lib/app/app";
 import type { DevIssuer } from "../../lib/auth/dev-issuer";
 import { notificationsCommand } from "../../lib/repl/notifications.command";
 import { apiClient, eventually } from "../support/api-client";
-import { ownMailpit, uniqueRecipient, type OwnMailpit } from "../support/mailpit";
+import { freePort } from "../support/cluster";
+import { ownMailpit, type OwnMailpit } from "../support/mailpit";
+import { openNotifySale, type Buyer, type PaidOrder } from "../support/notify-sale";
 import { readPdfQr } from "../support/pdf-qr";
 import { devIssuerOf, quickStartEnv } from "../support/quickstart";
 import { waitFor } from "../support/wait";
-
-interface OrderReply {
-  id: string;
-  status: string;
-  payment: { id: string } | null;
-  tickets: Array<{ id: string; barcode: string; status: string }>;
-}
 
 interface NotificationRow {
   id: string;
@@ -46,6 +41,8 @@ describe("notifications in the quick start", () => {
   let issuer: DevIssuer;
   let admin: string;
   let olga: string;
+  let buyer: (label: string) => Promise<Buyer>;
+  let buyAndPay: (who: Buyer, quantity?: number, event?: string) => Promise<PaidOrder>;
 
   beforeAll(async () => {
     mailpit = await ownMailpit();
@@ -57,48 +54,14 @@ describe("notifications in the quick start", () => {
       NOTIFY_MAX_ATTEMPTS: "100",
       // The "soon" event below starts within this window; the "gig" one is years away.
       NOTIFY_REMINDER_BEFORE_MINUTES: "180",
+      // Metrics on, to read the counters an operator scrapes.
+      METRICS_PORT: String(await freePort()),
     });
     app = await startApp(env);
     api = apiClient(app.apiUrl!);
     issuer = await devIssuerOf(env);
-    admin = await issuer.mint({ sub: "root", roles: ["admin"] });
-    olga = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
-    const ok = async (method: string, path: string, token: string, body?: unknown) => {
-      const answer = await api(method, path, { token, body });
-      if (answer.status >= 300) throw new Error(`${method} ${path}: ${answer.status} ${JSON.stringify(answer.body)}`);
-    };
-    await ok("POST", "/organizers", admin, { id: "org", name: "Org" });
-    await ok("POST", "/venues", olga, {
-      id: "hall",
-      name: "Hall",
-      address: "Arbat 1",
-      city: "Moscow",
-      timezone: "Europe/Moscow",
-      layout: {
-        sections: [{ id: "A", name: "Stalls", rows: [{ id: "1", seats: Array.from({ length: 60 }, (_, i) => String(i + 1)) }] }],
-      },
-    });
-    await ok("POST", "/events", olga, {
-      id: "gig",
-      venueId: "hall",
-      name: "Gig",
-      category: "concert",
-      startsAt: "2031-06-01T19:00:00+03:00",
-      endsAt: "2031-06-01T22:00:00+03:00",
-    });
-    await ok("POST", "/events/gig/categories", olga, {
-      categoryId: "floor",
-      name: "Floor",
-      price: 150000,
-      currency: "RUB",
-      kind: "ga",
-      quota: 50,
-    });
-    await ok("POST", "/events/gig/publish", olga);
-    await eventually(
-      () => api<{ availability?: Record<string, { available: number }> }>("GET", "/events/gig"),
-      (r) => r.body.availability?.floor?.available === 50,
-    );
+    const sale = await openNotifySale(api, issuer, "gig");
+    ({ admin, olga, buyer, buyAndPay } = sale);
   });
 
   afterAll(async () => {
@@ -106,30 +69,10 @@ describe("notifications in the quick start", () => {
     await mailpit?.destroy();
   });
 
-  /** A buyer of their own (token and contact data), so each test reads only its messages. */
-  async function buyer(label: string) {
-    const sub = `${label}-${randomUUID().slice(0, 8)}`;
-    const token = await issuer.mint({ sub, roles: ["customer"] });
-    const email = uniqueRecipient(label);
-    const phone = `+7900${String(Math.floor(Math.random() * 1e7)).padStart(7, "0")}`;
-    return { sub, token, email, phone };
-  }
-
-  /** Places an order and pays it on the simulator's page: the tickets are issued. */
-  async function buyAndPay(who: { token: string; email: string; phone: string }, quantity = 2): Promise<OrderReply> {
-    const placed = await api<OrderReply>("POST", "/orders", {
-      token: who.token,
-      body: { eventId: "gig", customer: { email: who.email, phone: who.phone }, items: [{ categoryId: "floor", quantity }] },
-    });
-    expect(placed.status).toBe(201);
-    app.runtime.paymentSimulator!.pay(placed.body.payment!.id);
-    const paid = await eventually(
-      () => api<OrderReply>("GET", `/orders/${placed.body.id}`, { token: who.token }),
-      (r) => r.body.status === "paid",
-      60_000,
-    );
-    return paid.body;
-  }
+  /** `ticketing_notifications_total` as this node counts it. */
+  const counted = (kind: string, channel: string, outcome: string) =>
+    (app.broker.metrics.getMetric("ticketing.notifications.total")?.get({ kind, channel, outcome })?.value as
+      number | undefined) ?? 0;
 
   const adminList = (query: string) => api<Page<NotificationRow>>("GET", `/notifications?${query}`, { token: admin });
 
@@ -156,6 +99,7 @@ describe("notifications in the quick start", () => {
     const own = await api<Page<NotificationRow>>("GET", "/me/notifications", { token: ann.token });
     expect(own.body.rows.map((r) => [r.kind, r.channel, r.status])).toEqual([["order_paid", "email", "sent"]]);
     expect(JSON.stringify(own.body)).not.toContain(ann.email);
+    expect(counted("order_paid", "email", "sent")).toBeGreaterThanOrEqual(1);
   });
 
   test("SMS and push go through their simulators when the buyer's preferences ask for them", async () => {
@@ -190,6 +134,36 @@ describe("notifications in the quick start", () => {
     expect(await mailpit.client.messagesTo(bob.email)).toHaveLength(0);
   });
 
+  test("a device FCM reports gone fails without a retry and leaves the profile; the buyer's other device gets it", async () => {
+    const fay = await buyer("gone");
+    await api("PATCH", "/me", {
+      token: fay.token,
+      body: { preferences: { order_paid: { email: false, sms: false, push: true } } },
+    });
+    const [liveToken, staleToken] = [`fcm-${randomUUID()}`, `fcm-${randomUUID()}`];
+    for (const fcmToken of [liveToken, staleToken]) {
+      expect((await api("POST", "/me/devices", { token: fay.token, body: { fcmToken } })).status).toBe(201);
+    }
+    app.runtime.fcmSimulator!.unregister(staleToken);
+    const order = await buyAndPay(fay, 1);
+    const rows = await eventually(
+      () => adminList(`orderId=${order.id}&channel=push`),
+      (r) => r.body.rows.length === 2 && r.body.rows.every((n) => n.status === "sent" || n.status === "failed"),
+      60_000,
+    );
+    expect(rows.body.rows.map((r) => [r.status, r.attempts]).sort()).toEqual([
+      ["failed", 1],
+      ["sent", 1],
+    ]);
+    const delivered = app.runtime.fcmSimulator!.deliveries.filter((d) => JSON.stringify(d).includes(liveToken));
+    expect(delivered).toHaveLength(1);
+    const devices = await eventually(
+      () => api<{ rows: Array<{ kind: string }> }>("GET", "/me/devices", { token: fay.token }),
+      (r) => r.body.rows.length === 1,
+    );
+    expect(devices.body.rows).toHaveLength(1);
+  });
+
   test("a number the SMS gateway refuses ends failed, with the reason, and is not retried", async () => {
     const cleo = await buyer("refused");
     await api("PATCH", "/me", {
@@ -205,6 +179,7 @@ describe("notifications in the quick start", () => {
     );
     expect(failed.body.rows[0]).toMatchObject({ attempts: 1, reason: expect.any(String) });
     expect(failed.body.rows[0].reason).not.toContain(cleo.phone);
+    expect(counted("order_paid", "sms", "failed")).toBeGreaterThanOrEqual(1);
     const byStatus = await adminList(`status=failed&channel=sms&orderId=${order.id}`);
     expect(byStatus.body.total).toBe(1);
     // The e-mail of the same receipt went out regardless.
@@ -279,17 +254,13 @@ describe("notifications in the quick start", () => {
       (r) => r.body.availability?.floor?.available === 5,
     );
     const eve = await buyer("holder");
-    const placed = await api<OrderReply>("POST", "/orders", {
-      token: eve.token,
-      body: { eventId: "soon", customer: { email: eve.email, phone: eve.phone }, items: [{ categoryId: "floor", quantity: 1 }] },
-    });
-    app.runtime.paymentSimulator!.pay(placed.body.payment!.id);
+    const paid = await buyAndPay(eve, 1, "soon");
     const kinds = async (orderId: string) =>
       (await adminList(`orderId=${orderId}&channel=email&pageSize=50`)).body.rows.map((r) => `${r.kind}:${r.status}`).sort();
     // The receipt, and the reminder the sweep finds (the event starts within the window).
     await waitFor(
       "the receipt and the reminder",
-      () => kinds(placed.body.id),
+      () => kinds(paid.id),
       (k) => k.join() === "event_reminder:sent,order_paid:sent",
       {
         timeoutMs: 120_000,
@@ -298,7 +269,7 @@ describe("notifications in the quick start", () => {
     );
 
     const unpaid = await buyer("unpaid");
-    const waiting = await api<OrderReply>("POST", "/orders", {
+    const waiting = await api<PaidOrder>("POST", "/orders", {
       token: unpaid.token,
       body: {
         eventId: "soon",
@@ -312,7 +283,7 @@ describe("notifications in the quick start", () => {
     expect((await api("PATCH", "/events/soon", { token: olga, body: { startsAt: iso(startsAt + 1_800_000) } })).status).toBe(200);
     await waitFor(
       "the change notice and a reminder for the new start",
-      () => kinds(placed.body.id),
+      () => kinds(paid.id),
       (k) => k.join() === "event_changed:sent,event_reminder:sent,event_reminder:sent,order_paid:sent",
       { timeoutMs: 120_000, intervalMs: 500 },
     );
@@ -320,8 +291,7 @@ describe("notifications in the quick start", () => {
     expect((await api("POST", "/events/soon/cancel", { token: olga, body: { reason: "the band is ill" } })).status).toBe(200);
     const cancelled = await waitFor(
       "the cancellation notices",
-      () =>
-        Promise.all([placed.body.id, waiting.body.id].map((id) => adminList(`orderId=${id}&kind=event_cancelled&channel=email`))),
+      () => Promise.all([paid.id, waiting.body.id].map((id) => adminList(`orderId=${id}&kind=event_cancelled&channel=email`))),
       (pages) => pages.every((p) => p.body.rows[0]?.status === "sent"),
       { timeoutMs: 120_000, intervalMs: 500 },
     );

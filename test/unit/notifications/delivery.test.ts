@@ -32,7 +32,12 @@ function request(id: string): NotificationRequest {
 }
 
 /** The decider over an in-memory map of streams: what the service does over the log. */
-function harness(send: DeliveryOptions["send"], overrides: Partial<DeliveryOptions> = {}) {
+function harness(
+  send: DeliveryOptions["send"],
+  overrides: Partial<DeliveryOptions> = {},
+  /** The store refuses a write when this says so (a blink). */
+  refuse: (command: NotificationCommand) => boolean = () => false,
+) {
   const streams = new Map<string, State>();
   const outcomes: Outcome[] = [];
   const gone: string[] = [];
@@ -50,7 +55,10 @@ function harness(send: DeliveryOptions["send"], overrides: Partial<DeliveryOptio
     retryMaxMs: 10_000,
     claim: async (id) =>
       apply(id, { type: "ClaimNotification", owner: "me", claimMs: 60_000, at: now }) ? streams.get(id)! : null,
-    record: async (id, command) => void apply(id, command),
+    record: async (id, command) => {
+      if (refuse(command)) throw new Error("store unreachable");
+      apply(id, command);
+    },
     gather: async () => ({ data: {} as NotificationData, profile: null }),
     send,
     deviceGone: async (r) => void gone.push(r.recipient),
@@ -126,6 +134,23 @@ describe("delivery queue", () => {
       status: "retrying",
       lastError: { kind: "transient", message: "unexpected TypeError" },
     });
+  });
+
+  it("records a sent message even when the store fails the first try: no failure, no second send", async () => {
+    let sends = 0;
+    let blinks = 1;
+    const h = harness(
+      async () => {
+        sends++;
+        return {};
+      },
+      {},
+      (command) => command.type === "RecordSent" && blinks-- > 0,
+    );
+    h.add("a");
+    await drained(h.queue, "the attempt");
+    expect(h.streams.get("a")).toMatchObject({ status: "sent" });
+    expect(sends).toBe(1);
   });
 
   it("skips what has gone stale by send time, with the reason", async () => {

@@ -41,8 +41,9 @@ function run(commands: NotificationCommand[], from: State = null): { state: Stat
 
 const requested = (at = T0): NotificationCommand => ({ type: "RequestNotification", request, at });
 const claim = (owner: string, at: number): NotificationCommand => ({ type: "ClaimNotification", owner, claimMs: CLAIM_MS, at });
-const transient = (at: number, retryAt: number, maxAttempts = 3): NotificationCommand => ({
+const transient = (attempt: number, at: number, retryAt: number, maxAttempts = 3): NotificationCommand => ({
   type: "RecordFailure",
+  attempt,
   failure: "transient",
   error: "421 try later",
   retryAt,
@@ -90,12 +91,12 @@ describe("notification decider", () => {
     const { state, events } = run([
       requested(),
       claim("a", T0),
-      transient(T0 + 1, T0 + 1000),
+      transient(1, T0 + 1, T0 + 1000),
       claim("a", T0 + 500),
       claim("a", T0 + 1000),
-      transient(T0 + 1001, T0 + 3000),
+      transient(2, T0 + 1001, T0 + 3000),
       claim("a", T0 + 3000),
-      transient(T0 + 3001, T0 + 7000),
+      transient(3, T0 + 3001, T0 + 7000),
     ]);
     expect(events[3]).toEqual([]);
     expect(events[4]).toHaveLength(1);
@@ -104,12 +105,36 @@ describe("notification decider", () => {
     expect(state!.reason).toMatch(/gave up after 3 attempts: 421 try later/);
   });
 
+  it("ignores a late failure of an attempt another node took over, and records a late success", () => {
+    const takenOver = run([
+      requested(),
+      claim("a", T0),
+      claim("b", T0 + CLAIM_MS),
+      transient(1, T0 + CLAIM_MS + 1, T0 + 2 * CLAIM_MS),
+    ]);
+    expect(takenOver.events[3]).toEqual([]);
+    expect(takenOver.state).toMatchObject({ status: "sending", attempts: 2, claim: { owner: "b" } });
+    const retrying = run(
+      [transient(2, T0 + CLAIM_MS + 2, T0 + 2 * CLAIM_MS), { type: "RecordSent", at: T0 + CLAIM_MS + 3 }],
+      takenOver.state,
+    );
+    expect(retrying.state).toMatchObject({ status: "sent" });
+  });
+
   it("fails a permanent or gone failure at once, without a retry", () => {
     for (const failure of ["permanent", "gone"] as const) {
       const { state } = run([
         requested(),
         claim("a", T0),
-        { type: "RecordFailure", failure, error: "550 no such user", retryAt: T0 + 1000, maxAttempts: 10, at: T0 + 1 },
+        {
+          type: "RecordFailure",
+          attempt: 1,
+          failure,
+          error: "550 no such user",
+          retryAt: T0 + 1000,
+          maxAttempts: 10,
+          at: T0 + 1,
+        },
         claim("a", T0 + 5000),
       ]);
       expect(state).toMatchObject({ status: "failed", reason: "550 no such user", lastError: { kind: failure } });
@@ -135,7 +160,7 @@ describe("notification decider", () => {
     const failed = run([
       requested(),
       claim("a", T0),
-      { type: "RecordFailure", failure: "permanent", error: "550", retryAt: 0, maxAttempts: 3, at: T0 + 1 },
+      { type: "RecordFailure", attempt: 1, failure: "permanent", error: "550", retryAt: 0, maxAttempts: 3, at: T0 + 1 },
     ]).state;
     expect(() => run([{ type: "ResendNotification", actor: buyer, at: T0 + 2 }], failed)).toThrow(DomainError);
     const { state } = run([{ type: "ResendNotification", actor: admin, at: T0 + 2 }, claim("b", T0 + 3)], failed);
