@@ -95,6 +95,25 @@ export function selectParam(allowed: string[]) {
   };
 }
 
+/**
+ * "My orders", "my tickets"...: the caller's own documents (by their `userId`), a page at a
+ * time in the order of `sort`.
+ */
+export function ownDocsAction(sort: string) {
+  return {
+    auth: "user" as const,
+    params: { ...pagingParams(), $$strict: "remove" },
+    handler(this: Service & ReadModelMethods, ctx: AppContext<{ page?: number; pageSize?: number }>) {
+      return this.queryList(ctx as AppContext, {
+        query: { userId: ctx.meta.user!.sub },
+        page: ctx.params.page ?? 1,
+        pageSize: ctx.params.pageSize ?? 20,
+        sort,
+      });
+    },
+  };
+}
+
 function sortValues(fields: string[]): string[] {
   return fields.flatMap((f) => [f, `-${f}`]);
 }

@@ -5,7 +5,7 @@
  * transient DeliveryError. Messages never carry the URL's query, the body or the headers.
  */
 import { DeliveryError } from "./delivery";
-import { isRecord, parseRetryAfter } from "./http";
+import { networkErrorCode, parseJson, parseRetryAfter } from "./http";
 
 export interface DeliveryRequest {
   url: URL;
@@ -57,20 +57,4 @@ export function retryAfterMs(headers: Headers): number | undefined {
 /** 429 and 5xx: the provider asks to come back later (honouring its Retry-After). */
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || status >= 500;
-}
-
-function parseJson(text: string): unknown {
-  if (text.trim() === "") return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-/** fetch hides the socket error (ECONNREFUSED, ENOTFOUND...) in `cause`; that code is what an operator needs. */
-function networkErrorCode(error: unknown): string {
-  if (!isRecord(error)) return String(error);
-  if (isRecord(error.cause) && typeof error.cause.code === "string") return error.cause.code;
-  return typeof error.message === "string" ? error.message : "unknown";
 }

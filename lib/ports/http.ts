@@ -153,7 +153,8 @@ async function pause(ms: number, deadline: AbortSignal | undefined): Promise<voi
   }
 }
 
-function parseJson(body: string): unknown {
+/** The body as JSON; undefined when empty or not JSON. */
+export function parseJson(body: string): unknown {
   if (body.trim() === "") return undefined;
   try {
     return JSON.parse(body) as unknown;
@@ -166,7 +167,7 @@ function parseJson(body: string): unknown {
  * fetch hides the socket error (ECONNREFUSED, ENOTFOUND...) in `cause`; that code is what an
  * operator needs. Duck-typed: errors from another realm (a test sandbox) fail `instanceof Error`.
  */
-function networkErrorCode(error: unknown): string {
+export function networkErrorCode(error: unknown): string {
   if (!isRecord(error)) return String(error);
   if (isRecord(error.cause) && typeof error.cause.code === "string") return error.cause.code;
   return typeof error.message === "string" ? error.message : "unknown";

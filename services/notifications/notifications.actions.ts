@@ -3,7 +3,7 @@ import { actorOf, idParam, pagingParams } from "../../lib/app/actions";
 import type { AppContext } from "../../lib/app/context";
 import { NOTIFICATION_KINDS, type NotificationKind } from "../../lib/domain/notifications";
 import type { EventSourcedMethods } from "../../mixins/event-sourced.mixin";
-import type { ReadModelMethods } from "../../mixins/read-model.mixin";
+import { ownDocsAction, type ReadModelMethods } from "../../mixins/read-model.mixin";
 import { notificationDecider } from "./notifications.decider";
 import {
   NOTIFICATION_CHANNELS,
@@ -49,18 +49,7 @@ interface SearchParams {
 /** The delivery log: the buyer's own, the admins' search, a resend, and the REPL's figures. */
 export function notificationActions(): NonNullable<ServiceSchema<ServiceSettingSchema, Methods>["actions"]> {
   return {
-    mine: {
-      auth: "user",
-      params: { ...pagingParams(), $$strict: "remove" },
-      handler(this: Self, ctx: AppContext<{ page?: number; pageSize?: number }>) {
-        return this.queryList(ctx as AppContext, {
-          query: { userId: ctx.meta.user!.sub },
-          page: ctx.params.page ?? 1,
-          pageSize: ctx.params.pageSize ?? 20,
-          sort: "-createdAt",
-        });
-      },
-    },
+    mine: ownDocsAction("-createdAt"),
     search: {
       auth: ["admin"],
       errors: { FORBIDDEN: 403 },

@@ -1,5 +1,5 @@
 import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
-import { created, newId, pagingParams } from "../../lib/app/actions";
+import { created, newId } from "../../lib/app/actions";
 import type { AppContext } from "../../lib/app/context";
 import { notFound } from "../../lib/app/errors";
 import { periodic, type Periodic } from "../../lib/app/periodic";
@@ -7,7 +7,7 @@ import type { Runtime } from "../../lib/app/runtime";
 import { sourceCheck } from "../../lib/http/client-address";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
 import { EventSourced, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
-import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
+import { ownDocsAction, ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
 import { byStream, Subscription } from "../../mixins/subscription.mixin";
 import { SALES_LOG } from "../inventory/inventory.types";
 import { expireDue } from "./expiry";
@@ -194,21 +194,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
           return view(order);
         },
       },
-      mine: {
-        auth: "user",
-        params: {
-          ...pagingParams(),
-          $$strict: "remove",
-        },
-        handler(this: Self, ctx: AppContext<{ page?: number; pageSize?: number }>) {
-          return this.queryList(ctx as AppContext, {
-            query: { userId: ctx.meta.user!.sub },
-            page: ctx.params.page ?? 1,
-            pageSize: ctx.params.pageSize ?? 20,
-            sort: "-createdAt",
-          });
-        },
-      },
+      mine: ownDocsAction("-createdAt"),
       refund: {
         auth: ["organizer", "admin"],
         errors: { VALIDATION: 400, FORBIDDEN: 403, NOT_FOUND: 404, NOT_REFUNDABLE: 409, TICKET_NOT_ACTIVE: 409 },

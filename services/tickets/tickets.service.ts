@@ -1,5 +1,4 @@
 import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
-import { pagingParams } from "../../lib/app/actions";
 import type { AppContext } from "../../lib/app/context";
 import { notFound } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
@@ -7,7 +6,7 @@ import { admitsAtDoor } from "../../lib/auth/principal";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
 import { loadAggregate } from "../../lib/eventlog/decider";
 import { APPENDED_EVENT, EventSourced, type AppendedPayload, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
-import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
+import { ownDocsAction, ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
 import { eventDecider } from "../events/events.decider";
 import { eventStream } from "../events/events.types";
 import { SALES_LOG } from "../inventory/inventory.types";
@@ -59,18 +58,7 @@ export default function ticketsService(rt: Runtime): ServiceSchema<ServiceSettin
           return this.liveDocs().count({ userId: ctx.params.userId });
         },
       },
-      mine: {
-        auth: "user",
-        params: { ...pagingParams(), $$strict: "remove" },
-        handler(this: Self, ctx: AppContext<{ page?: number; pageSize?: number }>) {
-          return this.queryList(ctx as AppContext, {
-            query: { userId: ctx.meta.user!.sub },
-            page: ctx.params.page ?? 1,
-            pageSize: ctx.params.pageSize ?? 20,
-            sort: "-issuedAt",
-          });
-        },
-      },
+      mine: ownDocsAction("-issuedAt"),
       ofOrder: {
         auth: "user",
         errors: { NOT_FOUND: 404 },

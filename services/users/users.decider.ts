@@ -120,22 +120,7 @@ export const userDecider: Decider<UserCommand, UserEvent, UserState> = {
     }
   },
   evolve: (state, event) => {
-    if (event.type === "UserRegistered") {
-      const { id, name, email, at } = event.data;
-      return {
-        id,
-        name,
-        email,
-        phone: null,
-        locale: null,
-        timeZone: null,
-        preferences: structuredClone(DEFAULT_PREFERENCES),
-        devices: [],
-        blocked: null,
-        createdAt: at,
-        updatedAt: at,
-      };
-    }
+    if (event.type === "UserRegistered") return registeredUser(event.data);
     if (!state) throw new Error(`user stream has ${event.type} before its registration`);
     return { ...applyChange(state, event), updatedAt: event.data.at };
   },
@@ -156,6 +141,23 @@ function applyChange(user: User, event: Exclude<UserEvent, { type: "UserRegister
     case "UserUnblocked":
       return { ...user, blocked: null };
   }
+}
+
+/** A profile as registration makes it: contact data from the token, everything else to be filled in. */
+export function registeredUser({ id, name, email, at }: Extract<UserEvent, { type: "UserRegistered" }>["data"]): User {
+  return {
+    id,
+    name,
+    email,
+    phone: null,
+    locale: null,
+    timeZone: null,
+    preferences: structuredClone(DEFAULT_PREFERENCES),
+    devices: [],
+    blocked: null,
+    createdAt: at,
+    updatedAt: at,
+  };
 }
 
 /** Devices as their user and admins see them: never the token or the keys. */

@@ -1,8 +1,8 @@
-import { DEFAULT_PREFERENCES, USERS_LOG } from "../../lib/domain/notifications";
+import { USERS_LOG } from "../../lib/domain/notifications";
 import { insertDoc, updateDoc } from "../../lib/domain/read-docs";
 import { searchKey } from "../../lib/domain/text";
 import type { Projection } from "../../lib/eventlog/projection";
-import { deviceViews } from "./users.decider";
+import { deviceViews, registeredUser } from "./users.decider";
 import type { UserDoc, UserEvent } from "./users.types";
 
 /** Name, e-mail and phone in one lower-case key: the admins' search is a substring of it. */
@@ -21,24 +21,7 @@ export const usersProjection: Projection<UserDoc> = {
     const change = (update: (doc: UserDoc) => UserDoc) => updateDoc(view, id, at, (doc) => withSearch(update(doc)));
     switch (event.type) {
       case "UserRegistered":
-        return insertDoc(
-          view,
-          withSearch({
-            _id: id,
-            id,
-            name: event.data.name,
-            email: event.data.email,
-            phone: null,
-            locale: null,
-            timeZone: null,
-            preferences: structuredClone(DEFAULT_PREFERENCES),
-            devices: [],
-            blocked: null,
-            createdAt: at,
-            updatedAt: at,
-            search: "",
-          }),
-        );
+        return insertDoc(view, withSearch({ ...registeredUser(event.data), _id: id, devices: [], search: "" }));
       case "ProfileUpdated": {
         const { id: _id, at: _at, ...changes } = event.data;
         return change((doc) => ({ ...doc, ...changes }));
