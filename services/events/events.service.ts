@@ -8,7 +8,7 @@ import type { DistributiveOmit } from "../../lib/domain/objects";
 import { hasRole, type Principal } from "../../lib/auth/principal";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
 import { CURRENCIES } from "../../lib/domain/money";
-import { escapeRegExp, searchKey } from "../../lib/domain/text";
+import { containing, searchKey } from "../../lib/domain/text";
 import { instant } from "../../lib/domain/time";
 import { loadAggregate } from "../../lib/eventlog/decider";
 import { EventSourced, type CommandContext, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
@@ -415,7 +415,7 @@ export default function eventsService(
             );
           }
           const query: Record<string, unknown> = { status: { $in: statuses } };
-          if (p.q) query.search = { $regex: new RegExp(escapeRegExp(searchKey(p.q))) };
+          if (p.q) query.search = containing(searchKey(p.q));
           if (p.category) query.category = p.category;
           if (p.city) query.cityKey = searchKey(p.city);
           if (p.artist) query.artistIds = p.artist;

@@ -6,7 +6,7 @@ import type { Runtime } from "../../lib/app/runtime";
 import type { Principal } from "../../lib/auth/principal";
 import { USERS_LOG, type UserProfile } from "../../lib/domain/notifications";
 import type { DistributiveOmit } from "../../lib/domain/objects";
-import { escapeRegExp, searchKey } from "../../lib/domain/text";
+import { containing, searchKey } from "../../lib/domain/text";
 import { loadAggregate } from "../../lib/eventlog/decider";
 import { EventSourced, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
 import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
@@ -59,8 +59,7 @@ const ERRORS = { VALIDATION: 422, FORBIDDEN: 403, NOT_FOUND: 404 } as const;
 
 /** What a search text is matched as: a phone typed with separators matches the stored E.164. */
 function searchPattern(q: string): RegExp {
-  const text = /^[\d\s\-+().]+$/.test(q) ? q.replace(/[\s\-.()]/g, "") : searchKey(q);
-  return new RegExp(escapeRegExp(text));
+  return containing(/^[\d\s\-+().]+$/.test(q) ? q.replace(/[\s\-.()]/g, "") : searchKey(q));
 }
 
 /** The load of a user from its stream: the write side, never behind (blocks take effect at once). */
@@ -183,7 +182,7 @@ export default function usersService(
         handler(this: Self, ctx: AppContext<{ q?: string; page?: number; pageSize?: number }>) {
           const { q, page, pageSize } = ctx.params;
           return this.queryList(ctx as AppContext, {
-            query: q ? { search: { $regex: searchPattern(q) } } : {},
+            query: q ? { search: searchPattern(q) } : {},
             page: page ?? 1,
             pageSize: pageSize ?? 20,
             sort: "-createdAt",

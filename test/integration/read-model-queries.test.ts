@@ -77,6 +77,8 @@ describe.each(STRICT_BACKENDS)("read-model queries keep their conditions (%s)", 
         (r) => r.status === 201,
       );
       orderOf[sub] = placed.body.id;
+      const named = await api("PATCH", "/me", { token, body: { name: `${sub} Tester` } });
+      if (named.status !== 200) throw new Error(`PATCH /me: ${named.status} ${JSON.stringify(named.body)}`);
     }
   });
   afterAll(async () => {
@@ -102,6 +104,18 @@ describe.each(STRICT_BACKENDS)("read-model queries keep their conditions (%s)", 
       );
       expect(tickets.body.rows.map((t) => t.orderId)).toEqual([orderOf[sub]]);
     }
+  });
+
+  test("the text searches of events and users find what contains the text, and only that", async () => {
+    const search = (q: string) => api<Rows<{ id: string }>>("GET", `/events?q=${encodeURIComponent(q)}`);
+    expect((await search("gi")).body.rows.map((e) => e.id)).toEqual(["gig"]);
+    expect((await search("zzz")).body.rows).toEqual([]);
+    const admin = await (await devIssuerOf(env)).mint({ sub: "root", roles: ["admin"] });
+    const users = await eventually(
+      () => api<Rows<{ id: string }>>("GET", "/users?q=ann%20tes", { token: admin }),
+      (r) => r.status === 200 && r.body.rows.length > 0,
+    );
+    expect(users.body.rows.map((u) => u.id)).toEqual(["ann"]);
   });
 
   test("a range condition on a field the schema does not name still filters", async () => {
