@@ -28,13 +28,7 @@ export function startInbound(
     logger,
     onLag: consumerLag(rt, partner.id),
   });
-  rt.runners.add({
-    name: consumer.name,
-    kind: "bridge",
-    status: async () => [consumer.runnerStatus()],
-    resume: () => consumer.resume(),
-    wake: () => undefined,
-  });
+  rt.runners.add(consumer.runnerEntry());
   consumer.start();
   const topics = Object.entries(inbound.topics).map(([kind, topic]) => `${kind}←${topic}`);
   logger.info(`partner ${partner.id}: consuming ${topics.join(", ")} (dead letters to ${inbound.deadLetterTopic})`);

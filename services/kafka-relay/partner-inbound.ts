@@ -1,22 +1,16 @@
-import { randomUUID } from "node:crypto";
-import { Partitioners, type Consumer, type EachMessagePayload, type IHeaders, type Kafka, type Producer } from "kafkajs";
+import { Partitioners, type Consumer, type ConsumerRunConfig, type EachMessagePayload, type Kafka } from "kafkajs";
 import type { InboundTopicKind, PartnerConfig, PartnerInbound as InboundConfig } from "../../lib/config/partners";
 import { UNKNOWN_REFERENCE } from "../../lib/domain/external";
-import type { RunnerLogger, RunnerStatus } from "../../lib/eventlog/runner";
-import { deadLetterHeaders, headerText, withoutDlqHeaders } from "../../lib/kafka/dead-letters";
-import {
-  connectUntilUp,
-  memberRunnerStatus,
-  publishDeadLetter,
-  restartWhenAbandoned,
-  type MemberState,
-} from "../../lib/kafka/group-member";
+import type { RunnerLogger } from "../../lib/eventlog/runner";
+import { GroupMember, type DeadLetterRecord, type MemberState } from "../../lib/kafka/group-member";
 import { kafkaErrorText } from "../../lib/kafka/errors";
-import { ensureTopics } from "../../lib/kafka/kafka";
 import type { Store } from "../../lib/store/types";
 import { HeldMessages, type HeldMessage } from "./held-messages";
+import { InboundDeadLetters, type DeadLetter } from "./inbound-dead-letters";
 import { inboundCommandId, InboundRejected, mapInbound, type InboundCommand } from "./inbound-mapping";
-import { BridgeError } from "./partner-bridge";
+
+export type { DeadLetter } from "./inbound-dead-letters";
+export type { DeadLetterRecord } from "../../lib/kafka/group-member";
 
 /** Runs one import command on the service that owns it; answers whether the command changed anything. */
 export type InboundCall = (action: InboundCommand["action"], params: object, commandId: string) => Promise<{ changed: boolean }>;
@@ -32,14 +26,6 @@ export interface PartnerInboundOptions {
   onLag?(topic: string, partition: number, lag: number): void;
   /** Longest pause between retries of a broker or store that is down (the group's session must outlive it). */
   maxRetryDelayMs?: number;
-}
-
-export interface DeadLetterRecord {
-  reason: string;
-  topic: string;
-  partition: number;
-  offset: string;
-  at: string;
 }
 
 export interface InboundStatus {
@@ -60,33 +46,6 @@ export interface InboundStatus {
   lastDeadLetter: DeadLetterRecord | null;
 }
 
-/** One message of the dead-letter topic, as the REPL lists it. */
-export interface DeadLetter {
-  partition: number;
-  offset: string;
-  key: string | null;
-  topic: string;
-  originalPartition: number;
-  originalOffset: string;
-  reason: string;
-  at: string;
-  /** When it was last re-published to its topic, if it was. */
-  redrivenAt: string | null;
-}
-
-interface StoredDeadLetter extends DeadLetter {
-  value: Buffer | null;
-  headers: IHeaders;
-}
-
-interface RedriveDoc {
-  _id: string;
-  at: number;
-}
-
-/** Where a re-driven message came from (kept if it fails again, so its history shows). */
-const REDRIVEN_FROM = "redriven-from";
-const READ_TIMEOUT_MS = 30_000;
 /** How often messages set aside are tried again (sooner when something was applied). */
 const RETRY_TICK_MS = 100;
 /** Longest pause between two tries of one held message. */
@@ -126,28 +85,43 @@ export function classify(err: unknown): Verdict {
  * messages after it are applied again harmlessly (every import is idempotent: deterministic
  * ids and command ids).
  */
-export class PartnerInbound {
-  private consumer: Consumer | null = null;
-  private producer: Producer | null = null;
-  private stopping = false;
-  private state: InboundStatus["state"] = "starting";
-  private lastError: string | null = null;
+export class PartnerInbound extends GroupMember {
   private readonly held = new HeldMessages();
   /** Moves on every rebalance or reconnection: work of an older assignment is dropped. */
   private generation = 0;
   private kicked = false;
   private wakeRetrier: (() => void) | null = null;
   private retrier: Promise<void> | null = null;
-  private lastDeadLetter: DeadLetterRecord | null = null;
-  private readonly counts = { applied: 0, unchanged: 0, skipped: 0, deadLettered: 0 };
+  protected readonly counts = { applied: 0, unchanged: 0, skipped: 0, deadLettered: 0 };
   private readonly kinds: Map<string, InboundTopicKind>;
-  private wakeSleep: (() => void) | null = null;
-  private loop: Promise<void> | null = null;
+  private readonly letters: InboundDeadLetters;
 
   constructor(private readonly options: PartnerInboundOptions) {
-    this.kinds = new Map(
-      (Object.entries(options.partner.inbound.topics) as [InboundTopicKind, string][]).map(([kind, topic]) => [topic, kind]),
-    );
+    const { inbound } = options.partner;
+    super({
+      kafka: options.kafka,
+      groupId: inbound.groupId,
+      topics: [...new Set(Object.values(inbound.topics))],
+      deadLetterTopic: inbound.deadLetterTopic,
+      owner: options.owner,
+      logger: options.logger,
+      // No group session to keep alive while connecting: back off further (up to half a minute).
+      maxConnectDelayMs: 30_000,
+      // Java clients' partitioning: a re-driven message goes back to its key's partition.
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
+    this.kinds = new Map((Object.entries(inbound.topics) as [InboundTopicKind, string][]).map(([kind, topic]) => [topic, kind]));
+    this.letters = new InboundDeadLetters({
+      partner: options.partner.id,
+      name: this.name,
+      kafka: options.kafka,
+      store: options.store,
+      groupId: inbound.groupId,
+      deadLetterTopic: inbound.deadLetterTopic,
+      topics: new Set(this.kinds.keys()),
+      producer: () => this.ensureProducer(),
+      logger: options.logger,
+    });
   }
 
   get name(): string {
@@ -158,26 +132,18 @@ export class PartnerInbound {
     return this.options.partner.inbound;
   }
 
-  /** Connects in the background: a broker that is down shows in the status and is retried. */
-  start(): void {
-    this.stopping = false;
-    this.loop ??= this.connectLoop().finally(() => (this.loop = null));
+  protected get done(): number {
+    return Object.values(this.counts).reduce((a, b) => a + b, 0);
+  }
+
+  override start(): void {
+    super.start();
     this.retrier ??= this.retryHeld().finally(() => (this.retrier = null));
   }
 
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.wakeSleep?.();
+  protected override async quiesce(): Promise<void> {
     this.wakeRetrier?.();
     await this.retrier;
-    await this.disconnect();
-    await this.loop;
-    this.state = "stopped";
-  }
-
-  /** Reconnects now (the REPL's `projections resume` on a failed consumer). */
-  resume(): void {
-    this.wakeSleep?.();
   }
 
   status(): InboundStatus {
@@ -197,69 +163,36 @@ export class PartnerInbound {
     };
   }
 
-  /** As the runners report themselves, so /api/ready shows a consumer that cannot work. */
-  runnerStatus(): RunnerStatus {
-    const done = Object.values(this.counts).reduce((a, b) => a + b, 0);
-    return memberRunnerStatus({
-      name: this.name,
-      owner: this.options.owner,
-      state: this.state,
-      done,
-      lag: 0,
-      lastError: this.lastError,
-    });
+  /** The dead letters (the newest `limit`), without their bytes. */
+  deadLetters(limit?: number): Promise<DeadLetter[]> {
+    return this.letters.list(limit);
   }
 
-  private connectLoop(): Promise<void> {
-    return connectUntilUp({
-      name: this.name,
-      logger: this.options.logger,
-      connect: () => this.connect(),
-      disconnect: () => this.disconnect(),
-      stopping: () => this.stopping,
-      failed: (text) => {
-        this.state = "failed";
-        this.lastError = text;
-      },
-      sleep: (ms) => this.sleep(ms),
-      // No group session to keep alive here: back off further (up to half a minute).
-      maxDelayMs: 30_000,
-    });
+  /** Publishes dead letters again to the topic they came from (see InboundDeadLetters.redrive). */
+  redrive(offset?: string): ReturnType<InboundDeadLetters["redrive"]> {
+    return this.letters.redrive(offset);
   }
 
-  private async connect(): Promise<void> {
-    const { kafka } = this.options;
-    const topics = [...this.kinds.keys()];
-    await ensureTopics(kafka, topics);
-    // One partition: a dead letter is named by its offset alone.
-    await ensureTopics(kafka, [this.config.deadLetterTopic], 1);
+  /** The producer (dead letters, re-drives) is connected up front, with the consumer. */
+  protected override async beforeConsuming(): Promise<void> {
     await this.ensureProducer();
-    const consumer = kafka.consumer({ groupId: this.config.groupId, allowAutoTopicCreation: false, maxWaitTimeInMs: 250 });
-    this.consumer = consumer;
-    restartWhenAbandoned(consumer, {
-      name: this.name,
-      logger: this.options.logger,
-      stopping: () => this.stopping,
-      current: () => this.consumer === consumer,
-      failed: (text, abandoned) => {
-        this.lastError = text;
-        if (abandoned) this.state = "failed";
-      },
-      restart: () => void this.disconnect().then(() => this.start()),
-    });
+  }
+
+  protected override watch(consumer: Consumer): void {
     // A new assignment is read again from the committed offsets, which never passed a held message.
     consumer.on(consumer.events.GROUP_JOIN, () => this.forgetHeld());
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) =>
       this.options.onLag?.(payload.topic, payload.partition, Number(payload.offsetLag)),
     );
-    await consumer.connect();
-    // The first time the group starts, the provider's history is imported too.
-    await consumer.subscribe({ topics, fromBeginning: true });
+  }
+
+  protected runConfig(): ConsumerRunConfig {
     // We commit (see commitHeld): never past a message set aside.
-    await consumer.run({ autoCommit: false, eachMessage: (payload) => this.handle(payload) });
-    this.state = "running";
-    this.lastError = null;
-    this.options.logger.info(`${this.name}: consuming ${topics.join(", ")} as group ${this.config.groupId}`);
+    return { autoCommit: false, eachMessage: (payload) => this.handle(payload) };
+  }
+
+  protected override released(): void {
+    this.forgetHeld();
   }
 
   private forgetHeld(): void {
@@ -267,40 +200,17 @@ export class PartnerInbound {
     this.held.clear();
   }
 
-  private async disconnect(): Promise<void> {
-    const consumer = this.consumer;
-    this.consumer = null;
-    this.forgetHeld();
-    await consumer?.disconnect().catch(() => undefined);
-    const producer = this.producer;
-    this.producer = null;
-    await producer?.disconnect().catch(() => undefined);
+  protected stoppedError(): Error {
+    return new Error(`${this.name} is stopping`);
   }
 
-  private async ensureProducer(): Promise<Producer> {
-    if (this.producer) return this.producer;
-    const producer = this.options.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      // Java clients' partitioning: a re-driven message goes back to its key's partition.
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
-    await producer.connect();
-    this.producer = producer;
-    return producer;
+  private retryDelay(attempt: number): number {
+    return Math.min(this.options.maxRetryDelayMs ?? 5_000, 200 * 2 ** Math.min(attempt, 8));
   }
 
-  /** Waits, unless the consumer stops or an operator asks to go on now. */
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
-      this.wakeSleep = done;
-    });
+  protected async deadLetterPause(attempt: number, heartbeat: () => Promise<void>): Promise<void> {
+    await this.sleep(this.retryDelay(attempt));
+    await heartbeat();
   }
 
   private async handle({ topic, partition, message, heartbeat }: EachMessagePayload): Promise<void> {
@@ -349,7 +259,7 @@ export class PartnerInbound {
     const kind = this.kinds.get(topic)!;
     const where = `${topic}/${partition}@${message.offset}`;
     for (let attempt = 1; ; attempt++) {
-      if (this.stopping) throw new Error(`${this.name} is stopping`);
+      if (this.stopping) throw this.stoppedError();
       const verdict = await this.tryApply(kind, message);
       if (!verdict) return null;
       if (verdict.kind === "reference" && this.config.referenceWaitMs > 0) return verdict.reason;
@@ -357,10 +267,9 @@ export class PartnerInbound {
         await this.deadLetter(topic, partition, message, verdict.reason, heartbeat);
         return null;
       }
-      this.state = "retrying";
-      this.lastError = `${where}: ${verdict.reason}`;
+      this.retrying(`${where}: ${verdict.reason}`);
       if (attempt === 1) this.options.logger.warn(`${this.name}: ${this.lastError}; retrying`);
-      await this.sleep(Math.min(this.options.maxRetryDelayMs ?? 5_000, 200 * 2 ** Math.min(attempt, 8)));
+      await this.sleep(this.retryDelay(attempt));
       // Retrying takes time: the group must still know this consumer is alive.
       await heartbeat();
     }
@@ -371,10 +280,7 @@ export class PartnerInbound {
     try {
       const outcome = await this.apply(kind, message.value ?? Buffer.alloc(0));
       this.counts[outcome]++;
-      if (this.state === "retrying") {
-        this.state = "running";
-        this.lastError = null;
-      }
+      this.recovered();
       return null;
     } catch (err) {
       return classify(err);
@@ -424,8 +330,7 @@ export class PartnerInbound {
         (verdict.kind === "transient" || (verdict.kind === "reference" && Date.now() - head.since < this.config.referenceWaitMs))
       ) {
         if (verdict.kind === "transient") {
-          this.state = "retrying";
-          this.lastError = `${head.topic}/${head.partition}@${head.message.offset}: ${verdict.reason}`;
+          this.retrying(`${head.topic}/${head.partition}@${head.message.offset}: ${verdict.reason}`);
         }
         head.reason = verdict.reason;
         head.attempts++;
@@ -472,177 +377,5 @@ export class PartnerInbound {
     }
     const result = await this.options.call(command.action, command.params, inboundCommandId(partner.id, kind, bytes));
     return result.changed ? "applied" : "unchanged";
-  }
-
-  /** The original key, bytes and headers, plus why and where from; retried until the broker takes it. */
-  private async deadLetter(
-    topic: string,
-    partition: number,
-    message: EachMessagePayload["message"],
-    reason: string,
-    heartbeat: () => Promise<void>,
-  ): Promise<void> {
-    const at = new Date().toISOString();
-    const headers = deadLetterHeaders(message, { topic, partition, reason, at });
-    await publishDeadLetter({
-      topic: this.config.deadLetterTopic,
-      message,
-      headers,
-      producer: () => this.ensureProducer(),
-      dropProducer: async () => {
-        const producer = this.producer;
-        this.producer = null;
-        await producer?.disconnect().catch(() => undefined);
-      },
-      stopping: () => this.stopping,
-      stoppedError: () => new Error(`${this.name} is stopping`),
-      failed: (text) => {
-        this.state = "retrying";
-        this.lastError = text;
-      },
-      pause: async (attempt) => {
-        await this.sleep(Math.min(this.options.maxRetryDelayMs ?? 5_000, 200 * 2 ** Math.min(attempt, 8)));
-        await heartbeat();
-      },
-    });
-    this.counts.deadLettered++;
-    this.lastDeadLetter = { reason, topic, partition, offset: message.offset, at };
-    if (this.state === "retrying") {
-      this.state = "running";
-      this.lastError = null;
-    }
-    this.options.logger.warn(`${this.name}: ${topic}/${partition}@${message.offset} dead-lettered: ${reason}`);
-  }
-
-  private get redrives() {
-    return this.options.store.collection<RedriveDoc>("inbound_redrives");
-  }
-
-  private redriveId(letter: Pick<DeadLetter, "partition" | "offset">): string {
-    return `${this.options.partner.id}/${letter.partition}:${letter.offset}`;
-  }
-
-  /** Everything in the dead-letter topic now (oldest first), read with a throw-away consumer that commits nothing. */
-  private async readDeadLetters(): Promise<StoredDeadLetter[]> {
-    const { kafka } = this.options;
-    const topic = this.config.deadLetterTopic;
-    const admin = kafka.admin();
-    await admin.connect();
-    let ends: Map<number, bigint>;
-    try {
-      if (!(await admin.listTopics()).includes(topic)) return [];
-      const offsets = await admin.fetchTopicOffsets(topic);
-      ends = new Map(offsets.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => [o.partition, BigInt(o.high)]));
-    } finally {
-      await admin.disconnect();
-    }
-    if (ends.size === 0) return [];
-    const letters: StoredDeadLetter[] = [];
-    const consumer = kafka.consumer({ groupId: `${this.config.groupId}.dlq-reader.${randomUUID()}`, maxWaitTimeInMs: 100 });
-    await consumer.connect();
-    try {
-      await consumer.subscribe({ topics: [topic], fromBeginning: true });
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(
-          () => reject(new BridgeError(`reading ${topic} took longer than ${READ_TIMEOUT_MS / 1000} s`, 503)),
-          READ_TIMEOUT_MS,
-        );
-        const remaining = new Set(ends.keys());
-        void consumer
-          .run({
-            autoCommit: false,
-            eachMessage: async ({ partition, message }) => {
-              const end = ends.get(partition);
-              if (end === undefined || BigInt(message.offset) >= end) return;
-              const h = message.headers ?? {};
-              letters.push({
-                partition,
-                offset: message.offset,
-                key: message.key?.toString() ?? null,
-                topic: headerText(h["dlq-topic"]),
-                originalPartition: Number(headerText(h["dlq-partition"])),
-                originalOffset: headerText(h["dlq-offset"]),
-                reason: headerText(h["dlq-reason"]),
-                at: headerText(h["dlq-at"]),
-                redrivenAt: null,
-                value: message.value,
-                headers: h,
-              });
-              if (BigInt(message.offset) >= end - 1n) remaining.delete(partition);
-              if (remaining.size === 0) {
-                clearTimeout(timer);
-                resolve();
-              }
-            },
-          })
-          .catch(reject);
-      });
-    } finally {
-      await consumer.disconnect().catch(() => undefined);
-    }
-    letters.sort((a, b) => a.partition - b.partition || Number(BigInt(a.offset) - BigInt(b.offset)));
-    for (const letter of letters) {
-      const redriven = await this.redrives.get(this.redriveId(letter));
-      letter.redrivenAt = redriven ? new Date(redriven.at).toISOString() : null;
-    }
-    return letters;
-  }
-
-  /** The dead letters (the newest `limit`), without their bytes. */
-  async deadLetters(limit = 100): Promise<DeadLetter[]> {
-    const letters = await this.readDeadLetters();
-    return letters.slice(-limit).map(({ value: _v, headers: _h, ...letter }) => letter);
-  }
-
-  /**
-   * Publishes dead letters again to the topic they came from, with their key, bytes and
-   * headers, so the consumer applies them once their cause is fixed (one fails again into the
-   * dead-letter topic, with its reason). Without an offset: every one not re-driven before.
-   * `offset` is the dead letter's offset, or partition:offset.
-   */
-  async redrive(
-    offset?: string,
-  ): Promise<{ partner: string; redriven: Array<{ offset: string; topic: string; key: string | null }> }> {
-    const letters = await this.readDeadLetters();
-    let chosen: StoredDeadLetter[];
-    if (offset !== undefined) {
-      const [partition, at] = offset.includes(":") ? offset.split(":") : ["0", offset];
-      chosen = letters.filter((l) => String(l.partition) === partition && l.offset === at);
-      if (chosen.length === 0)
-        throw new BridgeError(
-          `no dead letter at ${offset} in ${this.config.deadLetterTopic} of partner ${this.options.partner.id}`,
-          404,
-        );
-    } else {
-      chosen = letters.filter((l) => !l.redrivenAt);
-    }
-    const known = new Set(this.kinds.keys());
-    const unknown = chosen.find((l) => !known.has(l.topic));
-    if (unknown)
-      throw new BridgeError(
-        `dead letter ${unknown.offset} came from ${unknown.topic || "no topic"}, which partner ${this.options.partner.id} does not consume`,
-      );
-    const producer = await this.ensureProducer();
-    const redriven = [];
-    for (const letter of chosen) {
-      await producer.send({
-        topic: letter.topic,
-        acks: -1,
-        messages: [
-          {
-            key: letter.key,
-            value: letter.value,
-            headers: {
-              ...withoutDlqHeaders(letter.headers),
-              [REDRIVEN_FROM]: `${this.config.deadLetterTopic}/${letter.partition}:${letter.offset}`,
-            },
-          },
-        ],
-      });
-      await this.redrives.upsert({ _id: this.redriveId(letter), at: Date.now() });
-      redriven.push({ offset: letter.offset, topic: letter.topic, key: letter.key });
-      this.options.logger.info(`${this.name}: dead letter ${letter.offset} re-driven to ${letter.topic}`);
-    }
-    return { partner: this.options.partner.id, redriven };
   }
 }

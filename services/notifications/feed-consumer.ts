@@ -21,18 +21,18 @@
  * per broker waits for all its batches), which is right for the failures we retry: they are
  * shared by every trigger.
  */
-import { KafkaJSError, type Consumer, type EachMessagePayload, type Kafka, type Producer } from "kafkajs";
-import type { Runtime } from "../../lib/app/runtime";
-import type { RunnerLogger, RunnerStatus } from "../../lib/eventlog/runner";
-import { deadLetterHeaders } from "../../lib/kafka/dead-letters";
 import {
-  connectUntilUp,
-  memberRunnerStatus,
-  publishDeadLetter,
-  restartWhenAbandoned,
-  type MemberState,
-} from "../../lib/kafka/group-member";
-import { createKafka, ensureTopics, type KafkaLogger } from "../../lib/kafka/kafka";
+  KafkaJSError,
+  type Consumer,
+  type ConsumerConfig,
+  type ConsumerRunConfig,
+  type EachMessagePayload,
+  type Kafka,
+} from "kafkajs";
+import type { Runtime } from "../../lib/app/runtime";
+import type { RunnerLogger } from "../../lib/eventlog/runner";
+import { GroupMember, type DeadLetterRecord, type MemberState } from "../../lib/kafka/group-member";
+import { createKafka, type KafkaLogger } from "../../lib/kafka/kafka";
 import { MalformedTrigger, parseTrigger, type NotificationTrigger } from "./triggers";
 
 export type TriggerHandler = (trigger: NotificationTrigger) => Promise<unknown>;
@@ -54,12 +54,8 @@ export interface FeedConsumerOptions {
   maxRetryDelayMs?: number;
 }
 
-export interface FeedDeadLetter {
-  reason: string;
-  partition: number;
-  offset: string;
-  at: string;
-}
+/** The feed has one topic: its dead letters do not name it. */
+export type FeedDeadLetter = Omit<DeadLetterRecord, "topic">;
 
 export interface FeedConsumerStatus {
   name: string;
@@ -94,56 +90,44 @@ export function safeReason(err: unknown): string {
   return `${name}${message.slice(0, 300)}${type}`;
 }
 
-export class FeedConsumer {
-  private consumer: Consumer | null = null;
-  private producer: Producer | null = null;
-  private stopping = false;
-  private state: FeedConsumerStatus["state"] = "starting";
-  private lastError: string | null = null;
-  private lastDeadLetter: FeedDeadLetter | null = null;
-  private readonly counts = { handled: 0, retried: 0, deadLettered: 0 };
+export class FeedConsumer extends GroupMember {
+  protected readonly counts = { handled: 0, retried: 0, deadLettered: 0 };
   private readonly lags = new Map<number, number>();
   private assigned: number[] = [];
-  private readonly sleepers = new Set<() => void>();
-  private loop: Promise<void> | null = null;
 
-  constructor(private readonly options: FeedConsumerOptions) {}
+  constructor(private readonly options: FeedConsumerOptions) {
+    super({
+      kafka: options.kafka,
+      groupId: options.groupId,
+      topics: [options.topic],
+      partitions: options.partitions,
+      deadLetterTopic: options.deadLetterTopic,
+      owner: options.owner,
+      logger: options.logger,
+      maxConnectDelayMs: 15_000,
+    });
+  }
 
   get name(): string {
     return "notifications.feed.consumer";
   }
 
   /** Messages not consumed yet on this node's partitions, as of each one's last batch. */
-  private get lag(): number {
+  protected override get lag(): number {
     return [...this.lags.values()].reduce((sum, n) => sum + n, 0);
+  }
+
+  protected get done(): number {
+    return this.counts.handled + this.counts.deadLettered;
   }
 
   private get heartbeatMs(): number {
     return Math.max(500, Math.floor(this.options.sessionTimeoutMs / 5));
   }
 
-  /** Connects in the background: a broker that is down shows in the status and is retried. */
-  start(): void {
-    this.stopping = false;
-    this.loop ??= this.connectLoop().finally(() => (this.loop = null));
-  }
-
-  /** Leaves the group (its partitions move at once), after the message in hand; a retry in progress is abandoned uncommitted. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    this.wakeAll();
-    await this.disconnect();
-    await this.loop;
-    this.state = "stopped";
-  }
-
-  /** Retries now what is waiting (REPL `projections resume`). */
-  resume(): void {
-    this.wakeAll();
-  }
-
   status(): FeedConsumerStatus {
     const { topic, deadLetterTopic, groupId } = this.options;
+    const letter = this.lastDeadLetter;
     return {
       name: this.name,
       groupId,
@@ -154,57 +138,16 @@ export class FeedConsumer {
       lag: this.lag,
       counts: { ...this.counts },
       lastError: this.lastError,
-      lastDeadLetter: this.lastDeadLetter,
+      lastDeadLetter: letter && { reason: letter.reason, partition: letter.partition, offset: letter.offset, at: letter.at },
     };
   }
 
-  /** As the runners report themselves, so /api/ready and the REPL show a consumer that cannot work. */
-  runnerStatus(): RunnerStatus {
-    const { handled, deadLettered } = this.counts;
-    const { name, lag, state, lastError } = this;
-    return memberRunnerStatus({ name, owner: this.options.owner, state, done: handled + deadLettered, lag, lastError });
+  protected override consumerTuning(): Partial<ConsumerConfig> {
+    return { sessionTimeout: this.options.sessionTimeoutMs, heartbeatInterval: this.heartbeatMs };
   }
 
-  private connectLoop(): Promise<void> {
-    return connectUntilUp({
-      name: this.name,
-      logger: this.options.logger,
-      connect: () => this.connect(),
-      disconnect: () => this.disconnect(),
-      stopping: () => this.stopping,
-      failed: (text) => {
-        this.state = "failed";
-        this.lastError = text;
-      },
-      sleep: (ms) => this.sleep(ms),
-      maxDelayMs: 15_000,
-    });
-  }
-
-  private async connect(): Promise<void> {
-    const { kafka, topic, deadLetterTopic, groupId, partitions, sessionTimeoutMs } = this.options;
-    await ensureTopics(kafka, [topic], partitions);
-    // One partition: a dead letter is named by its offset alone.
-    await ensureTopics(kafka, [deadLetterTopic], 1);
-    const consumer = kafka.consumer({
-      groupId,
-      allowAutoTopicCreation: false,
-      sessionTimeout: sessionTimeoutMs,
-      heartbeatInterval: this.heartbeatMs,
-      maxWaitTimeInMs: 250,
-    });
-    this.consumer = consumer;
-    restartWhenAbandoned(consumer, {
-      name: this.name,
-      logger: this.options.logger,
-      stopping: () => this.stopping,
-      current: () => this.consumer === consumer,
-      failed: (text, abandoned) => {
-        this.lastError = text;
-        if (abandoned) this.state = "failed";
-      },
-      restart: () => void this.disconnect().then(() => this.start()),
-    });
+  protected override watch(consumer: Consumer): void {
+    const { topic } = this.options;
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.assigned = (payload.memberAssignment[topic] ?? []).slice().sort((a, b) => a - b);
       this.lags.clear();
@@ -212,27 +155,26 @@ export class FeedConsumer {
       this.lastError = this.state === "retrying" ? this.lastError : null;
     });
     consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => this.lags.set(payload.partition, Number(payload.offsetLag)));
-    await consumer.connect();
-    // A group's first start reads the topic from its beginning: triggers published before any notification node ran are not lost.
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await consumer.run({
-      partitionsConsumedConcurrently: partitions,
-      autoCommitInterval: 1000,
-      eachMessage: (payload) => this.onMessage(payload),
-    });
-    this.state = "running";
-    this.lastError = null;
-    this.options.logger.info(`${this.name}: consuming ${topic} as group ${groupId}`);
   }
 
-  private async disconnect(): Promise<void> {
-    const consumer = this.consumer;
-    this.consumer = null;
-    await consumer?.disconnect().catch(() => undefined);
-    const producer = this.producer;
-    this.producer = null;
-    await producer?.disconnect().catch(() => undefined);
+  protected runConfig(): ConsumerRunConfig {
+    return {
+      partitionsConsumedConcurrently: this.options.partitions,
+      autoCommitInterval: 1000,
+      eachMessage: (payload) => this.onMessage(payload),
+    };
+  }
+
+  protected override released(): void {
     this.assigned = [];
+  }
+
+  protected stoppedError(): Error {
+    return new Stopping();
+  }
+
+  protected deadLetterPause(attempt: number, heartbeat: () => Promise<void>): Promise<void> {
+    return this.wait(Math.min(5_000, 200 * 2 ** Math.min(attempt, 5)), heartbeat);
   }
 
   /** Returns once the message is handled or dead-lettered; throws (leaving it uncommitted) only when stopping or on a rebalance. */
@@ -251,17 +193,12 @@ export class FeedConsumer {
       try {
         await this.options.handle(trigger);
         this.counts.handled++;
-        if (this.state === "retrying") {
-          this.state = "running";
-          this.lastError = null;
-          this.options.logger.info(`${this.name}: ${where} handled after ${attempt} attempts`);
-        }
+        if (this.recovered()) this.options.logger.info(`${this.name}: ${where} handled after ${attempt} attempts`);
         return;
       } catch (err) {
         if (this.stopping) throw new Stopping();
         this.counts.retried++;
-        this.state = "retrying";
-        this.lastError = `${where}: ${safeReason(err)}`;
+        this.retrying(`${where}: ${safeReason(err)}`);
         if (attempt === 1) this.options.logger.warn(`${this.name}: ${this.lastError}; retrying`);
         await this.wait(this.backoff(attempt), heartbeat);
       }
@@ -289,72 +226,6 @@ export class FeedConsumer {
       await heartbeat();
     }
   }
-
-  /** Resolves true when woken early. */
-  private sleep(ms: number): Promise<boolean> {
-    return new Promise((resolve) => {
-      const wake = () => {
-        clearTimeout(timer);
-        this.sleepers.delete(wake);
-        resolve(true);
-      };
-      const timer = setTimeout(() => {
-        this.sleepers.delete(wake);
-        resolve(false);
-      }, ms);
-      this.sleepers.add(wake);
-    });
-  }
-
-  private wakeAll(): void {
-    for (const wake of [...this.sleepers]) wake();
-  }
-
-  private async ensureProducer(): Promise<Producer> {
-    if (this.producer) return this.producer;
-    const producer = this.options.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-    await producer.connect();
-    this.producer = producer;
-    return producer;
-  }
-
-  /** The original key, bytes and headers, plus why and where from; retried until the broker takes it (never committed before). */
-  private async deadLetter(
-    topic: string,
-    partition: number,
-    message: EachMessagePayload["message"],
-    reason: string,
-    heartbeat: () => Promise<void>,
-  ): Promise<void> {
-    const at = new Date().toISOString();
-    const headers = deadLetterHeaders(message, { topic, partition, reason, at });
-    await publishDeadLetter({
-      topic: this.options.deadLetterTopic,
-      message,
-      headers,
-      producer: () => this.ensureProducer(),
-      dropProducer: async () => {
-        const producer = this.producer;
-        this.producer = null;
-        await producer?.disconnect().catch(() => undefined);
-      },
-      stopping: () => this.stopping,
-      stoppedError: () => new Stopping(),
-      failed: (text, attempt) => {
-        this.state = "retrying";
-        this.lastError = text;
-        if (attempt === 1) this.options.logger.warn(`${this.name}: ${text}; retrying`);
-      },
-      pause: (attempt) => this.wait(Math.min(5_000, 200 * 2 ** Math.min(attempt, 5)), heartbeat),
-    });
-    this.counts.deadLettered++;
-    this.lastDeadLetter = { reason, partition, offset: message.offset, at };
-    if (this.state === "retrying") {
-      this.state = "running";
-      this.lastError = null;
-    }
-    this.options.logger.warn(`${this.name}: ${topic}/${partition}@${message.offset} dead-lettered: ${reason}`);
-  }
 }
 
 /**
@@ -379,14 +250,7 @@ export function startFeedConsumer(rt: Runtime, handle: TriggerHandler, logger: R
     retryBaseMs: Math.min(n.retryBaseMs, 5_000),
     maxRetryDelayMs: Math.min(n.retryMaxMs, 30_000),
   });
-  rt.runners.add({
-    name: consumer.name,
-    // Like the partner bridge: notifications lagging degrade the service, they never make the shop unready.
-    kind: "bridge",
-    status: async () => [consumer.runnerStatus()],
-    resume: () => consumer.resume(),
-    wake: () => undefined,
-  });
+  rt.runners.add(consumer.runnerEntry());
   consumer.start();
   return consumer;
 }
