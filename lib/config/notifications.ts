@@ -44,6 +44,8 @@ export interface NotificationsConfig {
   sessionTimeoutMs: number;
   /** A reminder goes this long before the event starts. */
   reminderBeforeMs: number;
+  /** How often a node looks for events entering that window. */
+  reminderSweepMs: number;
   /** Attempts per notification before it is `failed`. */
   maxAttempts: number;
   /** The first retry waits about this long (doubled per attempt, with jitter), at most `retryMaxMs`. */
@@ -103,6 +105,7 @@ export function loadNotifications(e: EnvReader, dataDir: string): NotificationsC
     // The broker refuses sessions outside group.min/max.session.timeout.ms (6 s and 30 min by default).
     sessionTimeoutMs: e.int("NOTIFICATIONS_SESSION_TIMEOUT_MS", 15_000, { min: 6_000, max: 300_000 }),
     reminderBeforeMs: e.int("NOTIFY_REMINDER_BEFORE_MINUTES", 24 * 60, { min: 1, max: 60 * 24 * 60 }) * 60_000,
+    reminderSweepMs: e.int("NOTIFY_REMINDER_SWEEP_MS", 30_000, { min: 500, max: 3_600_000 }),
     maxAttempts: e.int("NOTIFY_MAX_ATTEMPTS", 10, { min: 1, max: 100 }),
     retryBaseMs,
     retryMaxMs: e.int("NOTIFY_RETRY_MAX_MS", Math.max(600_000, retryBaseMs), { min: retryBaseMs }),

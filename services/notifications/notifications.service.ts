@@ -31,7 +31,6 @@ import { TRIGGER_TYPES, triggerOf, type NotificationTrigger } from "./triggers";
 const SWEEP_MS = 2000;
 /** Found per sweep at most; the rest waits for the next one. */
 const SWEEP_BATCH = 500;
-const REMINDER_SWEEP_MS = 30_000;
 /**
  * Older log events are history, not news: a notification node started for the first time
  * on a log with years of orders does not send their receipts. A node down for less than
@@ -200,7 +199,7 @@ export default function notificationsService(
           warn("notification sweep"),
         ),
         periodic(
-          REMINDER_SWEEP_MS,
+          config.reminderSweepMs,
           async () => svc.recordPlanned(await dueReminders(sources, Date.now(), config.reminderBeforeMs)),
           warn("reminder sweep"),
         ),
