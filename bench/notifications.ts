@@ -86,6 +86,8 @@ async function run(orders: number, backlog: boolean, profileFile?: string): Prom
     NOTIFY_RETRY_BASE_MS: "200",
     NOTIFY_RETRY_MAX_MS: "2000",
     NOTIFY_MAX_ATTEMPTS: "100",
+    // The PDF threads: the setting's default (cores − 1) unless the command line's environment says.
+    ...(process.env.NOTIFY_RENDER_THREADS ? { NOTIFY_RENDER_THREADS: process.env.NOTIFY_RENDER_THREADS } : {}),
   });
   try {
     if (backlog) await mailpit.stop();

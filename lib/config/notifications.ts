@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { ConfigError, type EnvReader } from "./env";
 
@@ -51,6 +52,8 @@ export interface NotificationsConfig {
   /** The first retry waits about this long (doubled per attempt, with jitter), at most `retryMaxMs`. */
   retryBaseMs: number;
   retryMaxMs: number;
+  /** Threads that make the receipts' PDFs (0: on the main thread). */
+  renderThreads: number;
   /** Sends in flight per node: also the most a SIGKILLed node may leave to be sent again. */
   concurrency: number;
   /** A notification being sent by a node that went silent for this long may be taken over. */
@@ -110,6 +113,8 @@ export function loadNotifications(e: EnvReader, dataDir: string): NotificationsC
     retryBaseMs,
     retryMaxMs: e.int("NOTIFY_RETRY_MAX_MS", Math.max(600_000, retryBaseMs), { min: retryBaseMs }),
     concurrency: e.int("NOTIFY_CONCURRENCY", 16, { min: 1, max: 1000 }),
+    // One core is left to the event loop; the others make PDFs.
+    renderThreads: e.int("NOTIFY_RENDER_THREADS", Math.min(4, Math.max(1, availableParallelism() - 1)), { min: 0, max: 64 }),
     claimMs: e.int("NOTIFY_CLAIM_MS", 60_000, { min: 1000, max: 3_600_000 }),
   };
 }

@@ -14,6 +14,8 @@ export interface ChannelPorts {
   render: Renderer;
   /** MAIL_FROM's domain: it ends every Message-ID. */
   mailDomain: string;
+  /** Releases what rendering holds (its threads); called when the service stops. */
+  close?(): Promise<void>;
 }
 
 /** The domain of `Tickets <tickets@example.com>` or of a bare address. */
@@ -37,7 +39,8 @@ export async function sendOn(
   data: NotificationData,
   profile: UserProfile | null,
 ): Promise<DeliveryReceipt> {
-  const message = await ports.render(data);
+  if (request.channel === "none") throw new DeliveryError("no channel to send on", "permanent");
+  const message = await ports.render(data, request.channel);
   switch (request.channel) {
     case "email":
       return ports.mail.send({
@@ -60,7 +63,5 @@ export async function sendOn(
         data: { kind: request.kind, orderId: request.orderId, url: data.order.url },
       });
     }
-    case "none":
-      throw new DeliveryError("no channel to send on", "permanent");
   }
 }

@@ -3,7 +3,7 @@
  * (from the order, its event and venue, and the buyer's profile), so a message sent again
  * after a restart says what is true then.
  */
-import type { Locale, NotificationKind } from "../../lib/domain/notifications";
+import type { Channel, Locale, NotificationKind } from "../../lib/domain/notifications";
 
 export interface TicketView {
   id: string;
@@ -67,10 +67,11 @@ export interface RenderedNotification {
   /** One SMS (keep it under ~140 characters of Cyrillic where possible: it is billed per part). */
   sms: string;
   push: { title: string; body: string };
-  /** The receipt's tickets as a PDF, one page per ticket with its QR code (order_paid only). */
+  /** The receipt's tickets as a PDF, one page per ticket with its QR code (order_paid by e-mail only). */
   attachments: Array<{ filename: string; content: Buffer; contentType: string }>;
 }
 
-export type Renderer = (data: NotificationData) => Promise<RenderedNotification>;
+/** A message for one channel: only an e-mail carries attachments (an SMS or a push makes no PDF). */
+export type Renderer = (data: NotificationData, channel: Channel) => Promise<RenderedNotification>;
 
 export type { NotificationKind };

@@ -214,6 +214,8 @@ export default function notificationsService(
       feed = null;
       await Promise.all(sweeps.map((s) => s.stop()));
       await queue?.stop();
+      // After the sends under way: their PDFs are made on these threads.
+      await ports.close?.();
     },
   };
 }

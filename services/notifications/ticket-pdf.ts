@@ -73,6 +73,8 @@ export async function ticketsPdf(data: NotificationData): Promise<Buffer> {
   const font = loadFonts();
 
   const doc = new PDFDocument({
+    // No default font: pdfkit would build Helvetica's metrics for every document, never to use them.
+    font: null as unknown as string,
     size: "A4",
     margin: 50,
     autoFirstPage: false,
