@@ -114,7 +114,7 @@ export function loadNotifications(e: EnvReader, dataDir: string): NotificationsC
     retryMaxMs: e.int("NOTIFY_RETRY_MAX_MS", Math.max(600_000, retryBaseMs), { min: retryBaseMs }),
     concurrency: e.int("NOTIFY_CONCURRENCY", 16, { min: 1, max: 1000 }),
     // As many as cores (up to 4): the event loop mostly waits on I/O, and on the 2-core bench
-    // machine two threads sent 73-79 receipts/s where one sent 61-64 (bench:notifications).
+    // machine two threads sent 69-79 receipts/s where one sent 61-64 (bench:notifications).
     renderThreads: e.int("NOTIFY_RENDER_THREADS", Math.min(4, availableParallelism()), { min: 0, max: 64 }),
     claimMs: e.int("NOTIFY_CLAIM_MS", 60_000, { min: 1000, max: 3_600_000 }),
   };

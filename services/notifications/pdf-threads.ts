@@ -22,8 +22,11 @@ export function pdfThreads(threads: number): PdfThreads {
   const started = () =>
     (pool ??= new Piscina({
       filename: join(__dirname, `ticket-pdf.worker${extname(__filename)}`),
-      minThreads: threads,
+      // One kept warm; more while there is a queue, each kept a minute after its last PDF
+      // (a thread starts in about a second: loading pdfkit and the fonts).
+      minThreads: 1,
       maxThreads: threads,
+      idleTimeout: 60_000,
       // From the sources (the quick start under tsx, the tests) the worker is TypeScript too.
       execArgv: extname(__filename) === ".ts" ? ["--import", "tsx"] : [],
     }));
