@@ -20,14 +20,7 @@ import {
   type DeclineReason,
 } from "./yookassa.checkout-page";
 import { after, WebhookSender, type WebhookDelivery, type WebhookMode } from "./yookassa.webhooks";
-import {
-  minorToValue,
-  valueToMinor,
-  type Amount,
-  type CancellationDetails,
-  type Payment,
-  type Refund,
-} from "./yookassa.port";
+import { minorToValue, valueToMinor, type Amount, type CancellationDetails, type Payment, type Refund } from "./yookassa.port";
 
 export { DECLINE_REASONS, type DeclineReason } from "./yookassa.checkout-page";
 export type { WebhookDelivery, WebhookMode } from "./yookassa.webhooks";
