@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
+import { BROWSER_PUSH_SERVICES, isHostPattern } from "../ports/push/push-endpoints";
 import { ConfigError, type EnvReader } from "./env";
 
 export interface NotificationsConfig {
@@ -33,6 +34,8 @@ export interface NotificationsConfig {
     };
     /** Both keys or neither; neither: a pair is made once and kept in the store, shared by every node. */
     vapid: { publicKey?: string; privateKey?: string; subject: string };
+    /** The push services a browser's subscription may point at (`host` or `*.domain`). */
+    webPushHosts: string[];
   };
   /** The internal Kafka topic the ticket service feeds and notification nodes consume as one group. */
   topic: string;
@@ -58,6 +61,13 @@ export interface NotificationsConfig {
   concurrency: number;
   /** A notification being sent by a node that went silent for this long may be taken over. */
   claimMs: number;
+}
+
+function webPushHosts(e: EnvReader): string[] {
+  const hosts = e.list("WEBPUSH_ALLOWED_HOSTS", BROWSER_PUSH_SERVICES).map((h) => h.toLowerCase());
+  const bad = hosts.filter((h) => !isHostPattern(h));
+  if (bad.length) throw new ConfigError(`WEBPUSH_ALLOWED_HOSTS must list hosts or *.domains, got "${bad.join(", ")}"`);
+  return hosts;
 }
 
 export function loadNotifications(e: EnvReader, dataDir: string): NotificationsConfig {
@@ -100,6 +110,7 @@ export function loadNotifications(e: EnvReader, dataDir: string): NotificationsC
         timeoutMs: e.int("FCM_TIMEOUT_MS", 10_000, { min: 100 }),
       },
       vapid: { publicKey: vapidPublic, privateKey: vapidPrivate, subject },
+      webPushHosts: webPushHosts(e),
     },
     topic,
     deadLetterTopic: e.string("NOTIFICATIONS_DLQ_TOPIC", `${topic}.dlq`),

@@ -122,7 +122,8 @@ function endpoint(value: string): string {
   } catch {
     url = null;
   }
-  if (!url || url.protocol !== "https:" || value.length > ENDPOINT_MAX)
+  // Which push services it may name is the service's check (WEBPUSH_ALLOWED_HOSTS).
+  if (!url || !["https:", "http:"].includes(url.protocol) || value.length > ENDPOINT_MAX)
     throw rejected("webPush.endpoint", `must be an https URL of at most ${ENDPOINT_MAX} characters`);
   return value;
 }

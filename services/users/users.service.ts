@@ -1,17 +1,18 @@
 import type { Service, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { actorOf, created } from "../../lib/app/actions";
 import { SYSTEM, type AppContext } from "../../lib/app/context";
-import { notFound } from "../../lib/app/errors";
+import { notFound, toMoleculerError } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
 import type { Principal } from "../../lib/auth/principal";
 import { USERS_LOG, type UserProfile } from "../../lib/domain/notifications";
 import type { DistributiveOmit } from "../../lib/domain/objects";
 import { containing, searchKey } from "../../lib/domain/text";
 import { loadAggregate } from "../../lib/eventlog/decider";
+import { pushEndpointProblem } from "../../lib/ports/push/push-endpoints";
 import { EventSourced, type EventSourcedMethods } from "../../mixins/event-sourced.mixin";
 import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
 import { deviceViews, profileView, userDecider } from "./users.decider";
-import { deviceId } from "./users.fields";
+import { deviceId, rejected } from "./users.fields";
 import {
   addDeviceParams,
   blockParams,
@@ -157,6 +158,11 @@ export default function usersService(
         successStatus: 201,
         params: addDeviceParams,
         async handler(this: Self, ctx: AppContext<DeviceInput>) {
+          // A subscription's endpoint is where our nodes will POST: only a known push service.
+          if ("webPush" in ctx.params && ctx.params.webPush) {
+            const refused = pushEndpointProblem(ctx.params.webPush.endpoint, rt.config.notifications.push.webPushHosts);
+            if (refused) throw toMoleculerError(rejected("webPush.endpoint", refused));
+          }
           const { id } = await this.ownProfile(ctx as AppContext);
           const state = await this.run(ctx as AppContext, id, { type: "AddDevice", id, device: ctx.params }, "add-device");
           const added = deviceIdOf(ctx.params);

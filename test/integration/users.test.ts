@@ -30,7 +30,7 @@ interface ErrorBody {
 }
 
 const webPush = {
-  endpoint: "https://push.example.com/send/sub-1",
+  endpoint: "https://updates.push.services.mozilla.com/wpush/v2/sub-1",
   keys: { p256dh: Buffer.alloc(65, 4).toString("base64url"), auth: Buffer.alloc(16, 9).toString("base64url") },
 };
 
@@ -155,11 +155,17 @@ describe("users", () => {
     expect(again.body.id).toBe(fcm.body.id);
     const browser = await api<{ id: string }>("POST", "/me/devices", { token: ann, body: { webPush, label: "Firefox" } });
     expect(browser.status).toBe(201);
-    const insecure = await api<ErrorBody>("POST", "/me/devices", {
-      token: ann,
-      body: { webPush: { ...webPush, endpoint: "http://push.example.com/x" } },
-    });
-    expect([insecure.status, insecure.body.message]).toEqual([422, expect.stringMatching(/webPush\.endpoint/)]);
+    // Our nodes will POST to the endpoint: plain http, or anything but a browser's push service
+    // (an internal address, a look-alike host), is refused before anything is recorded.
+    for (const endpoint of [
+      "http://updates.push.services.mozilla.com/x",
+      "https://169.254.169.254/latest/meta-data",
+      "https://10.0.0.5:8443/admin",
+      "https://updates.push.services.mozilla.com.evil.test/x",
+    ]) {
+      const refused = await api<ErrorBody>("POST", "/me/devices", { token: ann, body: { webPush: { ...webPush, endpoint } } });
+      expect([refused.status, refused.body.message]).toEqual([422, expect.stringMatching(/webPush\.endpoint/)]);
+    }
 
     const listed = await api<Page<{ id: string; kind: string }>>("GET", "/me/devices", { token: ann });
     expect(listed.body.rows.map((d) => d.kind)).toEqual(["fcm", "webpush"]);

@@ -35,7 +35,11 @@ export async function createPushPort(
         : "VAPID_PUBLIC_KEY/VAPID_PRIVATE_KEY";
     throw new ConfigError(`${source}: ${problem}`);
   }
-  const webPush = new WebPushSender({ vapid: { ...keys, subject: vapid.subject }, timeoutMs: fcm.timeoutMs });
+  const webPush = new WebPushSender({
+    vapid: { ...keys, subject: vapid.subject },
+    timeoutMs: fcm.timeoutMs,
+    allowedHosts: config.webPushHosts,
+  });
 
   let fcmSimulator: FcmSimulator | null = null;
   let account: LoadedServiceAccount;

@@ -3,6 +3,7 @@ import { generateRequestDetails } from "web-push";
 import { DeliveryError, type DeliveryReceipt } from "../delivery";
 import { postForDelivery, retryAfterMs } from "../delivery-http";
 import { integerSetting } from "../http";
+import { BROWSER_PUSH_SERVICES, pushEndpointProblem } from "./push-endpoints";
 import type { PushMessage, WebPushSubscription } from "./push.port";
 import { vapidKeysProblem, type VapidKeys } from "./vapid-keys";
 
@@ -12,10 +13,9 @@ export interface WebPushSenderOptions {
   timeoutMs?: number;
   /** How long the push service keeps a message for an offline browser; default 7 days. */
   ttlSeconds?: number;
+  /** The push services an endpoint may point at (push-endpoints.ts); default the browsers' own. */
+  allowedHosts?: readonly string[];
 }
-
-/** Hosts a plain-http endpoint may name: a push service on this machine (development, tests). */
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
 /**
  * Web Push: the payload encrypted for the subscription (RFC 8291, aes128gcm) and signed for the
@@ -28,6 +28,7 @@ export class WebPushSender {
   readonly #vapid: WebPushSenderOptions["vapid"];
   private readonly timeoutMs: number;
   private readonly ttlSeconds: number;
+  private readonly allowedHosts: readonly string[];
 
   constructor(options: WebPushSenderOptions) {
     const problem = vapidKeysProblem(options.vapid);
@@ -36,19 +37,15 @@ export class WebPushSender {
     this.vapidPublicKey = options.vapid.publicKey;
     this.timeoutMs = integerSetting("WebPushSender", "timeoutMs", options.timeoutMs ?? 10_000, 1);
     this.ttlSeconds = integerSetting("WebPushSender", "ttlSeconds", options.ttlSeconds ?? 7 * 24 * 3600, 0);
+    this.allowedHosts = options.allowedHosts ?? BROWSER_PUSH_SERVICES;
   }
 
   async send(subscription: WebPushSubscription, message: PushMessage): Promise<DeliveryReceipt> {
     const what = `push ${message.id} (Web Push)`;
-    let endpoint: URL;
-    try {
-      endpoint = new URL(subscription.endpoint);
-    } catch {
-      throw new DeliveryError(`${what}: the subscription's endpoint is not a URL`, "gone");
-    }
-    if (endpoint.protocol !== "https:" && !(endpoint.protocol === "http:" && LOOPBACK.has(endpoint.hostname))) {
-      throw new DeliveryError(`${what}: the subscription's endpoint is not https`, "permanent");
-    }
+    // Checked again here: a subscription registered before the list changed goes nowhere else.
+    const refused = pushEndpointProblem(subscription.endpoint, this.allowedHosts);
+    if (refused) throw new DeliveryError(`${what}: the subscription's endpoint ${refused}`, "permanent");
+    const endpoint = new URL(subscription.endpoint);
     const payload = JSON.stringify({ id: message.id, title: message.title, body: message.body, data: message.data });
     let details: ReturnType<typeof generateRequestDetails>;
     try {

@@ -39,6 +39,8 @@ const pushConfig = (
 ) => ({
   fcm: { provider: "simulator" as const, timeoutMs: 2000, ...overrides },
   vapid: { subject: "mailto:tickets@example.com", ...vapid },
+  // The test's own push service on this machine.
+  webPushHosts: ["127.0.0.1"],
 });
 
 async function withClosers<T>(run: (closers: Array<() => Promise<void>>) => Promise<T>): Promise<T> {

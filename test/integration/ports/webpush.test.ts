@@ -17,7 +17,8 @@ const message = (id: string): PushMessage => ({
 });
 
 let push: PushEndpoint;
-const sender = new WebPushSender({ vapid: VAPID, timeoutMs: 2000 });
+// The push service of this test, on this machine, is the only one allowed.
+const sender = new WebPushSender({ vapid: VAPID, timeoutMs: 2000, allowedHosts: ["127.0.0.1"] });
 
 beforeAll(async () => {
   push = await startPushEndpoint();
@@ -132,6 +133,25 @@ describe("failures", () => {
     const { subscription } = push.subscribe();
     const remote = { ...subscription, endpoint: "http://push.example.com/push/abc" };
     await deliveryRejection(sender.send(remote, message("w-http")), "permanent", ["push.example.com/push/abc"]);
+  });
+
+  it("sends nowhere but the allowed push services: an internal address is refused before any request", async () => {
+    const { subscription } = push.subscribe();
+    // The browsers' push services only (the default): this test's own service is not one of them.
+    const strict = new WebPushSender({ vapid: VAPID, timeoutMs: 2000 });
+    const before = push.received.length + push.rejected.length;
+    await deliveryRejection(strict.send(subscription, message("w-local")), "permanent", [subscription.endpoint]);
+    for (const endpoint of [
+      "https://169.254.169.254/latest/meta-data",
+      "https://10.0.0.5:8443/admin",
+      "https://fcm.googleapis.com.evil.test/x",
+    ]) {
+      const error = await deliveryRejection(strict.send({ ...subscription, endpoint }, message("w-ssrf")), "permanent", [
+        endpoint,
+      ]);
+      expect(error.message).toMatch(/not on a known push service/);
+    }
+    expect(push.received.length + push.rejected.length).toBe(before);
   });
 
   it("reports a push service that is down as transient", async () => {
