@@ -6,6 +6,7 @@ import { apiClient, eventually } from "../support/api-client";
 import { freePort } from "../support/cluster";
 import { ownMailpit, type OwnMailpit } from "../support/mailpit";
 import { openNotifySale, type Buyer, type PaidOrder } from "../support/notify-sale";
+import { startPushEndpoint, type PushEndpoint } from "../support/push-endpoint";
 import { readPdfQr } from "../support/pdf-qr";
 import { devIssuerOf, quickStartEnv } from "../support/quickstart";
 import { waitFor } from "../support/wait";
@@ -36,6 +37,7 @@ jest.setTimeout(300_000);
 
 describe("notifications in the quick start", () => {
   let mailpit: OwnMailpit;
+  let push: PushEndpoint;
   let app: App;
   let api: ReturnType<typeof apiClient>;
   let issuer: DevIssuer;
@@ -46,7 +48,10 @@ describe("notifications in the quick start", () => {
 
   beforeAll(async () => {
     mailpit = await ownMailpit();
+    // A browser's push service of this test's own, on this machine: the one allowed besides none.
+    push = await startPushEndpoint();
     const env = quickStartEnv("notifications", {
+      WEBPUSH_ALLOWED_HOSTS: "127.0.0.1",
       SMTP_URL: mailpit.smtpUrl,
       MAIL_FROM: "Tickets <tickets@shop.test>",
       NOTIFY_RETRY_BASE_MS: "200",
@@ -68,6 +73,7 @@ describe("notifications in the quick start", () => {
   afterAll(async () => {
     await app?.stop();
     await mailpit?.destroy();
+    await push?.close();
   });
 
   /** `ticketing_notifications_total` as this node counts it. */
@@ -133,6 +139,35 @@ describe("notifications in the quick start", () => {
     );
     expect(rows.body.rows.map((r) => r.channel).sort()).toEqual(["push", "sms"]);
     expect(await mailpit.client.messagesTo(bob.email)).toHaveLength(0);
+  });
+
+  test("Web Push: the browser subscribed with our VAPID key gets the receipt, encrypted for it alone", async () => {
+    const wes = await buyer("webpush");
+    await api("PATCH", "/me", {
+      token: wes.token,
+      body: { preferences: { order_paid: { email: false, sms: false, push: true } } },
+    });
+    const vapid = await api<{ publicKey: string }>("GET", "/push/vapid-public-key");
+    const { id, subscription } = push.subscribe();
+    const added = await api("POST", "/me/devices", { token: wes.token, body: { webPush: subscription, label: "Firefox" } });
+    expect(added.status).toBe(201);
+    const order = await buyAndPay(wes, 1);
+    const [delivered] = await waitFor(
+      "the receipt at the browser's push service",
+      async () => push.received.filter((r) => r.subscriptionId === id),
+      (found) => found.length >= 1,
+      { timeoutMs: 60_000 },
+    );
+    // Signed with the key the browser subscribed with; decrypted with the subscription's own keys.
+    expect(delivered.vapidKey).toBe(vapid.body.publicKey);
+    const payload = JSON.parse(delivered.plaintext) as { title: string; data: { orderId: string; kind: string } };
+    expect(payload.data).toMatchObject({ orderId: order.id, kind: "order_paid" });
+    expect(payload.title).toEqual(expect.any(String));
+    await eventually(
+      () => adminList(`orderId=${order.id}&channel=push`),
+      (r) => r.body.rows.length === 1 && r.body.rows[0].status === "sent",
+    );
+    expect(push.received.filter((r) => r.subscriptionId === id)).toHaveLength(1);
   });
 
   test("a device FCM reports gone fails without a retry and leaves the profile; the buyer's other device gets it", async () => {
