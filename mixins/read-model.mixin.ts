@@ -29,6 +29,8 @@ export interface ReadModelOptions<D extends ReadDoc> {
 export interface ReadModelMethods {
   /** Waits (bounded) until this read model reflects log position `pos`. */
   waitForPosition(pos: number | undefined): Promise<void>;
+  /** Whether this read model has applied its log up to `pos`, waiting at most `timeoutMs` for it. */
+  caughtUpTo(pos: number, timeoutMs: number): Promise<boolean>;
   /** The document as clients see it, once the read model has caught up with `pos`. */
   readAfterWrite(ctx: AppContext, id: string, pos: number | undefined): Promise<unknown>;
   /** A page of documents matching a query the service built (never one a client sent). */
@@ -201,6 +203,10 @@ export function ReadModel<D extends ReadDoc>(rt: Runtime, options: ReadModelOpti
     methods: {
       async waitForPosition(pos: number | undefined): Promise<void> {
         if (pos && host) await host.waitFor(pos, READ_YOUR_WRITES_MS);
+      },
+      async caughtUpTo(pos: number, timeoutMs: number): Promise<boolean> {
+        if (pos === 0) return true;
+        return host ? host.waitFor(pos, timeoutMs) : false;
       },
       async readAfterWrite(this: DbInternals & ReadModelMethods, ctx: AppContext, id: string, pos: number | undefined) {
         await this.waitForPosition(pos);

@@ -9,6 +9,10 @@ import type { OrderDoc } from "./orders.projection";
 import type { OrderEvent } from "./orders.types";
 import { paymentOfClosedOrder } from "./payments";
 import { releaseIfClosed } from "./stock-release";
+import { SALES_LOG } from "../inventory/inventory.types";
+
+/** How long an event's cancellation waits for the orders read model before it is tried again. */
+const CAUGHT_UP_WAIT_MS = 10_000;
 import { orderOfPayment, recordPointer, stateKey, type RefundPointer } from "./pointers";
 
 /**
@@ -39,8 +43,15 @@ export async function settleRefund(rt: Runtime, svc: OrdersService, recorded: Re
  */
 export async function refundCancelledEvent(rt: Runtime, svc: OrdersService, recorded: RecordedEvent): Promise<void> {
   const eventId = (recorded.data as { id: string }).id;
-  // The read model only names the candidates: it may not show yet that an order was paid a
-  // moment ago, so each order's own stream decides whether it is cancelled or refunded.
+  // The read model only names the candidates, so it must have seen every order written before
+  // now: one it does not show yet (placed or paid a moment ago, the projection busy) would keep
+  // its money for a cancelled event. Behind, the cancellation fails and its key is retried.
+  const head = await rt.store.log(SALES_LOG).head();
+  if (!(await svc.caughtUpTo(head, CAUGHT_UP_WAIT_MS))) {
+    throw new Error(`event ${eventId}'s cancellation waits for the orders read model to reach sales position ${head}`);
+  }
+  // It may not show yet that an order was paid a moment ago, so each order's own stream
+  // decides whether it is cancelled or refunded.
   const candidates = await svc
     .liveDocs<OrderDoc>()
     .find({ eventId, status: { $in: ["paid", "partially_refunded", "awaiting_payment"] } });

@@ -10,6 +10,7 @@ import {
 } from "../../lib/domain/notifications";
 import { DomainError } from "../../lib/eventlog/decider";
 import type { DeviceInput, PreferencesPatch } from "./users.types";
+import { isLoopbackHost } from "../../lib/ports/push/push-endpoints";
 
 /**
  * The checks of a profile's fields, pure: the decider runs them on every change. A refusal is a
@@ -123,7 +124,8 @@ function endpoint(value: string): string {
     url = null;
   }
   // Which push services it may name is the service's check (WEBPUSH_ALLOWED_HOSTS).
-  if (!url || !["https:", "http:"].includes(url.protocol) || value.length > ENDPOINT_MAX)
+  const secure = url !== null && (url.protocol === "https:" || (url.protocol === "http:" && isLoopbackHost(url.hostname)));
+  if (!secure || value.length > ENDPOINT_MAX)
     throw rejected("webPush.endpoint", `must be an https URL of at most ${ENDPOINT_MAX} characters`);
   return value;
 }

@@ -18,7 +18,11 @@ describe("operating the cluster: readiness, the REPL, rebuilds", () => {
     const env = quickStartEnv("ops", { LOG_LEVEL: "fatal" });
     app = await startApp(env);
     const api = apiClient(app.apiUrl!);
-    expect((await api("GET", "/ready")).status).toBe(200);
+    // Ready once every runner has started (a busy machine takes a moment after the start).
+    await eventually(
+      () => api("GET", "/ready"),
+      (r) => r.status === 200,
+    );
 
     // A commit the projections cannot apply (as a bug or a bad migration would leave).
     const { commit } = await app.runtime.store

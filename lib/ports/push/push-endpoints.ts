@@ -15,6 +15,11 @@ export const BROWSER_PUSH_SERVICES = [
 
 const LOOPBACK = new Set(["127.0.0.1", "localhost", "[::1]"]);
 
+/** A plain-http endpoint may name only these: a push service on this machine (development, tests). */
+export function isLoopbackHost(hostname: string): boolean {
+  return LOOPBACK.has(hostname.toLowerCase());
+}
+
 /** `host` or `*.domain` (any subdomain of it). */
 const PATTERN = /^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$|^\[::1\]$/;
 
@@ -41,6 +46,6 @@ export function pushEndpointProblem(endpoint: string, allowedHosts: readonly str
   if (url.username || url.password) return "must not carry credentials";
   if (!hostAllowed(host, allowedHosts)) return "is not on a known push service";
   if (url.protocol === "https:") return null;
-  if (url.protocol === "http:" && LOOPBACK.has(host)) return null;
+  if (url.protocol === "http:" && isLoopbackHost(host)) return null;
   return "must be an https URL";
 }
