@@ -7,13 +7,13 @@
  * server-wide, so a test that sets them, or that needs the SMTP server to go down, starts
  * `ownMailpit()` (same binary, free ports, a temporary database).
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
-import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "./cluster";
 import { loadInfra } from "./infra";
+import { ownProcess } from "./own-process";
 import { waitFor } from "./wait";
 
 export interface MailpitAddress {
@@ -203,19 +203,6 @@ export async function ownMailpit(options: { timeoutMs?: number } = {}): Promise<
   const smtpUrl = `smtp://127.0.0.1:${smtpPort}`;
   const apiUrl = `http://127.0.0.1:${httpPort}`;
   const client = new MailpitClient(apiUrl);
-  const logFile = join(dir, "server.log");
-  let child: ChildProcess | null = null;
-  const kill = () => child?.kill("SIGKILL");
-  process.once("exit", kill);
-
-  const logTail = (lines = 40) => {
-    try {
-      return readFileSync(logFile, "utf8").split("\n").slice(-lines).join("\n");
-    } catch {
-      return "";
-    }
-  };
-
   async function answers(): Promise<boolean> {
     try {
       const res = await fetch(`${apiUrl}/readyz`, { signal: AbortSignal.timeout(2000) });
@@ -227,55 +214,21 @@ export async function ownMailpit(options: { timeoutMs?: number } = {}): Promise<
     }
   }
 
-  async function start(): Promise<void> {
-    if (child) throw new Error("this Mailpit is running");
-    const out = openSync(logFile, "a");
-    const started = spawn(
-      bin,
-      [
-        ...["--smtp", `127.0.0.1:${smtpPort}`, "--listen", `127.0.0.1:${httpPort}`],
-        ...["--database", join(dir, "mailpit.db"), "--max", "20000"],
-        ...["--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--smtp-disable-rdns"],
-        ...["--enable-chaos", "--disable-version-check", "--quiet"],
-      ],
-      { stdio: ["ignore", out, out] },
-    );
-    closeSync(out);
-    child = started;
-    let exited = false;
-    started.once("exit", () => {
-      exited = true;
-      if (child === started) child = null;
-    });
-    const deadline = Date.now() + timeoutMs;
-    while (!(await answers())) {
-      if (exited) throw new Error(`Mailpit exited during startup:\n${logTail()}`);
-      if (Date.now() > deadline) throw new Error(`Mailpit did not answer within ${timeoutMs} ms:\n${logTail()}`);
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  }
+  const server = ownProcess({
+    name: "Mailpit",
+    dir,
+    command: bin,
+    args: [
+      ...["--smtp", `127.0.0.1:${smtpPort}`, "--listen", `127.0.0.1:${httpPort}`],
+      ...["--database", join(dir, "mailpit.db"), "--max", "20000"],
+      ...["--smtp-auth-accept-any", "--smtp-auth-allow-insecure", "--smtp-disable-rdns"],
+      ...["--enable-chaos", "--disable-version-check", "--quiet"],
+    ],
+    answers,
+    timeoutMs,
+    pollMs: 100,
+  });
 
-  async function stop(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
-    const running = child;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = new Promise((resolve) => running.once("exit", resolve));
-    running.kill(signal);
-    await exited;
-  }
-
-  await start();
-  return {
-    smtpUrl,
-    apiUrl,
-    smtpPort,
-    client,
-    start,
-    stop,
-    logTail,
-    async destroy() {
-      await stop("SIGKILL");
-      process.removeListener("exit", kill);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  await server.start();
+  return { smtpUrl, apiUrl, smtpPort, client, ...server };
 }

@@ -4,27 +4,17 @@
  * (scripts/infra/up.sh, scripts/infra/kafka/server.properties.tmpl), on free ports in a
  * temporary directory. It can be killed and started again on the same ports and data.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, openSync, readFileSync, closeSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
+import { freePort } from "./cluster";
 import { loadInfra, REPO_ROOT } from "./infra";
+import { ownProcess } from "./own-process";
 
 const INFRA_DIR = join(REPO_ROOT, "scripts", "infra");
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.on("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 /** 16 random bytes, URL-safe base64 without padding, never starting with '-' (as up.sh makes them). */
 function clusterId(): string {
@@ -67,7 +57,6 @@ export async function ownKafka(options: { timeoutMs?: number } = {}): Promise<Ow
     properties,
     template.replace(/@([A-Z_]+)@/g, (_, name: string) => values[name] ?? `@${name}@`),
   );
-  const logFile = join(dir, "server.log");
 
   // Short-lived tool JVM: C1 only and serial GC start faster on 2 cores (as up.sh does).
   const format = spawnSync(
@@ -91,18 +80,6 @@ export async function ownKafka(options: { timeoutMs?: number } = {}): Promise<Ow
   if (format.status !== 0) throw new Error(`kafka storage format failed:\n${format.stdout}\n${format.stderr}`);
 
   const brokers = [`127.0.0.1:${plaintext}`];
-  let child: ChildProcess | null = null;
-  const kill = () => child?.kill("SIGKILL");
-  process.once("exit", kill);
-
-  const logTail = (lines = 40) => {
-    try {
-      return readFileSync(logFile, "utf8").split("\n").slice(-lines).join("\n");
-    } catch {
-      return "";
-    }
-  };
-
   async function answers(): Promise<boolean> {
     const admin = new Kafka({
       clientId: "own-kafka-probe",
@@ -122,58 +99,26 @@ export async function ownKafka(options: { timeoutMs?: number } = {}): Promise<Ow
     }
   }
 
-  async function start(): Promise<void> {
-    if (child) throw new Error("the broker is running");
-    const out = openSync(logFile, "a");
-    const started = spawn(
-      "java",
-      [
-        "-Xms128m",
-        "-Xmx384m",
-        "-XX:+UseSerialGC",
-        "-Djava.awt.headless=true",
-        `-Dlog4j2.configurationFile=${join(INFRA_DIR, "kafka", "log4j2.xml")}`,
-        "-cp",
-        classpath,
-        "kafka.Kafka",
-        properties,
-      ],
-      { stdio: ["ignore", out, out] },
-    );
-    closeSync(out);
-    child = started;
-    let exited = false;
-    started.once("exit", () => {
-      exited = true;
-      if (child === started) child = null;
-    });
-    const deadline = Date.now() + timeoutMs;
-    while (!(await answers())) {
-      if (exited) throw new Error(`the broker exited during startup:\n${logTail()}`);
-      if (Date.now() > deadline) throw new Error(`the broker did not answer within ${timeoutMs} ms:\n${logTail()}`);
-      await new Promise((resolve) => setTimeout(resolve, 250));
-    }
-  }
-
-  async function stop(signal: NodeJS.Signals = "SIGKILL"): Promise<void> {
-    const running = child;
-    if (!running || running.exitCode !== null || running.signalCode !== null) return;
-    const exited = new Promise((resolve) => running.once("exit", resolve));
-    running.kill(signal);
-    await exited;
-  }
-
-  await start();
-  return {
-    brokers,
+  const server = ownProcess({
+    name: "the broker",
     dir,
-    start,
-    stop,
-    logTail,
-    async destroy() {
-      await stop("SIGKILL");
-      process.removeListener("exit", kill);
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+    command: "java",
+    args: [
+      "-Xms128m",
+      "-Xmx384m",
+      "-XX:+UseSerialGC",
+      "-Djava.awt.headless=true",
+      `-Dlog4j2.configurationFile=${join(INFRA_DIR, "kafka", "log4j2.xml")}`,
+      "-cp",
+      classpath,
+      "kafka.Kafka",
+      properties,
+    ],
+    answers,
+    timeoutMs,
+    pollMs: 250,
+  });
+
+  await server.start();
+  return { brokers, dir, ...server };
 }
