@@ -29,15 +29,18 @@ export interface RegisterUser extends CommandBase {
   email?: string;
 }
 
-/** Absent fields stay as they are; null clears a field. */
-export interface UpdateProfile extends CommandBase {
-  type: "UpdateProfile";
-  id: string;
+/** The profile's own fields as a change names them: absent stays as it is, null clears it. */
+interface ProfileFields {
   name?: string | null;
   email?: string | null;
   phone?: string | null;
   locale?: Locale | null;
   timeZone?: string | null;
+}
+
+export interface UpdateProfile extends CommandBase, ProfileFields {
+  type: "UpdateProfile";
+  id: string;
   preferences?: PreferencesPatch;
 }
 
@@ -76,16 +79,7 @@ export interface UserRegistered {
 /** The changed fields only; `preferences` is the whole map after the change. */
 export interface ProfileUpdated {
   type: "ProfileUpdated";
-  data: {
-    id: string;
-    name?: string | null;
-    email?: string | null;
-    phone?: string | null;
-    locale?: Locale | null;
-    timeZone?: string | null;
-    preferences?: NotificationPreferences;
-    at: number;
-  };
+  data: ProfileFields & { id: string; preferences?: NotificationPreferences; at: number };
 }
 
 /** A new device, or a known one (same id) whose keys or label changed: it replaces the old. */
