@@ -39,16 +39,7 @@ export interface Logger {
   debug(...args: unknown[]): void;
 }
 
-/** What every service of one process shares; built once at start from the configuration. */
-export interface Runtime {
-  config: AppConfig;
-  store: Store;
-  verifier: TokenVerifier;
-  geocoder: Geocoder;
-  music: MusicCatalog;
-  payments: PaymentGateway;
-  /** The in-process YooKassa simulator when PAYMENT_PROVIDER=simulator (a person pays on its page). */
-  paymentSimulator: YookassaSimulator | null;
+export interface NotificationPorts {
   /** E-mail: SMTP when SMTP_URL is set, else .eml files under DATA_DIR/mail. */
   mail: MailSender;
   /** SMS through SMS.ru (or its simulator). */
@@ -59,6 +50,23 @@ export interface Runtime {
   push: PushSender;
   /** The in-process FCM simulator when FCM_PROVIDER=simulator: deliveries, device registry, faults. */
   fcmSimulator: FcmSimulator | null;
+}
+
+/** What every service of one process shares; built once at start from the configuration. */
+export interface Runtime {
+  config: AppConfig;
+  store: Store;
+  verifier: TokenVerifier;
+  geocoder: Geocoder;
+  music: MusicCatalog;
+  payments: PaymentGateway;
+  /** The in-process YooKassa simulator when PAYMENT_PROVIDER=simulator (a person pays on its page). */
+  paymentSimulator: YookassaSimulator | null;
+  /**
+   * What notifications are sent with; null in a process that does not run the notification
+   * service (a gateway or sales node starts no simulator and makes no key for them).
+   */
+  notify: NotificationPorts | null;
   /** The buyer's links to an order's page (the payment's return URL). */
   orderLinks: OrderLinks;
   runners: RunnerRegistry;
@@ -98,10 +106,9 @@ export async function createRuntime(
     const geocoder = await createGeocoder(config, logger, closers);
     const music = await createMusic(config, logger, closers);
     const { gateway: payments, simulator: paymentSimulator } = await createPayments(config, logger, closers);
-    const mail = createMailSender(config, logger);
-    closers.push(() => mail.close());
-    const { sender: sms, simulator: smsSimulator } = await createSmsPort(config.notifications.sms, logger, closers);
-    const { sender: push, fcmSimulator } = await createPushPort(config.notifications.push, store, logger, closers);
+    const notify = config.services.includes("notifications")
+      ? await createNotificationPorts(config, store, logger, closers)
+      : null;
     const links = orderLinks(config.http.publicUrl, await orderLinkSecret(store, config.orderLinks.secret));
     let closing: Promise<void> | null = null;
     const closeAll = async () => {
@@ -116,11 +123,7 @@ export async function createRuntime(
       // Counted at the one place every provider call passes, whichever service makes it.
       payments: meteredPayments(payments, config.payments.provider, metrics),
       paymentSimulator,
-      mail,
-      sms,
-      smsSimulator,
-      push,
-      fcmSimulator,
+      notify,
       orderLinks: links,
       runners: new RunnerRegistry(),
       metrics,
@@ -132,6 +135,19 @@ export async function createRuntime(
     for (const close of closers.reverse()) await close().catch(() => undefined);
     throw err;
   }
+}
+
+async function createNotificationPorts(
+  config: AppConfig,
+  store: Store,
+  logger: Logger,
+  closers: Array<() => Promise<void>>,
+): Promise<NotificationPorts> {
+  const mail = createMailSender(config, logger);
+  closers.push(() => mail.close());
+  const { sender: sms, simulator: smsSimulator } = await createSmsPort(config.notifications.sms, logger, closers);
+  const { sender: push, fcmSimulator } = await createPushPort(config.notifications.push, store, logger, closers);
+  return { mail, sms, smsSimulator, push, fcmSimulator };
 }
 
 async function createVerifier(config: AppConfig, logger: Logger): Promise<TokenVerifier> {

@@ -121,14 +121,14 @@ describe("notifications in the quick start", () => {
     const order = await buyAndPay(bob, 1);
     const sms = await waitFor(
       "the receipt by SMS",
-      async () => app.runtime.smsSimulator!.messages.filter((m) => m.to === bob.phone),
+      async () => app.runtime.notify!.smsSimulator!.messages.filter((m) => m.to === bob.phone),
       (found) => found.length >= 1,
       { timeoutMs: 60_000 },
     );
     expect(sms).toHaveLength(1);
     const pushes = await waitFor(
       "the receipt by push",
-      async () => app.runtime.fcmSimulator!.deliveries.filter((d) => JSON.stringify(d).includes(fcmToken)),
+      async () => app.runtime.notify!.fcmSimulator!.deliveries.filter((d) => JSON.stringify(d).includes(fcmToken)),
       (found) => found.length >= 1,
       { timeoutMs: 60_000 },
     );
@@ -180,7 +180,7 @@ describe("notifications in the quick start", () => {
     for (const fcmToken of [liveToken, staleToken]) {
       expect((await api("POST", "/me/devices", { token: fay.token, body: { fcmToken } })).status).toBe(201);
     }
-    app.runtime.fcmSimulator!.unregister(staleToken);
+    app.runtime.notify!.fcmSimulator!.unregister(staleToken);
     const order = await buyAndPay(fay, 1);
     const rows = await eventually(
       () => adminList(`orderId=${order.id}&channel=push`),
@@ -191,7 +191,7 @@ describe("notifications in the quick start", () => {
       ["failed", 1],
       ["sent", 1],
     ]);
-    const delivered = app.runtime.fcmSimulator!.deliveries.filter((d) => JSON.stringify(d).includes(liveToken));
+    const delivered = app.runtime.notify!.fcmSimulator!.deliveries.filter((d) => JSON.stringify(d).includes(liveToken));
     expect(delivered).toHaveLength(1);
     const devices = await eventually(
       () => api<{ rows: Array<{ kind: string }> }>("GET", "/me/devices", { token: fay.token }),
@@ -206,7 +206,7 @@ describe("notifications in the quick start", () => {
       token: cleo.token,
       body: { preferences: { order_paid: { email: true, sms: true, push: false } } },
     });
-    app.runtime.smsSimulator!.refuse(cleo.phone);
+    app.runtime.notify!.smsSimulator!.refuse(cleo.phone);
     const order = await buyAndPay(cleo, 1);
     const failed = await eventually(
       () => adminList(`orderId=${order.id}&channel=sms`),
