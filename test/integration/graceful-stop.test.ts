@@ -25,6 +25,8 @@ describe("stopping the quick start with a signal", () => {
       DATA_DIR: mkdtempSync(join(tmpdir(), "graceful-stop-")),
       HOST: "127.0.0.1",
       PORT: String(port),
+      // PORT + 1, the simulator's default, may be anybody's on a busy machine
+      YOOKASSA_SIMULATOR_PORT: "0",
       PUBLIC_URL: `http://127.0.0.1:${port}`,
       DEV_ISSUER: "http://localhost:3000/dev-issuer",
       LOG_LEVEL: "info",
