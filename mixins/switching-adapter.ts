@@ -1,14 +1,11 @@
 import type { DbAdapter } from "moleculer-db";
-import { MemoryAdapter } from "moleculer-db";
 import MongooseAdapter from "moleculer-db-adapter-mongoose";
 import mongoose, { Schema } from "mongoose";
 import type { Service, ServiceBroker } from "moleculer";
 import type { Runtime } from "../lib/app/runtime";
 import { EmbeddedStore } from "../lib/store/embedded/embedded-store";
+import { CollectionReadAdapter } from "../lib/store/embedded/read-adapter";
 import { MONGO_CONNECT_OPTIONS } from "../lib/store/mongo/mongo-store";
-
-/** MemoryAdapter promisifies methods on the Datastore it gets: it must wrap each one once. */
-const memoryAdapters = new WeakMap<object, DbAdapter>();
 
 /** The adapter methods moleculer-db's query actions use. */
 const DELEGATED = [
@@ -26,7 +23,7 @@ type Delegated = Pick<DbAdapter, (typeof DELEGATED)[number]>;
 
 /**
  * A moleculer-db adapter that reads whichever generation of a projection is live. It holds a
- * stock adapter (MemoryAdapter over the embedded store's NeDB, MongooseAdapter over the shared
+ * adapter (ours over the embedded store's SQLite tables, the stock MongooseAdapter over the shared
  * mongoose connection) and swaps it when a rebuild switches collections.
  *
  * Moleculer deep-clones service schemas, this adapter included, so it starts empty: the
@@ -72,10 +69,7 @@ export class SwitchingAdapter {
     const rt = this.rt;
     if (!rt) throw new Error("SwitchingAdapter.use() before attach()");
     if (rt.store instanceof EmbeddedStore) {
-      const datastore = rt.store.collection(collection).datastore;
-      let adapter = memoryAdapters.get(datastore);
-      if (!adapter) memoryAdapters.set(datastore, (adapter = new MemoryAdapter(datastore) as unknown as DbAdapter));
-      return adapter;
+      return new CollectionReadAdapter(rt.store.collection(collection)) as unknown as DbAdapter;
     }
     const uri = rt.config.store.kind === "mongo" ? rt.config.store.uri : "";
     // Read-only: the store creates the collection and its indexes. Mongoose's own create on

@@ -13,8 +13,8 @@ export function escapeRegExp(text: string): string {
 
 /**
  * A read-model condition "contains this text", written as a bare regular expression: the form
- * every store reads alike. NeDB refuses a string in `$regex`, and mongo-java-server compiles a
- * RegExp inside `$regex` as the text of a document (500 on any search).
+ * every store reads alike: mongo-java-server compiles a RegExp inside `$regex` as the text of a
+ * document (500 on any search).
  */
 export function containing(text: string): RegExp {
   return new RegExp(escapeRegExp(text));

@@ -1,4 +1,4 @@
-import { DuplicateKeyError, type DocCollection, type Store } from "../store/types";
+import { DuplicateKeyError, WriteConflictError, type DocCollection, type DocWrite, type Store } from "../store/types";
 
 export interface RunnerFault {
   pos: number;
@@ -37,7 +37,7 @@ export class Checkpoints {
   private readonly docs: DocCollection<CheckpointDoc>;
 
   constructor(
-    store: Store,
+    private readonly store: Store,
     private readonly now: () => number = Date.now,
   ) {
     this.docs = store.collection<CheckpointDoc>(CHECKPOINTS);
@@ -62,14 +62,32 @@ export class Checkpoints {
     return taken ? this.docs.get(name) : null;
   }
 
-  /** Moves the checkpoint from `from` to `to`; throws LeaseLostError when fenced off. */
-  async advance(name: string, owner: string, from: number, to: number, leaseMs: number): Promise<void> {
+  /**
+   * Moves the checkpoint from `from` to `to`, committing `writes` (what the batch changed) with
+   * it: in one transaction where the store has them, so a fenced-off runner writes nothing.
+   * Throws LeaseLostError when fenced off.
+   */
+  async advance(
+    name: string,
+    owner: string,
+    from: number,
+    to: number,
+    leaseMs: number,
+    writes: readonly DocWrite[] = [],
+  ): Promise<void> {
     const now = this.now();
-    const ok = await this.docs.updateOne(
-      { _id: name, owner, pos: from, leaseUntil: { $gte: now } },
-      { pos: to, leaseUntil: now + leaseMs, updatedAt: now, fault: null },
-    );
-    if (!ok) throw new LeaseLostError(name, owner);
+    const checkpoint: DocWrite = {
+      collection: CHECKPOINTS,
+      op: "update",
+      filter: { _id: name, owner, pos: from, leaseUntil: { $gte: now } },
+      set: { pos: to, leaseUntil: now + leaseMs, updatedAt: now, fault: null },
+    };
+    try {
+      await this.store.commit([...writes, checkpoint]);
+    } catch (err) {
+      if (err instanceof WriteConflictError && err.write === checkpoint) throw new LeaseLostError(name, owner);
+      throw err;
+    }
   }
 
   async renew(name: string, owner: string, pos: number, leaseMs: number): Promise<void> {

@@ -149,7 +149,8 @@ export class ProjectionHost {
 
   private async startRunner(generation: number): Promise<void> {
     const { projection, store, tuning } = this.options;
-    const docs = store.collection<ReadDoc>(generationCollection(projection, generation));
+    const collection = generationCollection(projection, generation);
+    const docs = store.collection<ReadDoc>(collection);
     for (const index of projection.indexes ?? []) await docs.ensureIndex(index);
     const runner = new Runner({
       ...tuning,
@@ -158,7 +159,7 @@ export class ProjectionHost {
       checkpoints: this.checkpoints,
       owner: this.options.owner,
       logger: this.options.logger,
-      handle: (commits) => applyBatch(projection, docs, commits),
+      handle: (commits) => applyBatch(projection, store, collection, commits),
     });
     this.runners.set(generation, runner);
     runner.start();

@@ -1,4 +1,4 @@
-import type { DocCollection, Filter, IndexSpec } from "../store/types";
+import type { DocWrite, Filter, IndexSpec, Store } from "../store/types";
 import { eventsOf, type Commit, type RecordedEvent } from "./types";
 
 /** Every read-model document remembers the last event applied to it. */
@@ -38,19 +38,20 @@ interface Entry<D> {
   dirty: boolean;
 }
 
-const FLUSH_CONCURRENCY = 16;
-
 /**
- * Applies a batch of commits to a read model: documents are read once, changed in memory,
- * and written back at the end with a compare-and-set on the guard they were read with.
- * An event at or below a document's guard was applied already and changes nothing, so the
- * batch can be replayed after a crash.
+ * Applies a batch of commits to a read model: documents are read once and changed in memory;
+ * the changes come back as writes, each a compare-and-set on the guard it was read with, for
+ * the runner to commit together with its checkpoint (one transaction in the embedded store).
+ * An event at or below a document's guard was applied already and changes nothing, so where
+ * the writes and the checkpoint cannot be one transaction (MongoDB) a replay is harmless.
  */
 export async function applyBatch<D extends ReadDoc>(
   projection: Projection<D>,
-  docs: DocCollection<D>,
+  store: Store,
+  collection: string,
   commits: readonly Commit[],
-): Promise<void> {
+): Promise<DocWrite[]> {
+  const docs = store.collection<D>(collection);
   const cache = new Map<string, Entry<D>>();
   let current: RecordedEvent | null = null;
 
@@ -66,21 +67,25 @@ export async function applyBatch<D extends ReadDoc>(
   const alreadyApplied = (doc: D | null, event: RecordedEvent): boolean =>
     !!doc && compareGuard(guardOf(doc), { pos: event.pos, idx: event.index }) >= 0;
 
-  const flush = async (): Promise<void> => {
-    const dirty = [...cache.entries()].filter(([, e]) => e.dirty);
-    for (let i = 0; i < dirty.length; i += FLUSH_CONCURRENCY) {
-      await Promise.all(dirty.slice(i, i + FLUSH_CONCURRENCY).map(([id, e]) => write(docs, projection.name, id, e)));
-    }
-    for (const [, e] of dirty) {
+  /** The changes so far as writes; the entries then count as stored. */
+  const drain = (): DocWrite[] => {
+    const writes: DocWrite[] = [];
+    for (const [id, e] of cache) {
+      if (!e.dirty) continue;
+      const write = writeOf(collection, id, e);
+      if (write) writes.push(write);
       e.stored = e.doc ? guardOf(e.doc) : null;
       e.dirty = false;
     }
+    return writes;
   };
 
   const view: ProjectionView<D> = {
     get: async (id) => (await load(id)).doc,
     find: async (filter) => {
-      await flush();
+      // A query must see this batch's changes: they are committed first, on their own (the
+      // guards make that safe should the rest of the batch be replayed).
+      await store.commit(drain());
       const found = await docs.find(filter);
       for (const doc of found) if (!cache.has(doc._id)) cache.set(doc._id, { doc, stored: guardOf(doc), dirty: false });
       return found.map((doc) => cache.get(doc._id)?.doc ?? doc).filter((d): d is D => d !== null);
@@ -109,16 +114,15 @@ export async function applyBatch<D extends ReadDoc>(
       await projection.apply(event, view);
     }
   }
-  await flush();
+  return drain();
 }
 
-async function write<D extends ReadDoc>(docs: DocCollection<D>, name: string, id: string, entry: Entry<D>): Promise<void> {
+/** A changed document as a compare-and-set write on the guard it was read with. */
+function writeOf<D extends ReadDoc>(collection: string, id: string, entry: Entry<D>): DocWrite | null {
   const guard: Filter = entry.stored ? { _id: id, _pos: entry.stored.pos, _idx: entry.stored.idx } : { _id: id };
-  let ok: boolean;
-  if (!entry.doc) ok = entry.stored ? await docs.deleteOne(guard) : true;
-  else if (!entry.stored) ok = await docs.insert(entry.doc).then(() => true);
-  else ok = await docs.replaceOne(guard, entry.doc);
-  if (!ok) throw new Error(`projection ${name}: document ${id} was changed by another writer`);
+  if (!entry.doc) return entry.stored ? { collection, op: "delete", filter: guard } : null;
+  if (!entry.stored) return { collection, op: "insert", doc: entry.doc };
+  return { collection, op: "replace", filter: guard, doc: entry.doc };
 }
 
 function guardOf(doc: ReadDoc): { pos: number; idx: number } {
@@ -135,4 +139,14 @@ export function generationCollection(projection: Pick<Projection, "collection">,
 
 export function checkpointName(projection: Pick<Projection, "name">, generation: number): string {
   return `${projection.name}@g${generation}`;
+}
+
+/** Applies commits to a read model outside a runner (tests, tools): the writes committed at once. */
+export async function projectInto<D extends ReadDoc>(
+  projection: Projection<D>,
+  store: Store,
+  collection: string,
+  commits: readonly Commit[],
+): Promise<void> {
+  await store.commit(await applyBatch(projection, store, collection, commits));
 }

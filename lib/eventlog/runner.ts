@@ -1,5 +1,6 @@
 import { Checkpoints, LeaseLostError, type RunnerFault } from "./checkpoints";
 import type { ParkedSummary } from "./parked-keys";
+import type { DocWrite } from "../store/types";
 import type { Commit, EventLog } from "./types";
 
 export type RunnerState = "starting" | "standby" | "running" | "idle" | "halted" | "stopped";
@@ -44,8 +45,11 @@ export interface RunnerOptions {
   name: string;
   log: EventLog;
   checkpoints: Checkpoints;
-  /** Applies commits in order. Must be idempotent: after a crash the last batch comes again. */
-  handle(commits: readonly Commit[]): Promise<void>;
+  /**
+   * Applies commits in order. Must be idempotent: after a crash the last batch comes again.
+   * Writes it returns are committed with the checkpoint (together, where the store can).
+   */
+  handle(commits: readonly Commit[]): Promise<void | readonly DocWrite[]>;
   owner: string;
   logger: RunnerLogger;
   batchSize?: number;
@@ -267,10 +271,11 @@ export class Runner {
 
   private async attempt(run: Commit[]): Promise<void> {
     let failure: unknown;
+    let writes: readonly DocWrite[] = [];
     for (let i = 0; i < this.o.attempts; i++) {
       if (this.stopping) throw new StoppingError(`runner ${this.name} is stopping`);
       try {
-        await this.options.handle(run);
+        writes = (await this.options.handle(run)) ?? [];
         failure = undefined;
         break;
       } catch (err) {
@@ -280,7 +285,7 @@ export class Runner {
     }
     if (failure !== undefined) throw failure;
     const to = run[run.length - 1].pos;
-    await this.options.checkpoints.advance(this.name, this.o.owner, this.pos, to, this.o.leaseMs);
+    await this.options.checkpoints.advance(this.name, this.o.owner, this.pos, to, this.o.leaseMs, writes);
     this.leaseUntil = Date.now() + this.o.leaseMs;
     this.pos = to;
     this.fault = null;

@@ -10,7 +10,7 @@ export interface Doc {
   _id: string;
 }
 
-/** A MongoDB-style query: the subset NeDB and MongoDB both understand ($lt, $in, $or...). */
+/** A MongoDB-style query: the subset both stores understand ($lt, $in, $or, $exists, RegExp...). */
 export type Filter = Record<string, unknown>;
 
 export interface FindOptions {
@@ -20,10 +20,12 @@ export interface FindOptions {
 }
 
 export interface IndexSpec {
-  /** One field: NeDB, the embedded engine, has no compound indexes. */
+  /** One field (a dotted path); compound indexes are not needed by any query yet. */
   field: string;
   unique?: boolean;
   sparse?: boolean;
+  /** The field holds an array and a query matches any element (MongoDB's multikey index). */
+  multi?: boolean;
 }
 
 export interface DocCollection<T extends Doc> {
@@ -45,6 +47,17 @@ export interface DocCollection<T extends Doc> {
   drop(): Promise<void>;
 }
 
+/**
+ * One write of a unit that must land together (a projection's documents and its checkpoint).
+ * The filtered ones are compare-and-set: matching nothing fails the whole unit.
+ */
+export type DocWrite = { collection: string } & (
+  | { op: "insert"; doc: Doc }
+  | { op: "replace"; filter: Filter; doc: Doc }
+  | { op: "update"; filter: Filter; set: Record<string, unknown> }
+  | { op: "delete"; filter: Filter }
+);
+
 export type StoreKind = "embedded" | "mongo";
 
 export interface Store {
@@ -52,6 +65,12 @@ export interface Store {
   /** The commit log of one bounded context; the same instance for the same name. */
   log(name: string): EventLog;
   collection<T extends Doc>(name: string): DocCollection<T>;
+  /**
+   * Applies the writes in order. The embedded store makes them one transaction (all or none);
+   * MongoDB applies them one by one, so there its callers stay idempotent on replay. Throws
+   * WriteConflictError when a compare-and-set write matched nothing (embedded: nothing written).
+   */
+  commit(writes: readonly DocWrite[]): Promise<void>;
   /** Resolves when the backend answers; used by readiness checks. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -74,5 +93,14 @@ export class VersionConflictError extends Error {
     readonly expectedSeq: number,
   ) {
     super(`stream ${stream} has moved past version ${expectedSeq}`);
+  }
+}
+
+export class WriteConflictError extends Error {
+  override readonly name = "WriteConflictError";
+  constructor(readonly write: DocWrite) {
+    super(
+      `${write.op} in ${write.collection} matched no document (${JSON.stringify("filter" in write ? write.filter : write.doc._id)})`,
+    );
   }
 }

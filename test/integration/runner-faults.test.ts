@@ -47,7 +47,7 @@ describe.each(STRICT_BACKENDS)("runner faults: %s", (kind) => {
       logger: silentLogger,
       pollMs: 20,
       retryDelayMs: 5,
-      handle: (commits) => applyBatch(fragile, docs, commits),
+      handle: (commits) => applyBatch(fragile, t.store, docs.name, commits),
     });
     runner.start();
     await until(async () => (await runner.status()).state === "halted");
@@ -75,7 +75,7 @@ describe("runner faults: a hole in the log", () => {
   let t: TestStore;
   afterEach(async () => disposeTestStore(t));
 
-  // Only MongoDB can have one (a lost write, a bad restore); the embedded journal cannot.
+  // Only MongoDB can have one (a lost write, a bad restore); the embedded log numbers its commits in one process.
   test("halts at the missing position instead of skipping it, and continues once it is filled", async () => {
     t = await openTestStore("mongo");
     const log = t.store.log("test");

@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { Checkpoints } from "../../lib/eventlog/checkpoints";
-import { applyBatch, checkpointName, generationCollection, type Projection } from "../../lib/eventlog/projection";
+import { applyBatch, projectInto, checkpointName, generationCollection, type Projection } from "../../lib/eventlog/projection";
 import { ProjectionHost } from "../../lib/eventlog/projection-host";
 import { Runner } from "../../lib/eventlog/runner";
 import type { EventLog } from "../../lib/eventlog/types";
@@ -27,7 +27,7 @@ async function seed(log: EventLog): Promise<void> {
 /** The read model computed straight from the log, from position 0, in one pass. */
 async function fromZero(store: Store, projection: Projection<CounterDoc>): Promise<CounterDoc[]> {
   const scratch = store.collection<CounterDoc>(`scratch_${Date.now()}`);
-  await applyBatch(projection, scratch, await store.log(projection.log).readFrom(0, COMMITS + 1));
+  await projectInto(projection, store, scratch.name, await store.log(projection.log).readFrom(0, COMMITS + 1));
   return sorted(await scratch.find({}));
 }
 
@@ -129,7 +129,7 @@ describe.each(BACKENDS)("runner guarantees: %s", (kind) => {
         pollMs: 20,
         leaseMs: 300,
         retryDelayMs: 10,
-        handle: (commits) => applyBatch(p, docs, commits),
+        handle: (commits) => applyBatch(p, t.store, docs.name, commits),
       });
     const a = runner("A", slow);
     a.start();

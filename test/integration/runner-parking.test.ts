@@ -300,7 +300,7 @@ describe.each(BACKENDS)("a partitioned subscription parks the key that keeps fai
         handle,
       });
     const projection = halting("test.projection", (commits) =>
-      applyBatch(
+      applyBatch<CounterDoc>(
         {
           ...base,
           apply: (event, view) => {
@@ -308,7 +308,8 @@ describe.each(BACKENDS)("a partitioned subscription parks the key that keeps fai
             return base.apply(event, view);
           },
         },
-        docs,
+        t.store,
+        docs.name,
         commits,
       ),
     );

@@ -4,7 +4,7 @@
  * Usage: tsx test/support/crash-projector.ts <embedded|mongo> <location> <crashAfterBatch>
  */
 import { Checkpoints } from "../../lib/eventlog/checkpoints";
-import { applyBatch, checkpointName, generationCollection } from "../../lib/eventlog/projection";
+import { checkpointName, generationCollection, projectInto } from "../../lib/eventlog/projection";
 import { Runner } from "../../lib/eventlog/runner";
 import type { StoreKind } from "../../lib/store/types";
 import { counterProjection, silentLogger, type CounterDoc } from "./counter";
@@ -26,7 +26,8 @@ async function main(): Promise<void> {
     pollMs: 50,
     leaseMs: 1000,
     handle: async (commits) => {
-      await applyBatch(projection, docs, commits);
+      // The documents written on their own (as MongoDB does), then death before the checkpoint.
+      await projectInto(projection, store, docs.name, commits);
       // By position, not by count of calls: on a loaded machine a batch may lose its lease and be
       // applied again, and the kill must still come right after batch N, before its checkpoint.
       if (commits[commits.length - 1].pos >= Number(crashAfter) * batchSize) process.kill(process.pid, "SIGKILL");

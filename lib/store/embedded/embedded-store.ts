@@ -1,15 +1,15 @@
-import Datastore from "@seald-io/nedb";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EventLog, EventLogHooks } from "../../eventlog/types";
-import type { Doc, Store } from "../types";
-import { JournalLog } from "./journal-log";
-import { NedbCollection } from "./nedb-collection";
+import { WriteConflictError, type Doc, type DocWrite, type Store } from "../types";
+import { SqliteCollection } from "./sqlite-collection";
+import { SqliteDatabase } from "./sqlite-database";
+import { SqliteLog } from "./sqlite-log";
 
 export interface EmbeddedStoreOptions {
-  /** Directory for the journals and collections; omitted = memory only (tests). */
+  /** Directory of the database file; omitted = memory only (tests). */
   dataDir?: string;
-  /** fdatasync each journal batch (slower; survives power loss, not just a process crash). */
+  /** `synchronous=FULL`: every commit fsynced, survives power loss (not just a process crash). */
   fsync?: boolean;
   /** Log names to open at start (a log must be opened before `log(name)` is used). */
   logs: string[];
@@ -17,45 +17,37 @@ export interface EmbeddedStoreOptions {
   onWarning?(message: string): void;
 }
 
-const COMPACT_EVERY_MS = 10 * 60 * 1000;
+export const DATABASE_FILE = "store.sqlite";
 
 /**
- * The quick start's store: one process owns the data directory (a lock file says which),
- * event logs are journals, documents live in NeDB files.
+ * The quick start's store: one SQLite database (node:sqlite, WAL) in the data directory, which
+ * one process owns (a lock file says which). Logs and collections are tables; nothing is held
+ * in memory beyond SQLite's page cache, so start-up does not replay anything.
  */
 export class EmbeddedStore implements Store {
   readonly kind = "embedded" as const;
-  private readonly collections = new Map<string, NedbCollection<Doc>>();
+  private readonly collections = new Map<string, SqliteCollection<Doc>>();
 
   private constructor(
     private readonly options: EmbeddedStoreOptions,
-    private readonly logs: Map<string, JournalLog>,
+    private readonly db: SqliteDatabase,
+    private readonly logs: Map<string, SqliteLog>,
   ) {}
 
   static async open(options: EmbeddedStoreOptions): Promise<EmbeddedStore> {
-    if (options.dataDir) {
-      mkdirSync(options.dataDir, { recursive: true });
-      takeLock(options.dataDir);
+    const { dataDir } = options;
+    if (dataDir) {
+      mkdirSync(dataDir, { recursive: true });
+      takeLock(dataDir);
     }
-    const logs = new Map<string, JournalLog>();
     try {
-      for (const name of options.logs) {
-        const file = options.dataDir ? join(options.dataDir, `${name}.commits.jsonl`) : null;
-        logs.set(
-          name,
-          await JournalLog.open(name, {
-            file,
-            fsync: options.fsync ?? false,
-            hooks: options.hooks,
-            onWarning: options.onWarning,
-          }),
-        );
-      }
+      const db = new SqliteDatabase({ file: dataDir ? join(dataDir, DATABASE_FILE) : null, fsync: options.fsync ?? false });
+      const logs = new Map(options.logs.map((name) => [name, new SqliteLog(name, db, options.hooks)]));
+      return new EmbeddedStore(options, db, logs);
     } catch (err) {
-      if (options.dataDir) releaseLock(options.dataDir);
+      if (dataDir) releaseLock(dataDir);
       throw err;
     }
-    return new EmbeddedStore(options, logs);
   }
 
   log(name: string): EventLog {
@@ -64,29 +56,32 @@ export class EmbeddedStore implements Store {
     return log;
   }
 
-  collection<T extends Doc>(name: string): NedbCollection<T> {
+  collection<T extends Doc>(name: string): SqliteCollection<T> {
     let collection = this.collections.get(name);
     if (!collection) {
-      const filename = this.options.dataDir ? join(this.options.dataDir, `${name}.db`) : undefined;
-      const datastore = new Datastore<Doc>({ filename, inMemoryOnly: !filename, autoload: true });
-      if (filename) datastore.setAutocompactionInterval(COMPACT_EVERY_MS);
-      const created: NedbCollection<Doc> = new NedbCollection<Doc>(name, datastore, () => {
+      const created: SqliteCollection<Doc> = new SqliteCollection<Doc>(name, this.db, () => {
         if (this.collections.get(name) === created) this.collections.delete(name);
       });
       collection = created;
       this.collections.set(name, collection);
     }
-    return collection as unknown as NedbCollection<T>;
+    return collection as unknown as SqliteCollection<T>;
+  }
+
+  /** One transaction: every write lands, or (a compare-and-set matched nothing) none does. */
+  async commit(writes: readonly DocWrite[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const write of writes) {
+        if (!this.collection(write.collection).apply(write)) throw new WriteConflictError(write);
+      }
+    });
   }
 
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
     for (const log of this.logs.values()) await log.close();
-    for (const { datastore } of this.collections.values()) {
-      datastore.stopAutocompaction();
-      if (this.options.dataDir) await datastore.compactDatafileAsync();
-    }
+    this.db.close();
     if (this.options.dataDir) releaseLock(this.options.dataDir);
   }
 }

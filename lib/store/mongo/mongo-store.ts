@@ -1,6 +1,7 @@
 import mongoose, { type Connection } from "mongoose";
 import type { Commit, EventLog, EventLogHooks } from "../../eventlog/types";
-import type { Doc, Store } from "../types";
+import { applyInOrder } from "../doc-writes";
+import type { Doc, DocWrite, Store } from "../types";
 import { MongoCollection } from "./mongo-collection";
 import { MongoLog } from "./mongo-log";
 
@@ -57,6 +58,11 @@ export class MongoStore implements Store {
 
   collection<T extends Doc>(name: string): MongoCollection<T> {
     return new MongoCollection<T>(name, this.db().collection<T>(name));
+  }
+
+  /** One write after another: MongoDB transactions need a replica set, which we do not require. */
+  commit(writes: readonly DocWrite[]): Promise<void> {
+    return applyInOrder((name) => this.collection(name), writes);
   }
 
   async ping(): Promise<void> {

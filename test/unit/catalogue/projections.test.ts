@@ -1,6 +1,6 @@
 import { CATALOGUE_LOG } from "../../../lib/domain/catalogue";
 import { fold, handleCommand, type Decider } from "../../../lib/eventlog/decider";
-import { applyBatch, type ReadDoc } from "../../../lib/eventlog/projection";
+import { projectInto, type ReadDoc } from "../../../lib/eventlog/projection";
 import type { NewEvent } from "../../../lib/eventlog/types";
 import { EmbeddedStore } from "../../../lib/store/embedded/embedded-store";
 import { artistDecider, artistSnapshot } from "../../../services/artists/artists.decider";
@@ -72,8 +72,7 @@ async function createEvent(id: string, venueId: string, artistIds: string[]): Pr
 /** Applies the commits not projected yet, as a runner would. */
 async function project(): Promise<void> {
   const commits = await log().readFrom(projectedUpTo, 10_000);
-  for (const projection of catalogueProjections)
-    await applyBatch(projection, store.collection<ReadDoc>(projection.collection), commits);
+  for (const projection of catalogueProjections) await projectInto(projection, store, projection.collection, commits);
   projectedUpTo = commits.at(-1)?.pos ?? projectedUpTo;
 }
 
@@ -335,12 +334,10 @@ describe("catalogue projections", () => {
     const before = await everything();
 
     const all = await log().readFrom(0, 10_000);
-    for (const projection of catalogueProjections)
-      await applyBatch(projection, store.collection<ReadDoc>(projection.collection), all);
+    for (const projection of catalogueProjections) await projectInto(projection, store, projection.collection, all);
     expect(await everything()).toEqual(before);
 
-    for (const projection of catalogueProjections)
-      await applyBatch(projection, store.collection<ReadDoc>(`${projection.collection}_rebuilt`), all);
+    for (const projection of catalogueProjections) await projectInto(projection, store, `${projection.collection}_rebuilt`, all);
     expect(await everything("_rebuilt")).toEqual(before);
   });
 

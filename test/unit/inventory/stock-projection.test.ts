@@ -1,5 +1,5 @@
 import { handleCommand, type Decider } from "../../../lib/eventlog/decider";
-import { applyBatch } from "../../../lib/eventlog/projection";
+import { projectInto } from "../../../lib/eventlog/projection";
 import type { Actor } from "../../../lib/domain/actor";
 import type { DistributiveOmit } from "../../../lib/domain/objects";
 import type { Commit, NewEvent } from "../../../lib/eventlog/types";
@@ -86,7 +86,8 @@ async function sell(id: string, lines: OrderLine[]): Promise<Ticket[]> {
 
 async function project(collection: string, commits: Commit[], batch: number): Promise<EventStockDoc> {
   const docs = store.collection<StockDoc>(collection);
-  for (let i = 0; i < commits.length; i += batch) await applyBatch(stockProjection, docs, commits.slice(i, i + batch));
+  for (let i = 0; i < commits.length; i += batch)
+    await projectInto(stockProjection, store, collection, commits.slice(i, i + batch));
   return (await docs.get(eventStockId("e1"))) as EventStockDoc;
 }
 
