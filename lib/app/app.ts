@@ -55,7 +55,7 @@ export async function startApp(env: Env = process.env): Promise<App> {
 /**
  * Every stop of the broker (a signal, the REPL's `quit`, a test) goes the same way: the work
  * under way finishes first (the gateway's requests), then the services stop (runners at a
- * checkpoint), and last the stores close (the embedded store compacts and removes its LOCK).
+ * checkpoint), and last the stores close (the embedded store folds its write-ahead log in and removes its LOCK).
  */
 function stopInOrder(runtime: () => Runtime | null): Middleware {
   return {

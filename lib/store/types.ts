@@ -24,8 +24,6 @@ export interface IndexSpec {
   field: string;
   unique?: boolean;
   sparse?: boolean;
-  /** The field holds an array and a query matches any element (MongoDB's multikey index). */
-  multi?: boolean;
 }
 
 export interface DocCollection<T extends Doc> {

@@ -90,7 +90,7 @@ export const eventsProjection: Projection<EventDoc> = {
     { field: "cityKey" },
     { field: "venue.id" },
     { field: "organizer.id" },
-    { field: "artistIds", multi: true },
+    { field: "artistIds" },
     { field: "seriesId" },
   ],
   apply: async (event, view) => {

@@ -141,6 +141,45 @@ describe.each(STRICT_BACKENDS)("store conformance: %s", (kind) => {
     expect(await items.count({ note: { $exists: true } })).toBe(0);
   });
 
+  test.each([false, true])("queries mean what they mean on MongoDB (indexed fields: %s)", async (indexed) => {
+    type Order = Doc & {
+      userId?: string | null;
+      tags?: string[];
+      refunds?: Array<{ status: string }>;
+      total?: number;
+      note?: string;
+    };
+    const orders = t.store.collection<Order>(`semantics_${indexed}`);
+    // Indexed before the documents come, but "refunds.status" after (it holds arrays already).
+    if (indexed) for (const field of ["userId", "total", "tags"]) await orders.ensureIndex({ field });
+    await orders.insert({
+      _id: "a",
+      userId: "u1",
+      tags: ["vip", "early"],
+      refunds: [{ status: "done" }, { status: "pending" }],
+      total: 10,
+    });
+    await orders.insert({ _id: "b", userId: "u2", tags: ["early"], refunds: [], total: 20, note: "Привет, Мир" });
+    await orders.insert({ _id: "c", userId: null, total: 30 });
+    await orders.insert({ _id: "d", total: 5 });
+    if (indexed) await orders.ensureIndex({ field: "refunds.status" });
+    const ids = async (filter: Record<string, unknown>) => (await orders.find(filter, { sort: { _id: 1 } })).map((d) => d._id);
+    // An array field matches when one element does; so does a path through an array of objects.
+    expect(await ids({ tags: "vip" })).toEqual(["a"]);
+    expect(await ids({ tags: { $in: ["early", "late"] } })).toEqual(["a", "b"]);
+    expect(await ids({ "refunds.status": "pending" })).toEqual(["a"]);
+    // null matches a missing field too; $ne and $nin match documents without the field.
+    expect(await ids({ userId: null })).toEqual(["c", "d"]);
+    expect(await ids({ userId: { $ne: "u1" } })).toEqual(["b", "c", "d"]);
+    expect(await ids({ userId: { $nin: ["u1", "u2"] } })).toEqual(["c", "d"]);
+    expect(await ids({ note: { $exists: true } })).toEqual(["b"]);
+    expect(await ids({ total: { $gt: 5, $lte: 20 } })).toEqual(["a", "b"]);
+    expect(await ids({ note: /мир/i })).toEqual(["b"]);
+    expect(await ids({ $or: [{ tags: "vip" }, { total: { $lt: 6 } }] })).toEqual(["a", "d"]);
+    expect((await orders.find({}, { sort: { total: -1 }, skip: 1, limit: 2 })).map((d) => d._id)).toEqual(["b", "a"]);
+    expect(await orders.count({ total: { $gte: 10 } })).toBe(3);
+  });
+
   test("checkpoints: one lease holder, compare-and-set advance, fencing after a lapse", async () => {
     let now = 1_000_000;
     const cps = new Checkpoints(t.store, () => now);

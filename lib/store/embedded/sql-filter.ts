@@ -3,10 +3,10 @@ import type { Filter } from "../types";
 /**
  * MongoDB-style filters as SQL over a table of JSON documents (`id` column, `body` JSONB).
  *
- * A field with a plain index is compared through the very expression the index is built on, so
- * SQLite uses it. Any other field gets MongoDB's meaning in full: a condition on `a.b` also
- * matches when `a` or `a.b` is an array and one of its elements matches (`{artistIds: x}`,
- * `{"refunds.status": "pending"}`); SQLite cannot index that, and those fields are not indexed.
+ * A field with an index and one value per document is compared through the very expression the
+ * index is built on, so SQLite uses it. Any other field gets MongoDB's meaning in full: a
+ * condition on `a.b` also matches when `a` or `a.b` is an array and one of its elements matches
+ * (`{artistIds: x}`, `{"refunds.status": "pending"}`), which SQLite cannot index.
  */
 
 export type SqlValue = null | number | bigint | string;

@@ -7,10 +7,11 @@ import {
   type FindOptions,
   type IndexSpec,
 } from "../types";
-import { fieldExpr, orderBy, whereClause, type FieldIndexes, type SqlFragment } from "./sql-filter";
+import { fieldExpr, jsonPath, orderBy, whereClause, type FieldIndexes, type SqlFragment } from "./sql-filter";
 import { identifier, isUniqueViolation, type SqliteDatabase } from "./sqlite-database";
 
 const INDEX_MARK = "#";
+const ARRAY_FIELDS = identifier("meta:array_fields");
 
 /**
  * A document collection as a table: the id, and the document as JSONB (queried with
@@ -18,21 +19,33 @@ const INDEX_MARK = "#";
  * underneath, so a compare-and-set is atomic without a transaction of its own.
  */
 export class SqliteCollection<T extends Doc> implements DocCollection<T>, FieldIndexes {
-  private readonly table: string;
+  private readonly tableName: string;
+  /** False once dropped: the next use makes the table again, empty (as MongoDB does). */
+  private exists = false;
   /** Fields with a plain index, compared through its expression so SQLite uses it. */
   private readonly indexed = new Set<string>();
+  /**
+   * Indexed fields found holding an array (MongoDB indexes those too, as multikey): from then
+   * on they are matched MongoDB's way, not through the index, and remembered across restarts.
+   */
+  private readonly arrays = new Set<string>();
 
   constructor(
     readonly name: string,
     private readonly db: SqliteDatabase,
     private readonly onDrop: () => void = () => undefined,
   ) {
-    this.table = identifier(tableOf(name));
+    this.tableName = identifier(tableOf(name));
     this.create();
   }
 
+  private get table(): string {
+    if (!this.exists) this.create();
+    return this.tableName;
+  }
+
   isScalarIndexed(path: string): boolean {
-    return this.indexed.has(path);
+    return this.indexed.has(path) && !this.arrays.has(path);
   }
 
   async get(id: string): Promise<T | null> {
@@ -66,14 +79,14 @@ export class SqliteCollection<T extends Doc> implements DocCollection<T>, FieldI
   }
 
   async insert(doc: T): Promise<void> {
-    this.write(() => this.db.run(`INSERT INTO ${this.table} (id, body) VALUES (?, jsonb(?))`, [doc._id, JSON.stringify(doc)]));
+    this.write(() => this.db.run(`INSERT INTO ${this.table} (id, body) VALUES (?, jsonb(?))`, [doc._id, this.serialize(doc)]));
   }
 
   async upsert(doc: T): Promise<void> {
     this.write(() =>
       this.db.run(
         `INSERT INTO ${this.table} (id, body) VALUES (?, jsonb(?)) ON CONFLICT (id) DO UPDATE SET body = excluded.body`,
-        [doc._id, JSON.stringify(doc)],
+        [doc._id, this.serialize(doc)],
       ),
     );
   }
@@ -87,7 +100,7 @@ export class SqliteCollection<T extends Doc> implements DocCollection<T>, FieldI
     if (id === null) return false;
     return (
       this.write(() =>
-        this.db.run(`UPDATE ${this.table} SET id = ?, body = jsonb(?) WHERE id = ?`, [doc._id, JSON.stringify(doc), id]),
+        this.db.run(`UPDATE ${this.table} SET id = ?, body = jsonb(?) WHERE id = ?`, [doc._id, this.serialize(doc), id]),
       ) > 0
     );
   }
@@ -130,21 +143,29 @@ export class SqliteCollection<T extends Doc> implements DocCollection<T>, FieldI
   }
 
   ensureIndexNow(spec: IndexSpec): void {
-    // SQLite cannot index the elements of an array: such a field is matched MongoDB's way, unindexed.
-    if (spec.field === "_id" || spec.multi) return;
+    if (spec.field === "_id") return;
     const expr = fieldExpr(spec.field);
     const name = identifier(`${tableOf(this.name)}${INDEX_MARK}${spec.field}`);
     const partial = spec.sparse ? ` WHERE ${expr} IS NOT NULL` : "";
     this.write(() =>
       this.db.exec(`CREATE ${spec.unique ? "UNIQUE " : ""}INDEX IF NOT EXISTS ${name} ON ${this.table} (${expr})${partial}`),
     );
+    if (!this.indexed.has(spec.field)) {
+      // Documents written before the index may hold arrays there already.
+      const segments = spec.field.split(".");
+      const prefixes = segments.map((_, i) => `json_type(body, '${jsonPath(segments.slice(0, i + 1).join("."))}') = 'array'`);
+      if (this.db.get(`SELECT 1 FROM ${this.table} WHERE ${prefixes.join(" OR ")} LIMIT 1`)) this.markArray(spec.field);
+    }
     this.indexed.add(spec.field);
   }
 
   async drop(): Promise<void> {
-    this.db.exec(`DROP TABLE IF EXISTS ${this.table}`);
-    this.db.forget(this.table);
+    this.db.exec(`DROP TABLE IF EXISTS ${this.tableName}`);
+    this.db.run(`DELETE FROM ${ARRAY_FIELDS} WHERE collection = ?`, [this.name]);
+    this.arrays.clear();
+    this.db.forget(this.tableName);
     this.indexed.clear();
+    this.exists = false;
     this.onDrop();
   }
 
@@ -153,7 +174,7 @@ export class SqliteCollection<T extends Doc> implements DocCollection<T>, FieldI
     switch (write.op) {
       case "insert":
         this.write(() =>
-          this.db.run(`INSERT INTO ${this.table} (id, body) VALUES (?, jsonb(?))`, [write.doc._id, JSON.stringify(write.doc)]),
+          this.db.run(`INSERT INTO ${this.table} (id, body) VALUES (?, jsonb(?))`, [write.doc._id, this.serialize(write.doc)]),
         );
         return true;
       case "replace":
@@ -169,18 +190,37 @@ export class SqliteCollection<T extends Doc> implements DocCollection<T>, FieldI
   importDocs(docs: readonly Doc[]): void {
     const sql = `INSERT OR REPLACE INTO ${this.table} (id, body) VALUES (?, jsonb(?))`;
     this.db.transaction(() => {
-      for (const doc of docs) this.db.run(sql, [doc._id, JSON.stringify(doc)]);
+      for (const doc of docs) this.db.run(sql, [doc._id, this.serialize(doc)]);
     });
   }
 
   private create(): void {
-    this.db.exec(`CREATE TABLE IF NOT EXISTS ${this.table} (id TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID`);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS ${this.tableName} (id TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID`);
+    this.exists = true;
     // Indexes made by an earlier run are known by name: `<table>#<field>`.
     const prefix = `${tableOf(this.name)}${INDEX_MARK}`;
     const rows = this.db.all<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ?", [
       tableOf(this.name),
     ]);
     for (const row of rows) if (row.name.startsWith(prefix)) this.indexed.add(row.name.slice(prefix.length));
+    this.db.exec(
+      `CREATE TABLE IF NOT EXISTS ${ARRAY_FIELDS} (collection TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (collection, path))`,
+    );
+    const arrays = this.db.all<{ path: string }>(`SELECT path FROM ${ARRAY_FIELDS} WHERE collection = ?`, [this.name]);
+    for (const row of arrays) this.arrays.add(row.path);
+  }
+
+  /** The document as JSON, noting an indexed field that turns out to hold an array. */
+  private serialize(doc: Doc): string {
+    for (const path of this.indexed) {
+      if (!this.arrays.has(path) && throughArray(doc, path)) this.markArray(path);
+    }
+    return JSON.stringify(doc);
+  }
+
+  private markArray(path: string): void {
+    this.arrays.add(path);
+    this.db.run(`INSERT OR IGNORE INTO ${ARRAY_FIELDS} (collection, path) VALUES (?, ?)`, [this.name, path]);
   }
 
   private where(filter: Filter): SqlFragment {
@@ -207,4 +247,15 @@ export class SqliteCollection<T extends Doc> implements DocCollection<T>, FieldI
 
 export function tableOf(collection: string): string {
   return `doc:${collection}`;
+}
+
+/** Whether the field path meets an array on its way (or ends on one). */
+function throughArray(doc: unknown, path: string): boolean {
+  let value = doc;
+  for (const segment of path.split(".")) {
+    if (Array.isArray(value)) return true;
+    if (!value || typeof value !== "object") return false;
+    value = (value as Record<string, unknown>)[segment];
+  }
+  return Array.isArray(value);
 }
