@@ -184,6 +184,10 @@ export class Runner {
             await this.sleep(this.o.pollMs);
           } else if (next === "wait") {
             await this.sleep(Math.min(50, this.o.pollMs));
+          } else {
+            // A store that answers synchronously (the embedded one) resolves every await at
+            // once: without this, a catch-up of a long log would hold the event loop to the end.
+            await new Promise((resolve) => setImmediate(resolve));
           }
         }
         this.lastError = null;

@@ -63,10 +63,10 @@ export class SqliteCollection<T extends Doc> implements DocCollection<T>, FieldI
 
   findNow(filter: Filter, options: FindOptions = {}): T[] {
     const where = this.where(filter);
-    const page = options.limit ? `LIMIT ${Math.trunc(options.limit)} OFFSET ${Math.trunc(options.skip ?? 0)}` : "";
-    const offset = !options.limit && options.skip ? `LIMIT -1 OFFSET ${Math.trunc(options.skip)}` : "";
-    const sql = `SELECT json(body) AS body FROM ${this.table} WHERE ${where.sql} ${orderBy(options.sort)} ${page}${offset}`;
-    return this.db.all<{ body: string }>(sql, where.params).map((row) => JSON.parse(row.body) as T);
+    const page = options.limit || options.skip ? "LIMIT ? OFFSET ?" : "";
+    const params = page ? [...where.params, Math.trunc(options.limit || -1), Math.trunc(options.skip ?? 0)] : where.params;
+    const sql = `SELECT json(body) AS body FROM ${this.table} WHERE ${where.sql} ${orderBy(options.sort)} ${page}`;
+    return this.db.all<{ body: string }>(sql, params).map((row) => JSON.parse(row.body) as T);
   }
 
   async count(filter: Filter): Promise<number> {

@@ -13,6 +13,7 @@ export interface SqliteOptions {
 }
 
 const REGEXP_CACHE_SIZE = 256;
+const STATEMENT_CACHE_SIZE = 512;
 
 /**
  * The embedded store's one connection. node:sqlite is synchronous and this process is the
@@ -47,10 +48,16 @@ export class SqliteDatabase {
     });
   }
 
-  /** A prepared statement, made once per SQL text. */
+  /** A prepared statement, made once per SQL text (the most recently used few hundred are kept). */
   statement(sql: string): StatementSync {
     let statement = this.statements.get(sql);
-    if (!statement) this.statements.set(sql, (statement = this.db.prepare(sql)));
+    if (statement) {
+      this.statements.delete(sql);
+    } else {
+      statement = this.db.prepare(sql);
+      if (this.statements.size >= STATEMENT_CACHE_SIZE) this.statements.delete(this.statements.keys().next().value!);
+    }
+    this.statements.set(sql, statement);
     return statement;
   }
 
