@@ -83,7 +83,7 @@ export class Checkpoints {
       set: { pos: to, leaseUntil: now + leaseMs, updatedAt: now, fault: null },
     };
     try {
-      await this.store.commit([...writes, checkpoint]);
+      await this.store.write([...writes, checkpoint]);
     } catch (err) {
       if (err instanceof WriteConflictError && err.write === checkpoint) throw new LeaseLostError(name, owner);
       throw err;

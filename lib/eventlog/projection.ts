@@ -85,7 +85,7 @@ export async function applyBatch<D extends ReadDoc>(
     find: async (filter) => {
       // A query must see this batch's changes: they are committed first, on their own (the
       // guards make that safe should the rest of the batch be replayed).
-      await store.commit(drain());
+      await store.write(drain());
       const found = await docs.find(filter);
       for (const doc of found) if (!cache.has(doc._id)) cache.set(doc._id, { doc, stored: guardOf(doc), dirty: false });
       return found.map((doc) => cache.get(doc._id)?.doc ?? doc).filter((d): d is D => d !== null);
@@ -148,5 +148,5 @@ export async function projectInto<D extends ReadDoc>(
   collection: string,
   commits: readonly Commit[],
 ): Promise<void> {
-  await store.commit(await applyBatch(projection, store, collection, commits));
+  await store.write(await applyBatch(projection, store, collection, commits));
 }

@@ -68,7 +68,7 @@ export interface Store {
    * MongoDB applies them one by one, so there its callers stay idempotent on replay. Throws
    * WriteConflictError when a compare-and-set write matched nothing (embedded: nothing written).
    */
-  commit(writes: readonly DocWrite[]): Promise<void>;
+  write(writes: readonly DocWrite[]): Promise<void>;
   /** Resolves when the backend answers; used by readiness checks. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -69,7 +69,7 @@ export class EmbeddedStore implements Store {
   }
 
   /** One transaction: every write lands, or (a compare-and-set matched nothing) none does. */
-  async commit(writes: readonly DocWrite[]): Promise<void> {
+  async write(writes: readonly DocWrite[]): Promise<void> {
     this.db.transaction(() => {
       for (const write of writes) {
         if (!this.collection(write.collection).apply(write)) throw new WriteConflictError(write);

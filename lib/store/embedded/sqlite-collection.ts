@@ -169,7 +169,7 @@ export class SqliteCollection<T extends Doc> implements DocCollection<T>, FieldI
     this.onDrop();
   }
 
-  /** One write of a unit (EmbeddedStore.commit): false when its compare-and-set matched nothing. */
+  /** One write of a unit (EmbeddedStore.write): false when its compare-and-set matched nothing. */
   apply(write: DocWrite): boolean {
     switch (write.op) {
       case "insert":

@@ -61,7 +61,7 @@ export class MongoStore implements Store {
   }
 
   /** One write after another: MongoDB transactions need a replica set, which we do not require. */
-  commit(writes: readonly DocWrite[]): Promise<void> {
+  write(writes: readonly DocWrite[]): Promise<void> {
     return applyInOrder((name) => this.collection(name), writes);
   }
 
