@@ -41,7 +41,11 @@ export class EmbeddedStore implements Store {
       takeLock(dataDir);
     }
     try {
-      const db = new SqliteDatabase({ file: dataDir ? join(dataDir, DATABASE_FILE) : null, fsync: options.fsync ?? false });
+      const db = new SqliteDatabase({
+        file: dataDir ? join(dataDir, DATABASE_FILE) : null,
+        fsync: options.fsync ?? false,
+        onWarning: options.onWarning,
+      });
       const logs = new Map(options.logs.map((name) => [name, new SqliteLog(name, db, options.hooks)]));
       return new EmbeddedStore(options, db, logs);
     } catch (err) {
@@ -81,7 +85,7 @@ export class EmbeddedStore implements Store {
 
   async close(): Promise<void> {
     for (const log of this.logs.values()) await log.close();
-    this.db.close();
+    await this.db.close();
     if (this.options.dataDir) releaseLock(this.options.dataDir);
   }
 }

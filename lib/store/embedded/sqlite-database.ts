@@ -1,5 +1,6 @@
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { REGEXP_FUNCTION, type SqlValue } from "./sql-filter";
+import { WalCheckpointer } from "./wal-checkpointer";
 
 export interface SqliteOptions {
   /** The database file; null keeps everything in memory (tests). */
@@ -10,6 +11,7 @@ export interface SqliteOptions {
    * the OS writes out) but the last ones may be lost if the machine loses power.
    */
   fsync: boolean;
+  onWarning?(message: string): void;
 }
 
 const REGEXP_CACHE_SIZE = 256;
@@ -25,12 +27,24 @@ export class SqliteDatabase {
   private readonly db: DatabaseSync;
   private readonly statements = new Map<string, StatementSync>();
   private depth = 0;
+  private checkpointer: WalCheckpointer | null = null;
 
   constructor(readonly options: SqliteOptions) {
     this.db = new DatabaseSync(options.file ?? ":memory:", { timeout: 5000 });
     if (options.file) {
       this.db.exec("PRAGMA journal_mode = WAL");
       this.db.exec(`PRAGMA synchronous = ${options.fsync ? "FULL" : "NORMAL"}`);
+      // Checkpoints (megabytes written, then an fsync) run on another thread, never in a commit here.
+      this.db.exec("PRAGMA wal_autocheckpoint = 0");
+      this.checkpointer = new WalCheckpointer({
+        file: options.file,
+        fsync: options.fsync,
+        onFailure: (message) => {
+          options.onWarning?.(`${message}; checkpointing on the main thread from now on`);
+          this.checkpointer = null;
+          if (this.db.isOpen) this.db.exec("PRAGMA wal_autocheckpoint = 1000");
+        },
+      });
     }
     // Index pages stay cached; documents are read once per request and need not be.
     this.db.exec("PRAGMA cache_size = -32000");
@@ -100,7 +114,9 @@ export class SqliteDatabase {
     for (const sql of this.statements.keys()) if (sql.includes(table)) this.statements.delete(sql);
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    await this.checkpointer?.stop();
+    this.checkpointer = null;
     this.statements.clear();
     if (this.options.file) this.db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
     this.db.close();
