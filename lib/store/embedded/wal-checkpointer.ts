@@ -17,6 +17,7 @@ export interface WalCheckpointerOptions {
 export class WalCheckpointer {
   private readonly worker: Worker;
   private stopped = false;
+  private readonly exited: Promise<void>;
 
   constructor(options: WalCheckpointerOptions) {
     this.worker = new Worker(join(__dirname, `wal-checkpoint.worker${extname(__filename)}`), {
@@ -29,16 +30,20 @@ export class WalCheckpointer {
       if (message.error) options.onFailure(`write-ahead log checkpoint failed: ${message.error}`);
     });
     this.worker.on("error", (err) => options.onFailure(`write-ahead log checkpointer failed: ${err.message}`));
-    this.worker.on("exit", (code) => {
-      if (!this.stopped) options.onFailure(`write-ahead log checkpointer exited (${code})`);
-    });
+    this.exited = new Promise((resolve) =>
+      this.worker.once("exit", (code) => {
+        if (!this.stopped) options.onFailure(`write-ahead log checkpointer exited (${code})`);
+        resolve();
+      }),
+    );
   }
 
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    const exited = new Promise((resolve) => this.worker.once("exit", resolve));
+    // Unreferenced, the thread would not keep the process alive until it has closed its connection.
+    this.worker.ref();
     this.worker.postMessage("stop");
-    await exited;
+    await this.exited;
   }
 }
