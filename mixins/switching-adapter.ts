@@ -1,11 +1,8 @@
 import type { DbAdapter } from "moleculer-db";
-import MongooseAdapter from "moleculer-db-adapter-mongoose";
-import mongoose, { Schema } from "mongoose";
 import type { Service, ServiceBroker } from "moleculer";
 import type { Runtime } from "../lib/app/runtime";
 import { EmbeddedStore } from "../lib/store/embedded/embedded-store";
 import { CollectionReadAdapter } from "../lib/store/embedded/read-adapter";
-import { MONGO_CONNECT_OPTIONS } from "../lib/store/mongo/mongo-store";
 
 /** The adapter methods moleculer-db's query actions use. */
 const DELEGATED = [
@@ -72,25 +69,10 @@ export class SwitchingAdapter {
       return new CollectionReadAdapter(rt.store.collection(collection)) as unknown as DbAdapter;
     }
     const uri = rt.config.store.kind === "mongo" ? rt.config.store.uri : "";
-    // Read-only: the store creates the collection and its indexes. Mongoose's own create on
-    // model init would be refused (NamespaceExists) on every start by MongoDB and FerretDB.
-    // strictQuery off, on the schema: moleculer-db-adapter-mongoose turns it on for the whole
-    // process when it is loaded, and with this schema's single path every condition of a query
-    // (`{userId}` of "my orders", `{startsAt: {$gt}}`...) would be dropped before it is sent,
-    // answering every document of the collection.
-    const schema = new Schema(
-      { _id: String },
-      { strict: false, strictQuery: false, collection, versionKey: false, autoCreate: false, autoIndex: false },
-    );
-    const model = mongoose.models[collection] ?? mongoose.model(collection, schema);
-    // The stock adapter reads `model` from the service schema it is initialised with.
-    // Our connection options too: should the adapter ever (re)connect, it must not start
-    // sending undefined as null.
-    const adapter = new MongooseAdapter(uri, MONGO_CONNECT_OPTIONS) as unknown as DbAdapter;
-    const init = adapter.init.bind(adapter) as (broker: ServiceBroker, service: unknown) => void;
-    adapter.init = (broker: ServiceBroker) =>
-      init(broker, { schema: { model }, settings: this.service!.settings, logger: this.service!.logger });
-    return adapter;
+    // Loaded only here: mongoose takes most of a second to load, which the quick start never needs.
+    const { mongooseReadAdapter } =
+      require("../lib/store/mongo/mongoose-read-adapter") as typeof import("../lib/store/mongo/mongoose-read-adapter");
+    return mongooseReadAdapter(uri, collection, this.service!);
   }
 }
 

@@ -24,7 +24,6 @@ import { YookassaClient } from "../ports/yookassa/yookassa.client";
 import type { PaymentGateway } from "../ports/yookassa/yookassa.port";
 import { startYookassaSimulator, type YookassaSimulator } from "../ports/yookassa/yookassa.simulator";
 import { EmbeddedStore } from "../store/embedded/embedded-store";
-import { MongoStore } from "../store/mongo/mongo-store";
 import type { Store } from "../store/types";
 import { RunnerRegistry } from "./runner-registry";
 
@@ -93,7 +92,8 @@ export async function createRuntime(
   try {
     const store: Store =
       config.store.kind === "mongo"
-        ? await MongoStore.open({ uri: config.store.uri, sharedConnection: true })
+        ? // Loaded only here: mongoose takes most of a second to load, which the quick start never needs.
+          await (await import("../store/mongo/mongo-store")).MongoStore.open({ uri: config.store.uri, sharedConnection: true })
         : await EmbeddedStore.open({
             dataDir: config.store.dataDir,
             fsync: config.store.fsync,
