@@ -195,7 +195,7 @@ export class SqliteCollection<T extends Doc> implements DocCollection<T>, FieldI
   }
 
   private create(): void {
-    this.db.exec(`CREATE TABLE IF NOT EXISTS ${this.tableName} (id TEXT PRIMARY KEY, body BLOB NOT NULL) WITHOUT ROWID`);
+    this.db.exec(`CREATE TABLE IF NOT EXISTS ${this.tableName} (id TEXT PRIMARY KEY, body BLOB NOT NULL)`);
     this.exists = true;
     // Indexes made by an earlier run are known by name: `<table>#<field>`.
     const prefix = `${tableOf(this.name)}${INDEX_MARK}`;
