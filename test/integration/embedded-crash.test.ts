@@ -18,17 +18,17 @@ import { waitFor } from "../support/wait";
 const KILLS = 10;
 const BUYERS = 16;
 /** Buyers at once: enough to keep writes flowing on a two-core machine. */
-const CONCURRENCY = 8;
+const CONCURRENCY = 12;
 /** Short, so holds lapse during the rounds and the sale comes to rest soon after the last one. */
 const HOLD_TTL_SECONDS = 8;
 /** A killed process keeps its leases: the next one takes them over after this. */
 const LEASE_MS = 3000;
 /** Rows of 20 places: seats of row 1 are sold one by one, the rest is the floor. */
-const ROWS = 7;
+const ROWS = 11;
 const seats = (n: number) => Array.from({ length: n }, (_, i) => `B:1:${i + 1}`);
 /** A big sale that lasts all rounds, and a small one that sells out and lives on what comes back. */
 const EVENTS: SaleEvent[] = [
-  { id: "big", ga: { categoryId: "floor", quota: 120 }, seated: { categoryId: "balcony", seats: seats(10) } },
+  { id: "big", ga: { categoryId: "floor", quota: 200 }, seated: { categoryId: "balcony", seats: seats(10) } },
   { id: "small", ga: { categoryId: "floor", quota: 6 }, seated: { categoryId: "balcony", seats: seats(4) } },
 ];
 const BOOT_TIMEOUT_MS = 90_000;
