@@ -1,6 +1,7 @@
 import { rmSync } from "node:fs";
 import { LOGS } from "../../lib/app/runtime";
 import type { DevIssuer } from "../../lib/auth/dev-issuer";
+import type { ReadDoc } from "../../lib/eventlog/projection";
 import type { Commit } from "../../lib/eventlog/types";
 import { EmbeddedStore } from "../../lib/store/embedded/embedded-store";
 import type { Order } from "../../services/orders/orders.types";
@@ -120,7 +121,7 @@ describe("embedded store: SIGKILL during heavy writes, ten times in a row", () =
       const victim = round === 1 ? node! : await boot();
       const load = startLoad({ api, buyers, organizer, events: EVENTS, acks, concurrency: CONCURRENCY });
       // Writes are flowing once a few orders went through; the kill then comes at a random moment.
-      const killAfter = 4 + Math.floor(Math.random() * 8);
+      const killAfter = 6 + Math.floor(Math.random() * 12);
       await waitFor(
         `${killAfter} orders accepted in round ${round}`,
         async () => load.accepted,
@@ -150,8 +151,13 @@ describe("embedded store: SIGKILL during heavy writes, ten times in a row", () =
     }
     console.log(JSON.stringify({ rounds, acknowledged: figures(acks) }));
 
-    // Straight after the last kill, before any restart: every acknowledged write is in the log.
-    expect(await withStore(async (store) => lostAcknowledgements(acks, await allOrders(store)))).toEqual([]);
+    // Straight after the last kill, before any restart: every acknowledged write is in the log,
+    // and no read model shows an event its checkpoint has not passed (documents and checkpoint
+    // are committed together, so the tail is applied once, not again over its own effects).
+    await withStore(async (store) => {
+      expect(lostAcknowledgements(acks, await allOrders(store))).toEqual([]);
+      expect(await documentsAheadOfCheckpoint(store)).toEqual([]);
+    });
 
     // Up to the log's tail, which the kill may have left unapplied: the product catches up and
     // stops cleanly. A sweep may still write as it stops; then it catches up once more.
@@ -335,6 +341,24 @@ async function projectionsBehind(store: EmbeddedStore): Promise<string[]> {
     if (checkpoint !== head) behind.push(`${projection.name} (${collection}) at ${checkpoint}, its log at ${head}`);
   }
   return behind;
+}
+
+/**
+ * Read-model documents that reflect a log position past their read model's checkpoint. (A
+ * projection that queries mid-batch commits what it has so far first: catalogue.events on a
+ * venue's or organizer's change, which this sale never makes.)
+ */
+async function documentsAheadOfCheckpoint(store: EmbeddedStore): Promise<string[]> {
+  const ahead: string[] = [];
+  for (const projection of READ_MODELS) {
+    const { checkpoint, collection } = await liveGeneration(store, projection);
+    const docs = await store.collection<ReadDoc>(collection).find({ _pos: { $gt: checkpoint ?? 0 } });
+    if (docs.length)
+      ahead.push(
+        `${projection.name}: ${docs.length} document(s) past checkpoint ${checkpoint}, e.g. ${docs[0]._id} at ${docs[0]._pos}`,
+      );
+  }
+  return ahead;
 }
 
 /** Each thing a client was told that the log does not show. */

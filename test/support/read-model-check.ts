@@ -1,6 +1,6 @@
 import { isDeepStrictEqual } from "node:util";
 import { CHECKPOINTS, type CheckpointDoc } from "../../lib/eventlog/checkpoints";
-import { applyBatch, checkpointName, generationCollection, type Projection, type ReadDoc } from "../../lib/eventlog/projection";
+import { checkpointName, generationCollection, projectInto, type Projection, type ReadDoc } from "../../lib/eventlog/projection";
 import { PROJECTIONS, type ProjectionMeta } from "../../lib/eventlog/projection-host";
 import type { Commit, EventLog } from "../../lib/eventlog/types";
 import type { Store } from "../../lib/store/types";
@@ -59,7 +59,7 @@ export async function differenceFromRebuild(store: Store, projection: Projection
   await store.collection(scratchName).drop();
   const scratch = store.collection<ReadDoc>(scratchName);
   for (const index of projection.indexes ?? []) await scratch.ensureIndex(index);
-  for (let i = 0; i < commits.length; i += BATCH) await applyBatch(projection, scratch, commits.slice(i, i + BATCH));
+  for (let i = 0; i < commits.length; i += BATCH) await projectInto(projection, store, scratchName, commits.slice(i, i + BATCH));
   const rebuilt = asStored(await scratch.find({}));
   await scratch.drop();
 
