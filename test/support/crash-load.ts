@@ -32,7 +32,7 @@ export function noAcknowledgements(): Acknowledged {
 /** What one round of load did, for the test's log. */
 export interface RoundFigures {
   accepted: number;
-  /** Answers other than an order: sold out, seat taken, limits, busy. */
+  /** Answers other than an order (sold out, seat taken, limits, busy) or a refund, by kind. */
   refused: Record<string, number>;
   paid: number;
   cancelled: number;
@@ -72,7 +72,7 @@ const pick = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length
 /**
  * Concurrent buyers who never pause: each places an order (a GA ticket or two, or a seat picked
  * at random, taken or not), then pays it on the simulator's checkout page, cancels it, declines
- * the payment or abandons it; some paid orders are refunded by the organizer. They go on until
+ * the payment or abandons it; the organizer refunds some paid orders. They go on until
  * stop(); what the product answered is recorded in `acks`.
  */
 export function startLoad(options: LoadOptions): Load {
@@ -127,6 +127,10 @@ export function startLoad(options: LoadOptions): Load {
     return false;
   };
 
+  const refused = (kind: string) => {
+    figures.refused[kind.trim()] = (figures.refused[kind.trim()] ?? 0) + 1;
+  };
+
   const buy = async (token: string, n: number): Promise<void> => {
     const body = order(n);
     const placed = await call<{ id: string; payment: { confirmationUrl: string } | null; type?: string }>(
@@ -135,11 +139,7 @@ export function startLoad(options: LoadOptions): Load {
       token,
       body,
     );
-    if (placed.status !== 201) {
-      const kind = `${placed.status} ${placed.body?.type ?? ""}`.trim();
-      figures.refused[kind] = (figures.refused[kind] ?? 0) + 1;
-      return;
-    }
+    if (placed.status !== 201) return refused(`${placed.status} ${placed.body?.type ?? ""}`);
     const { id, payment } = placed.body;
     acks.placed.set(id, body.eventId);
     figures.accepted++;
@@ -158,12 +158,34 @@ export function startLoad(options: LoadOptions): Load {
     } else if ((await checkout(payment.confirmationUrl, "pay")) < 400 && (await seenPaid(token, id))) {
       acks.paid.add(id);
       figures.paid++;
-      if (Math.random() < 0.3 && !stopped) {
-        const refund = await call<{ order: { status: string } }>("POST", `/orders/${id}/refunds`, options.organizer, {});
-        if (refund.status === 202) {
+    }
+  };
+
+  /** Refunds a paid order (of this round or an earlier one) now and then: a third of them at most. */
+  const refunder = async (): Promise<void> => {
+    const asked = new Set<string>();
+    while (!stopped) {
+      const id = [...acks.paid].find((paid) => !acks.refunded.has(paid) && !asked.has(paid));
+      if (!id || acks.refunded.size * 3 >= acks.paid.size) {
+        await sleep(200);
+        continue;
+      }
+      asked.add(id);
+      try {
+        const refund = await call<{ order: { status: string }; type?: string }>(
+          "POST",
+          `/orders/${id}/refunds`,
+          options.organizer,
+          {},
+        );
+        if (refund.status !== 202) refused(`refund ${refund.status} ${refund.body?.type ?? ""}`);
+        else {
           acks.refunded.set(id, refund.body.order.status);
           figures.refunds++;
         }
+      } catch (err) {
+        if (stopped) return;
+        figures.errorsBeforeKill.push(String((err as Error).cause ?? (err as Error).message));
       }
     }
   };
@@ -181,7 +203,7 @@ export function startLoad(options: LoadOptions): Load {
     }
   };
 
-  const done = Promise.all(Array.from({ length: options.concurrency }, () => buyer())).then(() => figures);
+  const done = Promise.all([refunder(), ...Array.from({ length: options.concurrency }, () => buyer())]).then(() => figures);
   return {
     get accepted() {
       return figures.accepted;
