@@ -99,6 +99,7 @@ export async function createRuntime(
             fsync: config.store.fsync,
             logs: [...LOGS],
             onWarning: (m) => logger.warn(m),
+            onProgress: (m) => logger.info(m),
           });
     closers.push(() => store.close());
 

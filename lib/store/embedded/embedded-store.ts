@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { EventLog, EventLogHooks } from "../../eventlog/types";
 import { WriteConflictError, type Doc, type DocWrite, type Store } from "../types";
+import { migrateLegacyDataDir } from "./legacy-migration";
 import { SqliteCollection } from "./sqlite-collection";
 import { SqliteDatabase } from "./sqlite-database";
 import { SqliteLog } from "./sqlite-log";
@@ -15,6 +16,8 @@ export interface EmbeddedStoreOptions {
   logs: string[];
   hooks?: EventLogHooks;
   onWarning?(message: string): void;
+  /** Where a one-off migration of a data directory from the store before SQLite reports how far it is. */
+  onProgress?(message: string): void;
 }
 
 export const DATABASE_FILE = "store.sqlite";
@@ -41,6 +44,7 @@ export class EmbeddedStore implements Store {
       takeLock(dataDir);
     }
     try {
+      if (dataDir) await migrateLegacyDataDir(dataDir, join(dataDir, DATABASE_FILE), options.onProgress ?? (() => undefined));
       const db = new SqliteDatabase({
         file: dataDir ? join(dataDir, DATABASE_FILE) : null,
         fsync: options.fsync ?? false,
