@@ -61,8 +61,8 @@ describe("a data directory of the store before SQLite is migrated on its first s
 
     const output = outputOf(node);
     expect(output).toContain(`migrating the data directory ${dataDir} to the SQLite store: 4 event logs and`);
-    for (const log of Object.keys(expected.heads)) expect(output).toMatch(new RegExp(`event log ${log} \\(\\d`));
-    expect(output).toContain("collection checkpoints (");
+    for (const log of Object.keys(expected.heads)) expect(output).toContain(`event log ${log}: ${log}.commits.jsonl (`);
+    expect(output).toContain("collection checkpoints: checkpoints.db (");
     expect(output).toMatch(/migration done; the old store files \(\d+\) are kept in .*legacy-.* and can be deleted/);
 
     // Right after the start every runner stands where it stood before the migration: at the

@@ -227,11 +227,11 @@ export async function migrateLegacyData(
   const total = [...legacy.logs, ...legacy.collections].reduce((sum, f) => sum + f.size, 0);
   progress(
     `migrating the data directory ${dataDir} to the SQLite store: ${legacy.logs.length} event logs and ` +
-      `${legacy.collections.length} collections (${megabytes(total)}); the old files stay as they are until it is done`,
+      `${legacy.collections.length} collections (${sizeOf(total)}); the old files stay as they are until it is done`,
   );
   for (const log of legacy.logs) counts.commits[log.name] = await importJournal(log, target, progress);
   for (const collection of legacy.collections) {
-    progress(`collection ${collection.name} (${megabytes(collection.size)})`);
+    progress(`collection ${collection.name}: ${basename(collection.path)} (${sizeOf(collection.size)})`);
     const { docs, indexes } = await readLegacyCollection(collection.path);
     for (let i = 0; i < docs.length; i += DOC_BATCH) target.importDocs(collection.name, docs.slice(i, i + DOC_BATCH));
     // After the documents: one index build instead of one index update per document.
@@ -245,7 +245,7 @@ export async function migrateLegacyData(
 }
 
 async function importJournal(log: LegacyFile, target: LegacyImportTarget, progress: (message: string) => void): Promise<number> {
-  progress(`event log ${log.name} (${megabytes(log.size)})`);
+  progress(`event log ${log.name}: ${basename(log.path)} (${sizeOf(log.size)})`);
   let commits = 0;
   let reportedCommits = 0;
   let reportedBytes = 0;
@@ -256,7 +256,7 @@ async function importJournal(log: LegacyFile, target: LegacyImportTarget, progre
     if (due && batch.bytes < log.size) {
       const estimate = Math.round((commits * log.size) / batch.bytes);
       const share = Math.floor((100 * batch.bytes) / log.size);
-      progress(`event log ${log.name}: ${commits} of about ${estimate} commits (${share}%)`);
+      progress(`${basename(log.path)}: ${commits} of about ${estimate} commits (${share}%)`);
       reportedCommits = commits;
       reportedBytes = batch.bytes;
     }
@@ -264,8 +264,8 @@ async function importJournal(log: LegacyFile, target: LegacyImportTarget, progre
   return commits;
 }
 
-function megabytes(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+function sizeOf(bytes: number): string {
+  return bytes < 1024 * 1024 ? `${Math.ceil(bytes / 1024)} KB` : `${(bytes / 1024 / 1024).toFixed(1)} MB`;
 }
 
 /**

@@ -232,11 +232,11 @@ describe("legacy data directory (journals + NeDB files)", () => {
     expect(target.indexes.get("checkpoints")).toEqual([{ field: "owner", unique: false, sparse: false }]);
 
     expect(messages[0]).toMatch(/^migrating the data directory .* 2 event logs and 2 collections \(\d+\.\d MB\)/);
-    expect(messages).toContainEqual(expect.stringMatching(/^event log sales \(\d+\.\d MB\)$/));
-    expect(messages).toContainEqual(expect.stringMatching(/^event log users /));
-    expect(messages).toContainEqual(expect.stringMatching(/^collection checkpoints /));
-    expect(messages).toContainEqual(expect.stringMatching(/^collection parked_keys /));
-    const steps = messages.filter((m) => /^event log sales: \d+ of about \d+ commits \(\d+%\)$/.test(m));
+    expect(messages).toContainEqual(expect.stringMatching(/^event log users: users.commits.jsonl \(1 KB\)$/));
+    expect(messages).toContainEqual(expect.stringMatching(/^event log sales: sales.commits.jsonl \(\d+\.\d MB\)$/));
+    expect(messages).toContainEqual("collection checkpoints: checkpoints.db (1 KB)");
+    expect(messages).toContainEqual("collection parked_keys: parked_keys.db (0 KB)");
+    const steps = messages.filter((m) => /^sales.commits.jsonl: \d+ of about \d+ commits \(\d+%\)$/.test(m));
     // About every 5%: roughly twenty lines, each further along than the one before.
     expect(steps.length).toBeGreaterThanOrEqual(15);
     expect(steps.length).toBeLessThanOrEqual(21);
