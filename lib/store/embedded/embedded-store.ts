@@ -44,7 +44,15 @@ export class EmbeddedStore implements Store {
       takeLock(dataDir);
     }
     try {
-      if (dataDir) await migrateLegacyDataDir(dataDir, join(dataDir, DATABASE_FILE), options.onProgress ?? (() => undefined));
+      if (dataDir) {
+        const quiet = () => undefined;
+        await migrateLegacyDataDir(
+          dataDir,
+          join(dataDir, DATABASE_FILE),
+          options.onProgress ?? quiet,
+          options.onWarning ?? quiet,
+        );
+      }
       const db = new SqliteDatabase({
         file: dataDir ? join(dataDir, DATABASE_FILE) : null,
         fsync: options.fsync ?? false,

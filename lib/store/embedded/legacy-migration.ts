@@ -1,7 +1,14 @@
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
 import type { Commit } from "../../eventlog/types";
 import type { Doc, IndexSpec } from "../types";
-import { findLegacyData, isEmptyLegacyData, migrateLegacyData, retireLegacyFiles, type LegacyImportTarget } from "./legacy-data";
+import {
+  findLegacyData,
+  isEmptyLegacyData,
+  migrateLegacyData,
+  retireLegacyFiles,
+  type LegacyData,
+  type LegacyImportTarget,
+} from "./legacy-data";
 import { SqliteCollection } from "./sqlite-collection";
 import { SqliteDatabase } from "./sqlite-database";
 import { SqliteLog } from "./sqlite-log";
@@ -17,12 +24,13 @@ export async function migrateLegacyDataDir(
   dataDir: string,
   database: string,
   progress: (message: string) => void,
+  warn: (message: string) => void,
 ): Promise<void> {
   const legacy = findLegacyData(dataDir);
   if (isEmptyLegacyData(legacy)) return;
   if (existsSync(database)) {
     // Migrated before, but the old files were not moved aside (the process stopped right after the rename).
-    retireLegacyFiles(dataDir, legacy, progress);
+    retire(dataDir, legacy, progress, warn);
     return;
   }
   const migrating = `${database}.migrating`;
@@ -43,7 +51,18 @@ export async function migrateLegacyDataDir(
   }
   renameSync(migrating, database);
   syncDirectory(dataDir);
-  retireLegacyFiles(dataDir, legacy, progress);
+  retire(dataDir, legacy, progress, warn);
+}
+
+/** The database is complete by now: old files that cannot be moved aside must not stop the start. */
+function retire(dataDir: string, legacy: LegacyData, progress: (message: string) => void, warn: (message: string) => void): void {
+  try {
+    retireLegacyFiles(dataDir, legacy, progress);
+  } catch (err) {
+    warn(
+      `the data directory is migrated, but its old store files could not all be moved aside (${(err as Error).message}); they are no longer read and can be deleted`,
+    );
+  }
 }
 
 function importTarget(db: SqliteDatabase): LegacyImportTarget {
