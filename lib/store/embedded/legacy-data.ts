@@ -98,11 +98,15 @@ interface JournalBatch {
  * Line N holds position N. A torn last line (the process died mid-write, its writer was never
  * answered) is dropped, as the old store did at start; a bad line anywhere else is corruption.
  */
-export async function* readLegacyJournal(file: string, batchSize = COMMIT_BATCH): AsyncGenerator<Commit[]> {
-  for await (const batch of journalBatches(file, batchSize)) yield batch.commits;
+export async function* readLegacyJournal(
+  file: string,
+  batchSize = COMMIT_BATCH,
+  onTorn?: (lineNo: number) => void,
+): AsyncGenerator<Commit[]> {
+  for await (const batch of journalBatches(file, batchSize, onTorn)) yield batch.commits;
 }
 
-async function* journalBatches(file: string, batchSize: number): AsyncGenerator<JournalBatch> {
+async function* journalBatches(file: string, batchSize: number, onTorn?: (lineNo: number) => void): AsyncGenerator<JournalBatch> {
   if (!Number.isInteger(batchSize) || batchSize <= 0) throw new RangeError("batchSize must be a positive integer");
   const input = createReadStream(file);
   const lines = createInterface({ input, crlfDelay: Infinity });
@@ -133,6 +137,7 @@ async function* journalBatches(file: string, batchSize: number): AsyncGenerator<
     lines.close();
     input.destroy();
   }
+  if (tornLine) onTorn?.(tornLine);
   if (batch.length) yield { commits: batch, bytes };
 }
 
@@ -154,7 +159,9 @@ function checkCommit(file: string, lineNo: number, value: unknown): Commit {
 }
 
 function corrupt(file: string, lineNo: number, problem: string): Error {
-  return new Error(`${file}: line ${lineNo} ${problem}; the old data directory is damaged there (nothing was migrated)`);
+  return new Error(
+    `${file}: line ${lineNo} ${problem}; the file is damaged there: repair or remove that line (keep a copy) and start again`,
+  );
 }
 
 /**
@@ -162,7 +169,7 @@ function corrupt(file: string, lineNo: number, problem: string): Error {
  * remove, index lines add or remove indexes, dates (`{"$$date": ms}`) become milliseconds. NeDB
  * never fsynced its appends, so a torn last line is dropped; a bad line elsewhere is corruption.
  */
-export async function readLegacyCollection(file: string): Promise<LegacyCollection> {
+export async function readLegacyCollection(file: string, onTorn?: (lineNo: number) => void): Promise<LegacyCollection> {
   const docs = new Map<string, Doc>();
   const indexes = new Map<string, IndexSpec>();
   const lines = createInterface({ input: createReadStream(file), crlfDelay: Infinity });
@@ -201,6 +208,7 @@ export async function readLegacyCollection(file: string): Promise<LegacyCollecti
       throw corrupt(file, lineNo, "is neither a document nor an index");
     }
   }
+  if (tornLine) onTorn?.(tornLine);
   return { docs: [...docs.values()], indexes: [...indexes.values()] };
 }
 
@@ -232,7 +240,7 @@ export async function migrateLegacyData(
   for (const log of legacy.logs) counts.commits[log.name] = await importJournal(log, target, progress);
   for (const collection of legacy.collections) {
     progress(`collection ${collection.name}: ${basename(collection.path)} (${sizeOf(collection.size)})`);
-    const { docs, indexes } = await readLegacyCollection(collection.path);
+    const { docs, indexes } = await readLegacyCollection(collection.path, (n) => progress(tornMessage(collection, n)));
     for (let i = 0; i < docs.length; i += DOC_BATCH) target.importDocs(collection.name, docs.slice(i, i + DOC_BATCH));
     // After the documents: one index build instead of one index update per document.
     for (const spec of indexes) await target.ensureIndex(collection.name, spec);
@@ -249,7 +257,7 @@ async function importJournal(log: LegacyFile, target: LegacyImportTarget, progre
   let commits = 0;
   let reportedCommits = 0;
   let reportedBytes = 0;
-  for await (const batch of journalBatches(log.path, COMMIT_BATCH)) {
+  for await (const batch of journalBatches(log.path, COMMIT_BATCH, (n) => progress(tornMessage(log, n)))) {
     target.importCommits(log.name, batch.commits);
     commits += batch.commits.length;
     const due = commits - reportedCommits >= PROGRESS_COMMITS || batch.bytes - reportedBytes >= log.size * PROGRESS_SHARE;
@@ -262,6 +270,10 @@ async function importJournal(log: LegacyFile, target: LegacyImportTarget, progre
     }
   }
   return commits;
+}
+
+function tornMessage(file: LegacyFile, lineNo: number): string {
+  return `${basename(file.path)}: its last line (${lineNo}) is torn, a write cut short when the process stopped; it is left out, as the old store did`;
 }
 
 function sizeOf(bytes: number): string {
