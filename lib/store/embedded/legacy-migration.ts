@@ -51,6 +51,8 @@ export async function migrateLegacyDataDir(
   }
   renameSync(migrating, database);
   syncDirectory(dataDir);
+  // Closed with its write-ahead log folded in: any side file left is stale.
+  removeDatabase(migrating);
   retire(dataDir, legacy, progress, warn);
 }
 
