@@ -53,6 +53,8 @@ describe("EmbeddedStore.open on an old data directory", () => {
     } finally {
       await store.close();
     }
+    // The database and the old files kept aside; no side file of the import is left.
+    expect(readdirSync(dir).sort()).toEqual([legacyDir, "store.sqlite"]);
     expect(progress[0]).toMatch(/^migrating the data directory /);
     expect(progress.at(-1)).toMatch(/^migration done; the old store files \(\d+\) are kept in /);
   });
