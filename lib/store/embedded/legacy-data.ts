@@ -84,7 +84,12 @@ export function findLegacyData(dataDir: string): LegacyData {
 }
 
 export function isEmptyLegacyData(data: LegacyData): boolean {
-  return data.logs.length === 0 && data.collections.length === 0 && data.leftovers.length === 0;
+  return legacyPaths(data).length === 0;
+}
+
+/** Every old file found: what a migration reads, and what is moved aside after it. */
+export function legacyPaths(data: LegacyData): string[] {
+  return [...data.logs.map((f) => f.path), ...data.collections.map((f) => f.path), ...data.leftovers];
 }
 
 interface JournalBatch {
@@ -291,7 +296,7 @@ export function retireLegacyFiles(
   now = new Date(),
 ): string {
   const dir = join(dataDir, `legacy-${now.toISOString().replace(/[:.]/g, "-")}`);
-  const files = [...legacy.logs.map((f) => f.path), ...legacy.collections.map((f) => f.path), ...legacy.leftovers];
+  const files = legacyPaths(legacy);
   mkdirSync(dir, { recursive: true });
   for (const file of files) renameSync(file, join(dir, basename(file)));
   progress(

@@ -1,16 +1,19 @@
 import { closeSync, existsSync, fsyncSync, openSync, renameSync, rmSync } from "node:fs";
+import { basename } from "node:path";
+import { DatabaseSync } from "node:sqlite";
 import type { Commit } from "../../eventlog/types";
 import type { Doc, IndexSpec } from "../types";
 import {
   findLegacyData,
   isEmptyLegacyData,
+  legacyPaths,
   migrateLegacyData,
   retireLegacyFiles,
   type LegacyData,
   type LegacyImportTarget,
 } from "./legacy-data";
 import { SqliteCollection } from "./sqlite-collection";
-import { SqliteDatabase } from "./sqlite-database";
+import { identifier, SqliteDatabase } from "./sqlite-database";
 import { SqliteLog } from "./sqlite-log";
 
 /**
@@ -29,8 +32,10 @@ export async function migrateLegacyDataDir(
   const legacy = findLegacyData(dataDir);
   if (isEmptyLegacyData(legacy)) return;
   if (existsSync(database)) {
-    // Migrated before, but the old files were not moved aside (the process stopped right after the rename).
-    retire(dataDir, legacy, progress, warn);
+    // Migrated before, but the old files were not all moved aside (the process stopped right after
+    // the rename): those the migration read go now. Any other file is not ours to move.
+    const leftover = only(legacy, migratedFiles(database));
+    if (!isEmptyLegacyData(leftover)) retire(dataDir, leftover, progress, warn);
     return;
   }
   const migrating = `${database}.migrating`;
@@ -39,6 +44,7 @@ export async function migrateLegacyDataDir(
   const db = new SqliteDatabase({ file: migrating, fsync: true });
   try {
     await migrateLegacyData(dataDir, importTarget(db), progress);
+    recordMigratedFiles(db, legacy);
     await db.close();
   } catch (err) {
     // Already closed, or unusable: the file is removed next either way.
@@ -65,6 +71,41 @@ function retire(dataDir: string, legacy: LegacyData, progress: (message: string)
       `the data directory is migrated, but its old store files could not all be moved aside (${(err as Error).message}); they are no longer read and can be deleted`,
     );
   }
+}
+
+const MIGRATED_FILES = identifier("meta:legacy_files");
+
+function recordMigratedFiles(db: SqliteDatabase, legacy: LegacyData): void {
+  db.exec(`CREATE TABLE ${MIGRATED_FILES} (file TEXT PRIMARY KEY)`);
+  db.transaction(() => {
+    for (const path of legacyPaths(legacy)) db.run(`INSERT INTO ${MIGRATED_FILES} (file) VALUES (?)`, [basename(path)]);
+  });
+}
+
+/** The old files a migration into `database` read; none if it was not made by one. */
+function migratedFiles(database: string): Set<string> {
+  const db = new DatabaseSync(database);
+  try {
+    const made = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get("meta:legacy_files");
+    if (!made) return new Set();
+    return new Set(
+      db
+        .prepare(`SELECT file FROM ${MIGRATED_FILES}`)
+        .all()
+        .map((row) => String(row.file)),
+    );
+  } finally {
+    db.close();
+  }
+}
+
+function only(legacy: LegacyData, files: Set<string>): LegacyData {
+  const keep = (path: string) => files.has(basename(path));
+  return {
+    logs: legacy.logs.filter((f) => keep(f.path)),
+    collections: legacy.collections.filter((f) => keep(f.path)),
+    leftovers: legacy.leftovers.filter(keep),
+  };
 }
 
 function importTarget(db: SqliteDatabase): LegacyImportTarget {

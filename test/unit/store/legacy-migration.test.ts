@@ -66,6 +66,8 @@ describe("EmbeddedStore.open on an old data directory", () => {
     // As if the process stopped between the rename and moving the old files aside.
     const legacyDir = readdirSync(dir).find((f) => f.startsWith("legacy-"))!;
     for (const file of STORE_FILES) cpSync(join(dir, legacyDir, file), join(dir, file));
+    // Looks like an old store file, but no migration read it: not ours to move.
+    writeFileSync(join(dir, "notes.db"), "kept by someone\n");
 
     const progress: string[] = [];
     const again = await EmbeddedStore.open({ dataDir: dir, logs: LOG_NAMES, onProgress: (m) => progress.push(m) });
@@ -76,6 +78,7 @@ describe("EmbeddedStore.open on an old data directory", () => {
     }
     expect(progress).toEqual([expect.stringMatching(/^migration done; the old store files/)]);
     expect(readdirSync(dir).filter((f) => STORE_FILES.includes(f))).toEqual([]);
+    expect(readFileSync(join(dir, "notes.db"), "utf8")).toBe("kept by someone\n");
     expect(readdirSync(dir).filter((f) => f.startsWith("legacy-"))).toHaveLength(2);
   });
 
