@@ -111,9 +111,11 @@ describe("a data directory of the store before SQLite is migrated on its first s
     await node.stop();
 
     expect(outputOf(node)).not.toContain("rebuilding into generation");
+    // No e-mail went out again (the quick start writes them under DATA_DIR/mail; the fixture has none).
+    expect(readdirSync(dataDir)).not.toContain("mail");
     const store = await EmbeddedStore.open({ dataDir, logs: [...LOGS] });
     try {
-      // Nothing was appended (no notification went out again) and no runner moved or started over.
+      // Nothing was appended, and no runner moved or started over.
       for (const [log, head] of Object.entries(expected.heads)) expect(await store.log(log).head()).toBe(head);
       const checkpoints = await store.collection<CheckpointDoc>("checkpoints").find({});
       expect(Object.fromEntries(checkpoints.map((c) => [c._id, { pos: c.pos, updatedAt: c.updatedAt }]))).toMatchObject(
