@@ -79,6 +79,10 @@ export class SqliteCollection<T extends Doc> implements DocCollection<T>, FieldI
   }
 
   async insert(doc: T): Promise<void> {
+    this.insertNow(doc);
+  }
+
+  private insertNow(doc: Doc): void {
     this.write(() => this.db.run(`INSERT INTO ${this.table} (id, body) VALUES (?, jsonb(?))`, [doc._id, this.serialize(doc)]));
   }
 
@@ -173,9 +177,7 @@ export class SqliteCollection<T extends Doc> implements DocCollection<T>, FieldI
   apply(write: DocWrite): boolean {
     switch (write.op) {
       case "insert":
-        this.write(() =>
-          this.db.run(`INSERT INTO ${this.table} (id, body) VALUES (?, jsonb(?))`, [write.doc._id, this.serialize(write.doc)]),
-        );
+        this.insertNow(write.doc);
         return true;
       case "replace":
         return this.replaceNow(write.filter, write.doc);
