@@ -5,7 +5,7 @@
  * while the order waits for its payment the page reloads itself (a meta refresh, not a script).
  */
 import { createHash } from "node:crypto";
-import QRCode from "qrcode";
+import type * as QRCode from "qrcode";
 import { escapeHtml, htmlDocument } from "./html";
 
 /** What the page shows of an order: nothing the buyer did not enter or buy. */
@@ -76,9 +76,12 @@ export const ORDER_PAGE_HEADERS: Readonly<Record<string, string>> = {
   "x-content-type-options": "nosniff",
 };
 
+/** Loaded at the first page with tickets, not at start: qrcode takes a few hundred ms to load. */
+const qrcode = () => require("qrcode") as typeof QRCode;
+
 /** The same QR code the page draws for a barcode (exported so a test can redraw it). */
 export function ticketQrSvg(barcode: string): Promise<string> {
-  return QRCode.toString(barcode, { type: "svg", errorCorrectionLevel: "M", margin: 2 });
+  return qrcode().toString(barcode, { type: "svg", errorCorrectionLevel: "M", margin: 2 });
 }
 
 export async function orderPage(order: OrderPageView): Promise<string> {

@@ -3,14 +3,22 @@
  * enough for a door scanner from a phone screen or paper. DejaVu is embedded (subset) because the
  * PDF standard fonts have no Cyrillic.
  */
-import { create as parseFont, type Font } from "fontkit";
+import type { Font } from "fontkit";
 import { readFileSync } from "fs";
 import { dirname, join } from "path";
-import PDFDocument from "pdfkit";
-import QRCode from "qrcode";
+import type PDFDocument from "pdfkit";
+import type * as QRCode from "qrcode";
 import type { NotificationData, TicketView } from "./notification-data";
 import { formatDateTime, formatMoney, ticketPlace, venueAddress } from "./templates/format";
 import { phrasesFor } from "./templates/phrases";
+
+/*
+ * fontkit, pdfkit and qrcode are loaded at the first PDF, not at start: together they take a few
+ * hundred ms to load, and many processes that import this module never draw a ticket.
+ */
+const fontkit = () => require("fontkit") as typeof import("fontkit");
+const pdfkit = () => require("pdfkit") as typeof PDFDocument;
+const qrcode = () => require("qrcode") as typeof QRCode;
 
 let fonts: { regular: Font; bold: Font } | undefined;
 
@@ -21,7 +29,7 @@ let fonts: { regular: Font; bold: Font } | undefined;
 function loadFonts(): { regular: Font; bold: Font } {
   if (!fonts) {
     const dir = join(dirname(require.resolve("dejavu-fonts-ttf/package.json")), "ttf");
-    const face = (file: string): Font => parseFont(readFileSync(join(dir, file)));
+    const face = (file: string): Font => fontkit().create(readFileSync(join(dir, file)));
     fonts = { regular: face("DejaVuSans.ttf"), bold: face("DejaVuSans-Bold.ttf") };
   }
   return fonts;
@@ -44,7 +52,7 @@ const QR_QUIET = 4;
  * of a receipt's CPU in bench:notifications).
  */
 function drawQr(doc: PDFKit.PDFDocument, barcode: string, x: number, y: number): void {
-  const { modules } = QRCode.create(barcode, { errorCorrectionLevel: "M" });
+  const { modules } = qrcode().create(barcode, { errorCorrectionLevel: "M" });
   const cell = QR_SIZE / (modules.size + 2 * QR_QUIET);
   const origin = (i: number) => (QR_QUIET + i) * cell;
   for (let row = 0; row < modules.size; row++) {
@@ -72,7 +80,8 @@ export async function ticketsPdf(data: NotificationData): Promise<Buffer> {
   const p = phrasesFor(data.locale);
   const font = loadFonts();
 
-  const doc = new PDFDocument({
+  const PDFKitDocument = pdfkit();
+  const doc = new PDFKitDocument({
     // No default font: pdfkit would build Helvetica's metrics for every document, never to use them.
     font: null as unknown as string,
     size: "A4",
