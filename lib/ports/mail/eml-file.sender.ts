@@ -1,9 +1,9 @@
 import { createHash, randomBytes } from "node:crypto";
 import { mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { createTransport, type Transporter } from "nodemailer";
+import type { Transporter } from "nodemailer";
 import { DeliveryError, type DeliveryReceipt } from "../delivery";
-import { CONTENT_POLICY, mailOptions, messageIdCore } from "./mail.compose";
+import { CONTENT_POLICY, mailOptions, messageIdCore, nodemailer } from "./mail.compose";
 import { hideAddresses } from "./smtp.errors";
 import type { MailMessage, MailSender } from "./mail.port";
 
@@ -21,22 +21,34 @@ export interface EmlFileSenderOptions {
 export class EmlFileMailSender implements MailSender {
   private readonly dir: string;
   private readonly from: string;
-  private readonly composer: Transporter;
+  private composer: Transporter | null = null;
   private ready: Promise<unknown> | null = null;
 
   constructor(options: EmlFileSenderOptions) {
     this.dir = options.dir;
     this.from = options.from;
+  }
+
+  /** Made at the first e-mail, so a start does not load nodemailer. */
+  private compose(): Transporter {
     // nodemailer's own composer, CRLF line ends as RFC 5322 asks: the same bytes SMTP would carry.
-    this.composer = createTransport({ streamTransport: true, buffer: true, newline: "windows", ...CONTENT_POLICY });
+    this.composer ??= nodemailer().createTransport({
+      streamTransport: true,
+      buffer: true,
+      newline: "windows",
+      ...CONTENT_POLICY,
+    });
+    return this.composer;
   }
 
   async send(message: MailMessage): Promise<DeliveryReceipt> {
     const id = messageIdCore(message.messageId);
     // No `cause` on these errors: the original's text may hold the recipient's address.
-    const info = await this.composer.sendMail(mailOptions(message, this.from)).catch((err: unknown) => {
-      throw new DeliveryError(`mail: cannot compose the message: ${hideAddresses(String(err))}`, "permanent");
-    });
+    const info = await this.compose()
+      .sendMail(mailOptions(message, this.from))
+      .catch((err: unknown) => {
+        throw new DeliveryError(`mail: cannot compose the message: ${hideAddresses(String(err))}`, "permanent");
+      });
     const name = emlFileName(id);
     try {
       this.ready ??= mkdir(this.dir, { recursive: true });
@@ -51,7 +63,7 @@ export class EmlFileMailSender implements MailSender {
   }
 
   async close(): Promise<void> {
-    this.composer.close();
+    this.composer?.close();
   }
 }
 

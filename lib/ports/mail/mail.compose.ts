@@ -2,6 +2,12 @@ import type { SendMailOptions } from "nodemailer";
 import { DeliveryError } from "../delivery";
 import type { MailMessage } from "./mail.port";
 
+/**
+ * nodemailer, loaded when the first transport is made: it takes a few hundred ms to load, and
+ * the quick start makes its composer only at the first e-mail.
+ */
+export const nodemailer = () => require("nodemailer") as typeof import("nodemailer");
+
 /** `<local@domain>` with no spaces or brackets inside: what RFC 5322 calls a msg-id. */
 const MESSAGE_ID = /^<?([^\s<>@]+@[^\s<>@]+)>?$/;
 

@@ -1,6 +1,6 @@
-import { createTransport, type Transporter } from "nodemailer";
+import type { Transporter } from "nodemailer";
 import type { DeliveryReceipt } from "../delivery";
-import { CONTENT_POLICY, mailOptions } from "./mail.compose";
+import { CONTENT_POLICY, mailOptions, nodemailer } from "./mail.compose";
 import type { MailMessage, MailSender } from "./mail.port";
 import { smtpDeliveryError } from "./smtp.errors";
 
@@ -32,7 +32,7 @@ export class SmtpMailSender implements MailSender {
     // Error messages may echo what we sent at AUTH; these are cut out of every message.
     this.secrets = [decodeURIComponent(url.username), decodeURIComponent(url.password)].filter((s) => s.length > 2);
     this.from = options.from;
-    this.transport = createTransport({
+    this.transport = nodemailer().createTransport({
       url: options.url,
       pool: true,
       maxConnections: options.maxConnections ?? 3,
