@@ -4,8 +4,10 @@
  * matching private key: every node must use the same pair, for good.
  */
 import { createECDH } from "node:crypto";
-import { generateVAPIDKeys } from "web-push";
 import { DuplicateKeyError, type Doc, type Store } from "../../store/types";
+
+/** web-push, loaded at the first push or when the pair is first made, not at every start. */
+export const webPush = () => require("web-push") as typeof import("web-push");
 
 export interface VapidKeys {
   /** Uncompressed P-256 point, base64url (65 bytes). */
@@ -51,7 +53,7 @@ export async function vapidKeys(store: Store, configured: Partial<VapidKeys>): P
   const kept = await secrets.get(VAPID_ID);
   if (kept) return { publicKey: kept.publicKey, privateKey: kept.privateKey };
   try {
-    await secrets.insert({ _id: VAPID_ID, ...generateVAPIDKeys() });
+    await secrets.insert({ _id: VAPID_ID, ...webPush().generateVAPIDKeys() });
   } catch (err) {
     // Another node made it first: use theirs.
     if (!(err instanceof DuplicateKeyError)) throw err;

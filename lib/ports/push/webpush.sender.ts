@@ -1,11 +1,11 @@
 import { createHash } from "node:crypto";
-import { generateRequestDetails } from "web-push";
+import type { generateRequestDetails } from "web-push";
 import { DeliveryError, type DeliveryReceipt } from "../delivery";
 import { postForDelivery, retryAfterMs } from "../delivery-http";
 import { integerSetting } from "../http";
 import { BROWSER_PUSH_SERVICES, pushEndpointProblem } from "./push-endpoints";
 import type { PushMessage, WebPushSubscription } from "./push.port";
-import { vapidKeysProblem, type VapidKeys } from "./vapid-keys";
+import { vapidKeysProblem, webPush, type VapidKeys } from "./vapid-keys";
 
 export interface WebPushSenderOptions {
   vapid: VapidKeys & { subject: string };
@@ -47,9 +47,10 @@ export class WebPushSender {
     if (refused) throw new DeliveryError(`${what}: the subscription's endpoint ${refused}`, "permanent");
     const endpoint = new URL(subscription.endpoint);
     const payload = JSON.stringify({ id: message.id, title: message.title, body: message.body, data: message.data });
+    const push = webPush();
     let details: ReturnType<typeof generateRequestDetails>;
     try {
-      details = generateRequestDetails(subscription, payload, {
+      details = push.generateRequestDetails(subscription, payload, {
         vapidDetails: this.#vapid,
         contentEncoding: "aes128gcm",
         TTL: this.ttlSeconds,
