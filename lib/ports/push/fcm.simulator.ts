@@ -55,8 +55,8 @@ export interface FcmSimulator {
   readonly tokensRefused: number;
   /** messages:send requests received, faulted and refused ones included. */
   readonly sendRequests: number;
-  /** Accepts assertions signed by this account's key from now on. */
-  trust(clientEmail: string, publicKeyPem: string): void;
+  /** Accepts assertions signed by this account's key from now on (its tokens for `project` only, when given). */
+  trust(clientEmail: string, publicKeyPem: string, project?: string): void;
   /** A fresh service account (new RSA key) pointing at this simulator, already trusted. */
   createServiceAccount(projectId?: string): ServiceAccount;
   register(deviceToken: string): void;
@@ -122,13 +122,13 @@ class Simulator implements FcmSimulator {
     return this.sent.map((d) => ({ ...d, data: { ...d.data } }));
   }
 
-  trust(clientEmail: string, publicKeyPem: string): void {
-    this.trusted.set(clientEmail, { key: createPublicKey(publicKeyPem) });
+  trust(clientEmail: string, publicKeyPem: string, project?: string): void {
+    this.trusted.set(clientEmail, { key: createPublicKey(publicKeyPem), project });
   }
 
   createServiceAccount(projectId?: string): ServiceAccount {
     const { account, publicKeyPem } = createServiceAccount(this.tokenUri, projectId);
-    this.trusted.set(account.client_email, { key: createPublicKey(publicKeyPem), project: account.project_id });
+    this.trust(account.client_email, publicKeyPem, account.project_id);
     return account;
   }
 

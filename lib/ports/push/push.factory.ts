@@ -1,8 +1,9 @@
 import { ConfigError } from "../../config/env";
 import type { NotificationsConfig } from "../../config/notifications";
 import type { Store } from "../../store/types";
-import { parseServiceAccount, readServiceAccount, ServiceAccountError, type LoadedServiceAccount } from "./fcm.account";
+import { readServiceAccount, ServiceAccountError, type LoadedServiceAccount } from "./fcm.account";
 import { FcmClient } from "./fcm.client";
+import { simulatorServiceAccount } from "./fcm-simulator-account";
 import { startFcmSimulator, type FcmSimulator } from "./fcm.simulator";
 import type { PushSender } from "./push.port";
 import { DispatchingPushSender } from "./push.sender";
@@ -17,7 +18,7 @@ export interface PushPort {
 
 /**
  * FCM (the real service with the configured service account, or a simulator started here with
- * a throwaway account) and Web Push (with the configured VAPID pair, or the one kept in the store).
+ * the simulator's account kept in the store) and Web Push (with the configured VAPID pair, or the one kept in the store).
  */
 export async function createPushPort(
   config: NotificationsConfig["push"],
@@ -53,7 +54,13 @@ export async function createPushPort(
     const simulator = await startFcmSimulator();
     fcmSimulator = simulator;
     closers.push(() => simulator.close());
-    account = parseServiceAccount(simulator.createServiceAccount());
+    account = await simulatorServiceAccount(store, simulator).catch((err: unknown) => {
+      if (err instanceof ServiceAccountError)
+        throw new ConfigError(
+          `the FCM simulator's account kept in the store (collection secrets, id fcm-simulator): ${err.message}`,
+        );
+      throw err;
+    });
     baseUrl = simulator.url;
     log.info(`push: built-in FCM simulator at ${simulator.url}`);
   }
