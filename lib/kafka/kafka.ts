@@ -1,6 +1,9 @@
-import { Kafka, logLevel, type KafkaConfig as KafkaJsConfig, type SASLOptions } from "kafkajs";
+import type { Kafka, KafkaConfig as KafkaJsConfig, SASLOptions } from "kafkajs";
 import type { KafkaConnection } from "../config/partners";
 import { kafkaLogLine } from "./errors";
+
+/** kafkajs, loaded when Kafka is configured (a bridge, the notification feed), not at every start. */
+export const kafkajs = () => require("kafkajs") as typeof import("kafkajs");
 
 export interface KafkaLogger {
   info(...args: unknown[]): void;
@@ -11,6 +14,7 @@ export interface KafkaLogger {
 
 /** A kafkajs client from our configuration: brokers, TLS with a custom CA, SASL. */
 export function createKafka(config: KafkaConnection, logger?: KafkaLogger): Kafka {
+  const { Kafka, logLevel } = kafkajs();
   const options: KafkaJsConfig = {
     clientId: config.clientId,
     brokers: config.brokers,

@@ -1,6 +1,9 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { Enum, Root, Type, util, type Field, type Long, type Message } from "protobufjs";
+import type { Field, Long, Message, Root, Type } from "protobufjs";
+
+/** protobufjs, loaded with the first .proto root, not at start: only the Kafka bridges use it. */
+const protobuf = () => require("protobufjs") as typeof import("protobufjs");
 
 /** A message that cannot be decoded (bad bytes, an enum value or a number we cannot represent): the reason names the field. */
 export class ProtoDecodeError extends Error {
@@ -26,7 +29,7 @@ function protoDir(): string {
  */
 export function loadProtoRoot(files: readonly string[]): Root {
   const dir = protoDir();
-  const root = new Root();
+  const root = new (protobuf().Root)();
   root.resolvePath = (_origin, target) => path.resolve(dir, target);
   root.loadSync(
     files.map((file) => path.join(dir, file)),
@@ -39,7 +42,7 @@ export function loadProtoRoot(files: readonly string[]): Root {
 const TIMESTAMP = ".google.protobuf.Timestamp";
 
 function isTimestamp(field: Field): boolean {
-  return field.resolvedType instanceof Type && field.resolvedType.fullName === TIMESTAMP;
+  return field.resolvedType instanceof protobuf().Type && field.resolvedType.fullName === TIMESTAMP;
 }
 
 /**
@@ -62,7 +65,7 @@ function toWire(type: Type, value: Record<string, unknown>, where: string): Reco
 
 function toWireValue(field: Field, v: unknown, at: string): unknown {
   const resolved = field.resolvedType;
-  if (resolved instanceof Enum) {
+  if (resolved instanceof protobuf().Enum) {
     if (typeof v !== "string" || !Object.hasOwn(resolved.values, v))
       throw new Error(`${at}: ${JSON.stringify(v)} is not a value of ${resolved.name}`);
     return resolved.values[v];
@@ -71,7 +74,7 @@ function toWireValue(field: Field, v: unknown, at: string): unknown {
     if (typeof v !== "number" || !Number.isInteger(v)) throw new Error(`${at}: epoch milliseconds expected`);
     return { seconds: Math.floor(v / 1000), nanos: (((v % 1000) + 1000) % 1000) * 1_000_000 };
   }
-  if (resolved instanceof Type) {
+  if (resolved instanceof protobuf().Type) {
     if (typeof v !== "object" || v === null) throw new Error(`${at}: object expected`);
     return toWire(resolved, v as Record<string, unknown>, at);
   }
@@ -107,7 +110,7 @@ function fromWire(type: Type, message: Record<string, unknown>, where: string): 
   for (const field of type.fieldsArray) {
     const present = Object.prototype.hasOwnProperty.call(message, field.name);
     // proto3: an absent scalar reads as its default, but an absent message or oneof member has no value.
-    if (!present && !field.repeated && (field.partOf || field.resolvedType instanceof Type)) continue;
+    if (!present && !field.repeated && (field.partOf || field.resolvedType instanceof protobuf().Type)) continue;
     const v = message[field.name];
     const at = `${where}.${field.name}`;
     out[field.name] = field.repeated
@@ -119,7 +122,7 @@ function fromWire(type: Type, message: Record<string, unknown>, where: string): 
 
 function fromWireValue(field: Field, v: unknown, at: string): unknown {
   const resolved = field.resolvedType;
-  if (resolved instanceof Enum) {
+  if (resolved instanceof protobuf().Enum) {
     const name = resolved.valuesById[v as number];
     if (name === undefined) throw new ProtoDecodeError(`${at}: unknown ${resolved.name} value ${String(v)}`);
     return name;
@@ -128,7 +131,7 @@ function fromWireValue(field: Field, v: unknown, at: string): unknown {
     const { seconds, nanos } = v as { seconds: unknown; nanos: number };
     return safeNumber(seconds, `${at}.seconds`) * 1000 + Math.floor(nanos / 1_000_000);
   }
-  if (resolved instanceof Type) return fromWire(resolved, v as Record<string, unknown>, at);
+  if (resolved instanceof protobuf().Type) return fromWire(resolved, v as Record<string, unknown>, at);
   return isLong(v) ? safeNumber(v, at) : v;
 }
 
@@ -138,7 +141,7 @@ function isLong(v: unknown): v is Long {
 }
 
 function safeNumber(v: unknown, at: string): number {
-  const n = isLong(v) ? util.LongBits.from(v).toNumber(v.unsigned) : (v as number);
+  const n = isLong(v) ? protobuf().util.LongBits.from(v).toNumber(v.unsigned) : (v as number);
   if (!Number.isSafeInteger(n)) throw new ProtoDecodeError(`${at}: ${String(v)} does not fit a JavaScript number`);
   return n;
 }

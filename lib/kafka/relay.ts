@@ -1,9 +1,9 @@
-import { Partitioners, type ICustomPartitioner, type Kafka, type Message, type Producer } from "kafkajs";
+import type { ICustomPartitioner, Kafka, Message, Producer } from "kafkajs";
 import { Checkpoints } from "../eventlog/checkpoints";
 import { contiguousRun, Runner, type RunnerLogger, type RunnerStatus } from "../eventlog/runner";
 import type { Commit, EventLog } from "../eventlog/types";
 import type { Store } from "../store/types";
-import { ensureTopics } from "./kafka";
+import { ensureTopics, kafkajs } from "./kafka";
 import { kafkaErrorText } from "./errors";
 
 export interface OutboundMessage {
@@ -273,7 +273,7 @@ export function murmur2(data: Buffer): number {
  * whichever client wrote it before; messages without a key go to kafkajs' default.
  */
 export const JavaCompatiblePartitioner: ICustomPartitioner = () => {
-  const fallback = Partitioners.DefaultPartitioner();
+  const fallback = kafkajs().Partitioners.DefaultPartitioner();
   return (args) => {
     const { message, partitionMetadata } = args;
     if (message.partition !== undefined && message.partition !== null) return message.partition;

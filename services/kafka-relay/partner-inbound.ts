@@ -1,9 +1,10 @@
-import { Partitioners, type Consumer, type ConsumerRunConfig, type EachMessagePayload, type Kafka } from "kafkajs";
+import type { Consumer, ConsumerRunConfig, EachMessagePayload, Kafka } from "kafkajs";
 import type { InboundTopicKind, PartnerConfig, PartnerInbound as InboundConfig } from "../../lib/config/partners";
 import { UNKNOWN_REFERENCE } from "../../lib/domain/external";
 import type { RunnerLogger } from "../../lib/eventlog/runner";
 import { GroupMember, type DeadLetterRecord, type MemberState } from "../../lib/kafka/group-member";
 import { kafkaErrorText } from "../../lib/kafka/errors";
+import { kafkajs } from "../../lib/kafka/kafka";
 import type { Store } from "../../lib/store/types";
 import { HeldMessages, type HeldMessage } from "./held-messages";
 import { InboundDeadLetters, type DeadLetter } from "./inbound-dead-letters";
@@ -108,7 +109,7 @@ export class PartnerInbound extends GroupMember {
       // No group session to keep alive while connecting: back off further (up to half a minute).
       maxConnectDelayMs: 30_000,
       // Java clients' partitioning: a re-driven message goes back to its key's partition.
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: kafkajs().Partitioners.DefaultPartitioner,
     });
     this.kinds = new Map((Object.entries(inbound.topics) as [InboundTopicKind, string][]).map(([kind, topic]) => [topic, kind]));
     this.letters = new InboundDeadLetters({

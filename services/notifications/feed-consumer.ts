@@ -21,18 +21,11 @@
  * per broker waits for all its batches), which is right for the failures we retry: they are
  * shared by every trigger.
  */
-import {
-  KafkaJSError,
-  type Consumer,
-  type ConsumerConfig,
-  type ConsumerRunConfig,
-  type EachMessagePayload,
-  type Kafka,
-} from "kafkajs";
+import type { Consumer, ConsumerConfig, ConsumerRunConfig, EachMessagePayload, Kafka } from "kafkajs";
 import type { Runtime } from "../../lib/app/runtime";
 import type { RunnerLogger } from "../../lib/eventlog/runner";
 import { GroupMember, type DeadLetterRecord, type MemberState } from "../../lib/kafka/group-member";
-import { createKafka, type KafkaLogger } from "../../lib/kafka/kafka";
+import { createKafka, kafkajs, type KafkaLogger } from "../../lib/kafka/kafka";
 import { MalformedTrigger, parseTrigger, type NotificationTrigger } from "./triggers";
 
 export type TriggerHandler = (trigger: NotificationTrigger) => Promise<unknown>;
@@ -72,11 +65,18 @@ export interface FeedConsumerStatus {
   lastDeadLetter: FeedDeadLetter | null;
 }
 
-/** Thrown out of kafkajs' message handler when stopping: a KafkaJSError, so kafkajs does not log it as our bug. */
-class Stopping extends KafkaJSError {
-  constructor() {
-    super("the notification feed consumer is stopping", { retriable: false });
-  }
+/**
+ * Thrown out of kafkajs' message handler when stopping: a KafkaJSError, so kafkajs does not log it
+ * as our bug. Its class is made at first use, as kafkajs is loaded only once the feed is configured.
+ */
+let StoppingError: (new () => Error) | undefined;
+function stoppingError(): Error {
+  StoppingError ??= class Stopping extends kafkajs().KafkaJSError {
+    constructor() {
+      super("the notification feed consumer is stopping", { retriable: false });
+    }
+  };
+  return new StoppingError();
 }
 
 /** An error's class, type and message, with anything looking like an address or a phone number masked. */
@@ -170,7 +170,7 @@ export class FeedConsumer extends GroupMember {
   }
 
   protected stoppedError(): Error {
-    return new Stopping();
+    return stoppingError();
   }
 
   protected deadLetterPause(attempt: number, heartbeat: () => Promise<void>): Promise<void> {
@@ -189,14 +189,14 @@ export class FeedConsumer extends GroupMember {
     }
     const where = `${topic}/${partition}@${message.offset} (event ${trigger.eventId})`;
     for (let attempt = 1; ; attempt++) {
-      if (this.stopping) throw new Stopping();
+      if (this.stopping) throw stoppingError();
       try {
         await this.options.handle(trigger);
         this.counts.handled++;
         if (this.recovered()) this.options.logger.info(`${this.name}: ${where} handled after ${attempt} attempts`);
         return;
       } catch (err) {
-        if (this.stopping) throw new Stopping();
+        if (this.stopping) throw stoppingError();
         this.counts.retried++;
         this.retrying(`${where}: ${safeReason(err)}`);
         if (attempt === 1) this.options.logger.warn(`${this.name}: ${this.lastError}; retrying`);
