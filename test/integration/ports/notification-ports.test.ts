@@ -1,7 +1,8 @@
 /**
  * The SMS and push ports as the runtime builds them from configuration: the production paths
  * (SMS.ru URL and api_id, an FCM service-account key file) against the simulators, the VAPID
- * pair shared through the store by every node, and configuration mistakes stopping the start.
+ * pair and the FCM simulator's account shared through the store by every node, and
+ * configuration mistakes stopping the start.
  */
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -124,6 +125,37 @@ describe("push", () => {
           expect(port.sender.vapidPublicKey).toBe(pairs[0]!.publicKey);
           expect(port.fcmSimulator).not.toBeNull();
         });
+      } finally {
+        await disposeTestStore(store);
+      }
+    },
+  );
+
+  it.each(BACKENDS)(
+    "the built-in FCM simulator's account is made once, shared by nodes and kept for the next start (%s store)",
+    async (kind) => {
+      const store = await openTestStore(kind, { memory: true });
+      const secrets = store.store.collection("secrets");
+      try {
+        expect(await secrets.get("fcm-simulator")).toBeNull();
+        // Nodes starting together: one key pair is kept, and each node's simulator trusts it.
+        const started = await withClosers(async (closers) => {
+          const ports = await Promise.all([1, 2].map(() => createPushPort(pushConfig(), store.store, log, closers)));
+          for (const [i, port] of ports.entries()) {
+            const receipt = await port.sender.send({ kind: "fcm", token: `device-${kind}-${i}` }, message);
+            expect(receipt.providerId).toMatch(/^projects\/ticketing-simulator\/messages\//);
+            expect(port.fcmSimulator!.deliveries.map((d) => d.token)).toEqual([`device-${kind}-${i}`]);
+          }
+          return secrets.get("fcm-simulator");
+        });
+        expect(started).not.toBeNull();
+        // The next start reads the same account, with a new simulator (on a new port) trusting it.
+        await withClosers(async (closers) => {
+          const port = await createPushPort(pushConfig(), store.store, log, closers);
+          await port.sender.send({ kind: "fcm", token: `device-${kind}-again` }, message);
+          expect(port.fcmSimulator!.deliveries).toHaveLength(1);
+        });
+        expect(await secrets.get("fcm-simulator")).toEqual(started);
       } finally {
         await disposeTestStore(store);
       }
