@@ -67,6 +67,12 @@ export class ProjectionHost {
 
   async start(): Promise<void> {
     await this.refresh();
+    // A stop soon after a switch cleared the timer that retires the previous generation: it
+    // would stay in the store for good.
+    const meta = this.current!;
+    if (meta.generation > 1 && meta.rebuilding === null) {
+      this.retireLater(meta.generation - 1, meta.switchedAt + this.retireAfterMs - Date.now());
+    }
   }
 
   async stop(): Promise<void> {
@@ -189,18 +195,30 @@ export class ProjectionHost {
       if (!ok) return;
       this.options.logger.info(`projection ${this.name}: switched to generation ${generation} at position ${status.pos}`);
       await this.refresh();
-      const timer = setTimeout(() => {
+      this.retireLater(old, this.retireAfterMs);
+    } finally {
+      this.switching = false;
+    }
+  }
+
+  private get retireAfterMs(): number {
+    return this.options.retireAfterMs ?? 30_000;
+  }
+
+  /** Drops generation `old` once nodes that have not switched yet are done reading it. */
+  private retireLater(old: number, delayMs: number): void {
+    const timer = setTimeout(
+      () => {
         this.retireTimers.delete(timer);
         const retiring = this.retire(old)
           .catch((err) => this.options.logger.warn(`projection ${this.name}: generation ${old} not retired: ${String(err)}`))
           .finally(() => this.retiring.delete(retiring));
         this.retiring.add(retiring);
-      }, this.options.retireAfterMs ?? 30_000);
-      timer.unref();
-      this.retireTimers.add(timer);
-    } finally {
-      this.switching = false;
-    }
+      },
+      Math.max(0, delayMs),
+    );
+    timer.unref();
+    this.retireTimers.add(timer);
   }
 
   private async retire(old: number): Promise<void> {

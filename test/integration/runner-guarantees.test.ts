@@ -95,6 +95,39 @@ describe.each(BACKENDS)("runner guarantees: %s", (kind) => {
     await host.stop();
   });
 
+  test("a generation left behind by a stop right after its switch is dropped at the next start", async () => {
+    t = await openTestStore(kind);
+    const projection = counterProjection();
+    await seed(t.store.log(projection.log));
+    const host = (retireAfterMs: number) =>
+      new ProjectionHost({
+        store: t.store,
+        projection,
+        owner: "me",
+        logger: silentLogger,
+        tuning: { pollMs: 20 },
+        retireAfterMs,
+      });
+    const first = host(60_000);
+    await first.start();
+    expect(await first.waitFor(COMMITS, 15_000)).toBe(true);
+    await first.rebuild();
+    for (let i = 0; i < 400 && first.collection !== generationCollection(projection, 2); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(first.collection).toBe(generationCollection(projection, 2));
+    await first.stop(); // before generation 1 was retired
+    const old = t.store.collection<CounterDoc>(generationCollection(projection, 1));
+    expect(await old.count({})).toBeGreaterThan(0);
+
+    const second = host(0);
+    await second.start();
+    for (let i = 0; i < 200 && (await old.count({})) > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await old.count({})).toBe(0);
+    expect(await new Checkpoints(t.store).get(checkpointName(projection, 1))).toBeNull();
+    expect(await t.store.collection<CounterDoc>(second.collection).count({})).toBeGreaterThan(0);
+    await second.stop();
+  });
+
   test("a stalled runner cannot overwrite a newer checkpoint or read model after losing its lease", async () => {
     t = await openTestStore(kind);
     const projection = counterProjection();
