@@ -16,6 +16,9 @@ export interface SqliteOptions {
 
 const REGEXP_CACHE_SIZE = 256;
 const STATEMENT_CACHE_SIZE = 512;
+/** 16 MB of 4 KB pages. */
+const WAL_AUTOCHECKPOINT_PAGES = 4096;
+const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
 
 /**
  * The embedded store's one connection. node:sqlite is synchronous and this process is the
@@ -34,8 +37,12 @@ export class SqliteDatabase {
     if (options.file) {
       this.db.exec("PRAGMA journal_mode = WAL");
       this.db.exec(`PRAGMA synchronous = ${options.fsync ? "FULL" : "NORMAL"}`);
-      // Checkpoints (megabytes written, then an fsync) run on another thread, never in a commit here.
-      this.db.exec("PRAGMA wal_autocheckpoint = 0");
+      // Checkpoints (megabytes written, then an fsync) run on another thread. But one beside a
+      // writer that never pauses never finishes, and only a finished one lets the log restart
+      // from its beginning: so past 16 MB the commit here finishes it, by then a small remainder.
+      this.db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
+      // A restarted log is cut back to this size on disk.
+      this.db.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT}`);
       this.checkpointer = new WalCheckpointer({
         file: options.file,
         fsync: options.fsync,
