@@ -10,6 +10,8 @@ export interface ProjectionMeta {
   /** A generation being built from position 0, switched to when it has caught up. */
   rebuilding: number | null;
   switchedAt: number;
+  /** The projection's version that built the live generation (absent: 1). */
+  version?: number;
 }
 
 export const PROJECTIONS = "projections";
@@ -70,7 +72,12 @@ export class ProjectionHost {
     // A stop soon after a switch cleared the timer that retires the previous generation: it
     // would stay in the store for good.
     const meta = this.current!;
-    if (meta.generation > 1 && meta.rebuilding === null) {
+    if ((meta.version ?? 1) !== this.version && meta.rebuilding === null) {
+      this.options.logger.info(
+        `projection ${this.name}: built by version ${meta.version ?? 1}, this is ${this.version}: rebuilding`,
+      );
+      await this.rebuild();
+    } else if (meta.generation > 1 && meta.rebuilding === null) {
       this.retireLater(meta.generation - 1, meta.switchedAt + this.retireAfterMs - Date.now());
     }
   }
@@ -190,7 +197,7 @@ export class ProjectionHost {
       const old = this.current!.generation;
       const ok = await this.meta.updateOne(
         { _id: this.name, generation: old, rebuilding: generation },
-        { generation, rebuilding: null, switchedAt: Date.now() },
+        { generation, rebuilding: null, switchedAt: Date.now(), version: this.version },
       );
       if (!ok) return;
       this.options.logger.info(`projection ${this.name}: switched to generation ${generation} at position ${status.pos}`);
@@ -199,6 +206,10 @@ export class ProjectionHost {
     } finally {
       this.switching = false;
     }
+  }
+
+  private get version(): number {
+    return this.options.projection.version ?? 1;
   }
 
   private get retireAfterMs(): number {
@@ -230,7 +241,7 @@ export class ProjectionHost {
     const existing = await this.meta.get(this.name);
     if (existing) return existing;
     try {
-      await this.meta.insert({ _id: this.name, generation: 1, rebuilding: null, switchedAt: Date.now() });
+      await this.meta.insert({ _id: this.name, generation: 1, rebuilding: null, switchedAt: Date.now(), version: this.version });
     } catch (err) {
       if (!(err instanceof DuplicateKeyError)) throw err;
     }

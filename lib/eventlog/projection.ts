@@ -25,6 +25,11 @@ export interface Projection<D extends ReadDoc = ReadDoc> {
   collection: string;
   indexes?: IndexSpec[];
   /**
+   * Bumped when what the documents hold changes (a new field, a new meaning): a live
+   * generation built by another version is rebuilt at start, queries reading it meanwhile.
+   */
+  version?: number;
+  /**
    * Applies one event. A document missing on an update means it was deleted later in the
    * log (this is a replay): leave it missing.
    */

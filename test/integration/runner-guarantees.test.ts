@@ -128,6 +128,39 @@ describe.each(BACKENDS)("runner guarantees: %s", (kind) => {
     await second.stop();
   });
 
+  test("a live generation built by another version of the projection is rebuilt at start, once", async () => {
+    t = await openTestStore(kind);
+    const projection = counterProjection();
+    await seed(t.store.log(projection.log));
+    const host = (version: number) =>
+      new ProjectionHost({
+        store: t.store,
+        projection: { ...projection, version },
+        owner: "me",
+        logger: silentLogger,
+        tuning: { pollMs: 20 },
+        retireAfterMs: 0,
+      });
+    const v1 = host(1);
+    await v1.start();
+    expect(await v1.waitFor(COMMITS, 15_000)).toBe(true);
+    await v1.stop();
+
+    const v2 = host(2);
+    await v2.start();
+    for (let i = 0; i < 400 && v2.collection !== generationCollection(projection, 2); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(v2.collection).toBe(generationCollection(projection, 2));
+    expect(sorted(await t.store.collection<CounterDoc>(v2.collection).find({}))).toEqual(await fromZero(t.store, projection));
+    await v2.stop();
+
+    const again = host(2);
+    await again.start();
+    expect((await again.status()).rebuilding).toBeNull();
+    expect(again.collection).toBe(generationCollection(projection, 2));
+    await again.stop();
+  });
+
   test("a stalled runner cannot overwrite a newer checkpoint or read model after losing its lease", async () => {
     t = await openTestStore(kind);
     const projection = counterProjection();
