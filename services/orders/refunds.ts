@@ -152,9 +152,14 @@ export async function settleRefundNotice(rt: Runtime, svc: OrdersService, record
  */
 export async function reconcileRefunds(rt: Runtime, svc: OrdersService): Promise<void> {
   const before = Date.now() - rt.config.payments.reconcileAfterMs;
-  const orders = await svc
-    .liveDocs<OrderDoc>()
-    .find({ "refunds.status": "pending", updatedAt: { $lte: before } }, { limit: 500 });
+  const orders = await svc.liveDocs<OrderDoc>().find(
+    {
+      // Documents projected before `openRefunds` existed have none: those are looked at the old way.
+      $or: [{ openRefunds: true }, { openRefunds: null, "refunds.status": "pending" }],
+      updatedAt: { $lte: before },
+    },
+    { limit: 500 },
+  );
   for (const order of orders) {
     for (const ours of (order.refunds ?? []).filter((r) => r.status === "pending")) {
       let refund: Refund | null;
