@@ -16,9 +16,9 @@ export interface SqliteOptions {
 
 const REGEXP_CACHE_SIZE = 256;
 const STATEMENT_CACHE_SIZE = 512;
-/** 16 MB of 4 KB pages. */
-const WAL_AUTOCHECKPOINT_PAGES = 4096;
-const WAL_SIZE_LIMIT = 64 * 1024 * 1024;
+/** 64 MB of 4 KB pages: the worker copies most of it; the writer finishes the rest, rarely. */
+const WAL_AUTOCHECKPOINT_PAGES = 16384;
+const WAL_SIZE_LIMIT = 80 * 1024 * 1024;
 
 /**
  * The embedded store's one connection. node:sqlite is synchronous and this process is the
@@ -39,7 +39,7 @@ export class SqliteDatabase {
       this.db.exec(`PRAGMA synchronous = ${options.fsync ? "FULL" : "NORMAL"}`);
       // Checkpoints (megabytes written, then an fsync) run on another thread. But one beside a
       // writer that never pauses never finishes, and only a finished one lets the log restart
-      // from its beginning: so past 16 MB the commit here finishes it, by then a small remainder.
+      // from its beginning: so past 64 MB the commit here finishes it, by then a small remainder.
       this.db.exec(`PRAGMA wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
       // A restarted log is cut back to this size on disk.
       this.db.exec(`PRAGMA journal_size_limit = ${WAL_SIZE_LIMIT}`);
