@@ -1,0 +1,228 @@
+/**
+ * The quick start's embedded store at scale (issue 11): grows a data set of N paid orders,
+ * then measures what an organiser running `npm start` for years would live with: size on
+ * disk, memory while serving, restart until `/api/ready` answers 200, rebuild of the orders
+ * projection (`projections rebuild` in the admin REPL), p50/p99 of the catalogue, a buyer's
+ * orders and placing an order on the hot event under a steady load, and the longest
+ * event-loop stall of the product (its own gauge on METRICS_PORT).
+ *
+ *   npm run bench:embedded-scale -- [--orders 50000,1000000] [--http-orders 2000] [--seconds 20]
+ *                                   [--clients 4] [--keep] [--cpu-prof-dir DIR] [--json FILE]
+ *
+ * The first --http-orders orders are placed and paid over HTTP (the simulator's checkout page);
+ * the rest are written as the services' commits straight into the stopped product's store
+ * (bench/scale/history.ts), after which the product catches its projections up on start.
+ */
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { apiClient } from "../test/support/api-client";
+import { devIssuerOf } from "../test/support/quickstart";
+import { writeHistory } from "./scale/history";
+import { openCatalogue, sellOverHttp } from "./scale/http-sales";
+import { runLoad, type RouteFigures } from "./scale/load";
+import { productEnv, startProduct, type Product, type ProductEnv } from "./scale/product";
+import { rebuildOrders } from "./scale/rebuild";
+import { printReport, type ScaleFigures } from "./scale/report";
+
+/** Buyers whose orders GET /api/me/orders reads: the first 20 × READERS orders are theirs. */
+const READERS = 10;
+const ORDERS_PER_READER = 20;
+
+function say(line: string): void {
+  console.error(`[${new Date().toISOString().slice(11, 19)}] ${line}`);
+}
+
+/** Order n's buyer: the readers first, then a crowd of about five orders per buyer. */
+function buyers(orders: number): (n: number) => string {
+  const crowd = Math.max(20, Math.floor(orders / 5));
+  return (n) => (n < READERS * ORDERS_PER_READER ? `reader-${n % READERS}` : `buyer-${(n * 2654435761) % crowd}`);
+}
+
+function bytesIn(dir: string): number {
+  let bytes = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    bytes += entry.isDirectory() ? bytesIn(path) : statSync(path).size;
+  }
+  return bytes;
+}
+
+async function measure(orders: number, options: Options): Promise<ScaleFigures> {
+  const dataDir = mkdtempSync(join(tmpdir(), `bench-scale-${orders}-`));
+  const env: ProductEnv = await productEnv(dataDir);
+  const buyerOf = buyers(orders);
+  const httpOrders = Math.min(orders, Math.max(options.httpOrders, READERS * ORDERS_PER_READER));
+  const archive = Math.max(4, Math.ceil(orders / 25_000));
+  const capacity = Math.min(200_000, Math.ceil((orders * 2) / archive) + 1000);
+  const nodeArgs = options.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`] : [];
+  say(`${orders} orders in ${dataDir}: ${archive} archive events of ${capacity} tickets, ${httpOrders} orders over HTTP`);
+
+  let product: Product = await startProduct(env);
+  const emptyStartMs = product.readyMs;
+  const emptyRssMb = product.rssMb();
+  const issuer = await devIssuerOf(env);
+  const api = apiClient(product.apiUrl);
+  await openCatalogue(api, issuer, archive, capacity);
+
+  let catchUpMs: number | null = null;
+  let historyMs: number | null = null;
+  if (orders > httpOrders) {
+    await product.stop();
+    const t0 = performance.now();
+    const history = orders - httpOrders;
+    // Dated over the two years before the HTTP sales.
+    const span = 2 * 365 * 86_400_000;
+    await writeHistory(
+      dataDir,
+      {
+        first: httpOrders,
+        orders: history,
+        archive,
+        startAt: Date.now() - span,
+        stepMs: Math.floor(span / history),
+        concurrency: 64,
+      },
+      buyerOf,
+      (written) =>
+        say(`history: ${written}/${history} orders written (${Math.round(process.memoryUsage().rss / 1048576)} MB here)`),
+    );
+    historyMs = performance.now() - t0;
+    say(`history written in ${(historyMs / 1000).toFixed(1)} s; starting the product to catch up`);
+    const t1 = performance.now();
+    product = await startProduct(env);
+    await waitCaughtUp(product, await issuer.mint({ sub: "root", roles: ["admin"] }));
+    catchUpMs = performance.now() - t1;
+    say(`caught up in ${(catchUpMs / 1000).toFixed(1)} s`);
+  }
+  say(`placing and paying ${httpOrders} orders over HTTP`);
+  const sale = await sellOverHttp(
+    apiClient(product.apiUrl),
+    issuer,
+    { first: 0, orders: httpOrders, archive, concurrency: 16 },
+    buyerOf,
+  );
+  say(`sold over HTTP in ${(sale.elapsedMs / 1000).toFixed(1)} s (place p50 ${sale.p50PlaceMs} ms, p99 ${sale.p99PlaceMs} ms)`);
+  const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
+  await waitCaughtUp(product, admin);
+
+  // Restarts: SIGTERM, start again, time until /api/ready answers 200.
+  const restarts: Array<{ stopMs: number; readyMs: number }> = [];
+  for (let i = 0; i < 2; i++) {
+    const stopMs = await product.stop();
+    product = await startProduct(env, { nodeArgs: i === 1 ? nodeArgs : [] });
+    restarts.push({ stopMs, readyMs: product.readyMs });
+    say(`restart ${i + 1}: stopped in ${stopMs.toFixed(0)} ms, ready in ${product.readyMs.toFixed(0)} ms`);
+  }
+  const startupStall = await product.loopDelay();
+  const idleRssMb = product.rssMb();
+
+  const readers = await Promise.all(
+    Array.from({ length: READERS }, (_, i) => issuer.mint({ sub: `reader-${i}`, roles: ["customer"] })),
+  );
+  const placers = await Promise.all(
+    Array.from({ length: 2000 }, (_, i) => issuer.mint({ sub: `placer-${i}`, roles: ["customer"] })),
+  );
+  await product.loopDelay();
+  let loadRssMb = 0;
+  say(`load: ${options.clients} clients per request for ${options.seconds} s`);
+  const load: RouteFigures[] = await runLoad(
+    { apiUrl: product.apiUrl, seconds: options.seconds, clients: options.clients, readers, placers },
+    () => (loadRssMb = Math.max(loadRssMb, product.rssMb())),
+  );
+  const loadStall = await product.loopDelay();
+  const salesHead = await salesLogHead(product, admin);
+  await product.stop();
+
+  say("rebuilding sales.orders from the admin REPL");
+  const rebuild = await rebuildOrders(env, admin, nodeArgs);
+  const figures: ScaleFigures = {
+    orders,
+    httpOrders,
+    archiveEvents: archive,
+    salesCommits: salesHead,
+    diskMb: bytesIn(dataDir) / 1048576,
+    historyWriteMs: historyMs,
+    catchUpStartMs: catchUpMs,
+    emptyStartMs,
+    emptyRssMb,
+    restarts,
+    idleRssMb,
+    loadRssMb,
+    startupStall,
+    loadStall,
+    load,
+    rebuild,
+  };
+  if (!options.keep) rmSync(dataDir, { recursive: true, force: true });
+  else say(`data kept in ${dataDir}`);
+  return figures;
+}
+
+/** Until every runner of the product is at its log's head (ready only allows READY_MAX_LAG behind). */
+export async function waitCaughtUp(product: Product, admin: string): Promise<void> {
+  for (;;) {
+    const report = await runners(product, admin);
+    if (report.every((r) => r.lag === 0 && r.state !== "starting")) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+export async function runners(product: Product, admin: string) {
+  const res = await fetch(`${product.apiUrl}/ready`, { headers: { authorization: `Bearer ${admin}` } });
+  const body = (await res.json()) as {
+    nodes?: Array<{ runners: Array<{ runner: string; name: string; state: string; pos: number; head: number; lag: number }> }>;
+  };
+  return (body.nodes ?? []).flatMap((n) => n.runners);
+}
+
+async function salesLogHead(product: Product, admin: string): Promise<number> {
+  const orders = (await runners(product, admin)).find((r) => r.runner === "sales.orders");
+  return orders?.head ?? 0;
+}
+
+interface Options {
+  httpOrders: number;
+  seconds: number;
+  clients: number;
+  keep: boolean;
+  cpuProfDir?: string;
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      orders: { type: "string", default: "50000,1000000" },
+      "http-orders": { type: "string", default: "2000" },
+      seconds: { type: "string", default: "20" },
+      clients: { type: "string", default: "4" },
+      keep: { type: "boolean", default: false },
+      "cpu-prof-dir": { type: "string" },
+      json: { type: "string" },
+    },
+  });
+  const sizes = values.orders.split(",").map((s) => Number(s.trim().replace(/k$/i, "000").replace(/m$/i, "000000")));
+  if (sizes.some((s) => !Number.isInteger(s) || s < 200))
+    throw new Error(`--orders: sizes of at least 200, got ${values.orders}`);
+  const options: Options = {
+    httpOrders: Number(values["http-orders"]),
+    seconds: Number(values.seconds),
+    clients: Number(values.clients),
+    keep: values.keep,
+    cpuProfDir: values["cpu-prof-dir"],
+  };
+  const all: ScaleFigures[] = [];
+  for (const orders of sizes) {
+    const figures = await measure(orders, options);
+    all.push(figures);
+    printReport(figures);
+    console.log(JSON.stringify(figures));
+  }
+  if (values.json) writeFileSync(values.json, JSON.stringify(all, null, 2));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
