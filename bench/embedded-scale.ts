@@ -106,6 +106,7 @@ async function measure(orders: number, options: Options): Promise<ScaleFigures> 
   say(`sold over HTTP in ${(sale.elapsedMs / 1000).toFixed(1)} s (place p50 ${sale.p50PlaceMs} ms, p99 ${sale.p99PlaceMs} ms)`);
   const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
   await waitCaughtUp(product, admin);
+  await waitReceipts(product, admin, httpOrders);
 
   // Restarts: SIGTERM, start again, time until /api/ready answers 200.
   const restarts: Array<{ stopMs: number; readyMs: number }> = [];
@@ -165,6 +166,18 @@ export async function waitCaughtUp(product: Product, admin: string): Promise<voi
   for (;;) {
     const report = await runners(product, admin);
     if (report.every((r) => r.lag === 0 && r.state !== "starting")) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** Until the receipts of the orders paid over HTTP are sent: their PDFs are work a restart would wait for. */
+async function waitReceipts(product: Product, admin: string, paid: number): Promise<void> {
+  for (;;) {
+    const res = await fetch(`${product.apiUrl}/notifications?status=sent&pageSize=1`, {
+      headers: { authorization: `Bearer ${admin}` },
+    });
+    const body = (await res.json()) as { total?: number };
+    if ((body.total ?? 0) >= paid) return;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }

@@ -37,6 +37,8 @@ export async function productEnv(dataDir: string): Promise<ProductEnv> {
     LOG_LEVEL: "warn",
     // The load comes from one address: the per-client limit would answer 429 instead of measuring.
     RATE_LIMIT_PER_MINUTE: "0",
+    // The load's unpaid orders on the hot event must not expire (and send their notices) mid-measurement.
+    HOLD_TTL_SECONDS: "86400",
   };
 }
 
