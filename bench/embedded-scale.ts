@@ -14,7 +14,7 @@
  * (bench/scale/history.ts), after which the product catches its projections up on start.
  */
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { apiClient } from "../test/support/api-client";
@@ -127,10 +127,14 @@ async function measure(orders: number, options: Options): Promise<ScaleFigures> 
   );
   await product.loopDelay();
   let loadRssMb = 0;
+  const loadAverage = [loadavg()[0]];
   say(`load: ${options.clients} clients per request for ${options.seconds} s`);
   const load: RouteFigures[] = await runLoad(
     { apiUrl: product.apiUrl, seconds: options.seconds, clients: options.clients, readers, placers },
-    () => (loadRssMb = Math.max(loadRssMb, product.rssMb())),
+    () => {
+      loadRssMb = Math.max(loadRssMb, product.rssMb());
+      loadAverage.push(loadavg()[0]);
+    },
   );
   const loadStall = await product.loopDelay();
   const salesHead = await salesLogHead(product, admin);
@@ -154,6 +158,7 @@ async function measure(orders: number, options: Options): Promise<ScaleFigures> 
     startupStall,
     loadStall,
     load,
+    loadAverage: Math.max(...loadAverage),
     rebuild,
   };
   if (!options.keep) rmSync(dataDir, { recursive: true, force: true });

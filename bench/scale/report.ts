@@ -22,6 +22,8 @@ export interface ScaleFigures {
   startupStall: { maxMs: number; p99Ms: number };
   loadStall: { maxMs: number; p99Ms: number };
   load: RouteFigures[];
+  /** The machine's 1-minute load average, highest seen during the load (other programs included). */
+  loadAverage: number;
   rebuild: RebuildFigures;
 }
 
@@ -83,6 +85,7 @@ export function printReport(r: ScaleFigures): void {
       `${f0(r.startupStall.maxMs)} / ${f0(r.loadStall.maxMs)} / ${f0(r.rebuild.stall.maxMs)} ms`,
       verdict(stall, g.stallMs, "ms"),
     ],
+    ["machine load average during the load (all programs)", f1(r.loadAverage), ""],
     ["loop delay p99: load / rebuild", `${f0(r.loadStall.p99Ms)} / ${f0(r.rebuild.stall.p99Ms)} ms`, ""],
   ];
   const w0 = Math.max(...rows.map((x) => x[0].length));
