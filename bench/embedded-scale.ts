@@ -148,6 +148,9 @@ async function measure(orders: number, options: Options): Promise<ScaleFigures> 
     archiveEvents: archive,
     salesCommits: salesHead,
     diskMb: bytesIn(dataDir) / 1048576,
+    storeMb: readdirSync(dataDir)
+      .filter((name) => name.startsWith("store.sqlite"))
+      .reduce((mb, name) => mb + statSync(join(dataDir, name)).size / 1048576, 0),
     historyWriteMs: historyMs,
     catchUpStartMs: catchUpMs,
     emptyStartMs,

@@ -9,6 +9,8 @@ export interface ScaleFigures {
   /** Commits of the sales log at the end (its head). */
   salesCommits: number;
   diskMb: number;
+  /** Of which the store's files (store.sqlite and its WAL); the rest is mostly the receipts' e-mails. */
+  storeMb: number;
   historyWriteMs: number | null;
   catchUpStartMs: number | null;
   /** Start of the product on an empty data directory: what any start costs (Node, tsx, services). */
@@ -57,7 +59,7 @@ export function printReport(r: ScaleFigures): void {
   const rows: Array<[string, string, string]> = [
     ["paid orders (over HTTP)", `${r.orders} (${r.httpOrders})`, ""],
     ["sales log commits", String(r.salesCommits), ""],
-    ["size of DATA_DIR", `${f1(r.diskMb)} MB`, ""],
+    ["size of DATA_DIR (of which store.sqlite*)", `${f1(r.diskMb)} MB (${f1(r.storeMb)} MB)`, ""],
     [
       "history written directly / catch-up start",
       r.historyWriteMs === null ? "-" : `${f1(r.historyWriteMs / 1000)} s / ${f1(r.catchUpStartMs! / 1000)} s`,
