@@ -8,12 +8,13 @@
  *
  *   npm run bench:embedded-scale -- [--orders 50000,1000000] [--http-orders 2000] [--seconds 20]
  *                                   [--clients 4] [--keep] [--cpu-prof-dir DIR] [--json FILE]
+ *                                   [--data-dir DIR [--grow-only]]
  *
  * The first --http-orders orders are placed and paid over HTTP (the simulator's checkout page);
  * the rest are written as the services' commits straight into the stopped product's store
  * (bench/scale/history.ts), after which the product catches its projections up on start.
  */
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -49,8 +50,12 @@ function bytesIn(dir: string): number {
   return bytes;
 }
 
-async function measure(orders: number, options: Options): Promise<ScaleFigures> {
-  const dataDir = mkdtempSync(join(tmpdir(), `bench-scale-${orders}-`));
+async function measure(orders: number, options: Options): Promise<ScaleFigures | null> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), `bench-scale-${orders}-`));
+  if (options.dataDir) {
+    mkdirSync(dataDir, { recursive: true });
+    if (readdirSync(dataDir).length) throw new Error(`--data-dir ${dataDir} is not empty`);
+  }
   const env: ProductEnv = await productEnv(dataDir);
   const buyerOf = buyers(orders);
   const httpOrders = Math.min(orders, Math.max(options.httpOrders, READERS * ORDERS_PER_READER));
@@ -107,6 +112,11 @@ async function measure(orders: number, options: Options): Promise<ScaleFigures> 
   const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
   await waitCaughtUp(product, admin);
   await waitReceipts(product, admin, httpOrders);
+  if (options.growOnly) {
+    await product.stop();
+    say(`grown: ${dataDir} (${(bytesIn(dataDir) / 1048576).toFixed(1)} MB), the product stopped`);
+    return null;
+  }
 
   // Restarts: SIGTERM, start again, time until /api/ready answers 200.
   const restarts: Array<{ stopMs: number; readyMs: number }> = [];
@@ -164,7 +174,7 @@ async function measure(orders: number, options: Options): Promise<ScaleFigures> 
     loadAverage: Math.max(...loadAverage),
     rebuild,
   };
-  if (!options.keep) rmSync(dataDir, { recursive: true, force: true });
+  if (!options.keep && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
   else say(`data kept in ${dataDir}`);
   return figures;
 }
@@ -209,6 +219,10 @@ interface Options {
   clients: number;
   keep: boolean;
   cpuProfDir?: string;
+  /** Grow into this (empty) directory and keep it. */
+  dataDir?: string;
+  /** Stop once the data set is grown and caught up: a data directory to study, no figures. */
+  growOnly: boolean;
 }
 
 async function main(): Promise<void> {
@@ -219,6 +233,8 @@ async function main(): Promise<void> {
       seconds: { type: "string", default: "20" },
       clients: { type: "string", default: "4" },
       keep: { type: "boolean", default: false },
+      "data-dir": { type: "string" },
+      "grow-only": { type: "boolean", default: false },
       "cpu-prof-dir": { type: "string" },
       json: { type: "string" },
     },
@@ -232,10 +248,14 @@ async function main(): Promise<void> {
     clients: Number(values.clients),
     keep: values.keep,
     cpuProfDir: values["cpu-prof-dir"],
+    dataDir: values["data-dir"],
+    growOnly: values["grow-only"],
   };
+  if (options.dataDir && sizes.length > 1) throw new Error("--data-dir takes one size in --orders");
   const all: ScaleFigures[] = [];
   for (const orders of sizes) {
     const figures = await measure(orders, options);
+    if (!figures) continue;
     all.push(figures);
     printReport(figures);
     console.log(JSON.stringify(figures));
