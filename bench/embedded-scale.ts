@@ -15,7 +15,8 @@
  * (bench/scale/history.ts), after which the product catches its projections up on start.
  */
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { spawnSync } from "node:child_process";
+import { cpus, loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { apiClient } from "../test/support/api-client";
@@ -253,6 +254,8 @@ async function main(): Promise<void> {
   };
   if (options.dataDir && sizes.length > 1) throw new Error("--data-dir takes one size in --orders");
   const all: ScaleFigures[] = [];
+  const commit = spawnSync("git", ["rev-parse", "--short", "HEAD"], { encoding: "utf8" }).stdout.trim();
+  say(`commit ${commit}, node ${process.version}, ${cpus().length} cores, load average ${loadavg()[0].toFixed(1)}`);
   for (const orders of sizes) {
     const figures = await measure(orders, options);
     if (!figures) continue;
