@@ -150,6 +150,12 @@ async function measure(orders: number, options: Options): Promise<ScaleFigures |
   const loadStall = await product.loopDelay();
   const salesHead = await salesLogHead(product, admin);
   await product.stop();
+  // Before the rebuild: a stop soon after it leaves the old generation's table behind (it is
+  // dropped 30 s after the switch by a process still running), which is not the data set's size.
+  const diskMb = bytesIn(dataDir) / 1048576;
+  const storeMb = readdirSync(dataDir)
+    .filter((name) => name.startsWith("store.sqlite"))
+    .reduce((mb, name) => mb + statSync(join(dataDir, name)).size / 1048576, 0);
 
   say("rebuilding sales.orders from the admin REPL");
   const rebuild = await rebuildOrders(env, admin, nodeArgs);
@@ -158,10 +164,8 @@ async function measure(orders: number, options: Options): Promise<ScaleFigures |
     httpOrders,
     archiveEvents: archive,
     salesCommits: salesHead,
-    diskMb: bytesIn(dataDir) / 1048576,
-    storeMb: readdirSync(dataDir)
-      .filter((name) => name.startsWith("store.sqlite"))
-      .reduce((mb, name) => mb + statSync(join(dataDir, name)).size / 1048576, 0),
+    diskMb,
+    storeMb,
     historyWriteMs: historyMs,
     catchUpStartMs: catchUpMs,
     emptyStartMs,
