@@ -8,7 +8,7 @@
  *
  *   npm run bench:embedded-scale -- [--orders 50000,1000000] [--http-orders 2000] [--seconds 20]
  *                                   [--clients 4] [--keep] [--cpu-prof-dir DIR] [--json FILE]
- *                                   [--data-dir DIR [--grow-only]]
+ *                                   [--data-dir DIR [--grow-only]] [--resume DIR]
  *
  * The first --http-orders orders are placed and paid over HTTP (the simulator's checkout page);
  * the rest are written as the services' commits straight into the stopped product's store
@@ -52,8 +52,8 @@ function bytesIn(dir: string): number {
 }
 
 async function measure(orders: number, options: Options): Promise<ScaleFigures | null> {
-  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), `bench-scale-${orders}-`));
-  if (options.dataDir) {
+  const dataDir = options.resume ?? options.dataDir ?? mkdtempSync(join(tmpdir(), `bench-scale-${orders}-`));
+  if (options.dataDir && !options.resume) {
     mkdirSync(dataDir, { recursive: true });
     if (readdirSync(dataDir).length) throw new Error(`--data-dir ${dataDir} is not empty`);
   }
@@ -65,42 +65,52 @@ async function measure(orders: number, options: Options): Promise<ScaleFigures |
   const nodeArgs = options.cpuProfDir ? ["--cpu-prof", `--cpu-prof-dir=${options.cpuProfDir}`] : [];
   say(`${orders} orders in ${dataDir}: ${archive} archive events of ${capacity} tickets, ${httpOrders} orders over HTTP`);
 
-  let product: Product = await startProduct(env);
-  const emptyStartMs = product.readyMs;
-  const emptyRssMb = product.rssMb();
-  const issuer = await devIssuerOf(env);
-  const api = apiClient(product.apiUrl);
-  await openCatalogue(api, issuer, archive, capacity);
-
+  let product: Product;
+  let emptyStartMs: number | null = null;
+  let emptyRssMb: number | null = null;
   let catchUpMs: number | null = null;
   let historyMs: number | null = null;
-  if (orders > httpOrders) {
-    await product.stop();
-    const t0 = performance.now();
-    const history = orders - httpOrders;
-    // Dated over the two years before the HTTP sales.
-    const span = 2 * 365 * 86_400_000;
-    await writeHistory(
-      dataDir,
-      {
-        first: httpOrders,
-        orders: history,
-        archive,
-        startAt: Date.now() - span,
-        stepMs: Math.floor(span / history),
-        concurrency: 64,
-      },
-      buyerOf,
-      (written) =>
-        say(`history: ${written}/${history} orders written (${Math.round(process.memoryUsage().rss / 1048576)} MB here)`),
-    );
-    historyMs = performance.now() - t0;
-    say(`history written in ${(historyMs / 1000).toFixed(1)} s; starting the product to catch up`);
+  const issuer = await devIssuerOf(env);
+  if (options.resume) {
+    // A run that wrote the catalogue and the history and then failed: catch up and go on from there.
     const t1 = performance.now();
     product = await startProduct(env);
     await waitCaughtUp(product, await issuer.mint({ sub: "root", roles: ["admin"] }));
     catchUpMs = performance.now() - t1;
-    say(`caught up in ${(catchUpMs / 1000).toFixed(1)} s`);
+    say(`resumed: caught up in ${(catchUpMs / 1000).toFixed(1)} s`);
+  } else {
+    product = await startProduct(env);
+    emptyStartMs = product.readyMs;
+    emptyRssMb = product.rssMb();
+    await openCatalogue(apiClient(product.apiUrl), issuer, archive, capacity);
+    if (orders > httpOrders) {
+      await product.stop();
+      const t0 = performance.now();
+      const history = orders - httpOrders;
+      // Dated over the two years before the HTTP sales.
+      const span = 2 * 365 * 86_400_000;
+      await writeHistory(
+        dataDir,
+        {
+          first: httpOrders,
+          orders: history,
+          archive,
+          startAt: Date.now() - span,
+          stepMs: Math.floor(span / history),
+          concurrency: 64,
+        },
+        buyerOf,
+        (written) =>
+          say(`history: ${written}/${history} orders written (${Math.round(process.memoryUsage().rss / 1048576)} MB here)`),
+      );
+      historyMs = performance.now() - t0;
+      say(`history written in ${(historyMs / 1000).toFixed(1)} s; starting the product to catch up`);
+      const t1 = performance.now();
+      product = await startProduct(env);
+      await waitCaughtUp(product, await issuer.mint({ sub: "root", roles: ["admin"] }));
+      catchUpMs = performance.now() - t1;
+      say(`caught up in ${(catchUpMs / 1000).toFixed(1)} s`);
+    }
   }
   say(`placing and paying ${httpOrders} orders over HTTP`);
   const sale = await sellOverHttp(
@@ -179,7 +189,7 @@ async function measure(orders: number, options: Options): Promise<ScaleFigures |
     loadAverage: Math.max(...loadAverage),
     rebuild,
   };
-  if (!options.keep && !options.dataDir) rmSync(dataDir, { recursive: true, force: true });
+  if (!options.keep && !options.dataDir && !options.resume) rmSync(dataDir, { recursive: true, force: true });
   else say(`data kept in ${dataDir}`);
   return figures;
 }
@@ -226,6 +236,8 @@ interface Options {
   cpuProfDir?: string;
   /** Grow into this (empty) directory and keep it. */
   dataDir?: string;
+  /** A data directory a failed run of the same --orders left with its catalogue and history written. */
+  resume?: string;
   /** Stop once the data set is grown and caught up: a data directory to study, no figures. */
   growOnly: boolean;
 }
@@ -240,6 +252,7 @@ async function main(): Promise<void> {
       keep: { type: "boolean", default: false },
       "data-dir": { type: "string" },
       "grow-only": { type: "boolean", default: false },
+      resume: { type: "string" },
       "cpu-prof-dir": { type: "string" },
       json: { type: "string" },
     },
@@ -255,6 +268,7 @@ async function main(): Promise<void> {
     cpuProfDir: values["cpu-prof-dir"],
     dataDir: values["data-dir"],
     growOnly: values["grow-only"],
+    resume: values.resume,
   };
   if (options.dataDir && sizes.length > 1) throw new Error("--data-dir takes one size in --orders");
   const all: ScaleFigures[] = [];

@@ -90,8 +90,14 @@ export async function startProduct(env: ProductEnv, options: StartOptions = {}):
     );
     if (status === 200) break;
     if (child.exitCode !== null || child.signalCode !== null || Date.now() > deadline) {
+      const how =
+        child.exitCode !== null
+          ? `exited with ${child.exitCode}`
+          : child.signalCode
+            ? `killed by ${child.signalCode}`
+            : "timed out";
       await stopNode(node);
-      throw new Error(`the product did not get ready (${status})\n${tail(node)}`);
+      throw new Error(`the product did not get ready (last answer ${status}, ${how})\n${tail(node)}`);
     }
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

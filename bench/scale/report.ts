@@ -14,9 +14,10 @@ export interface ScaleFigures {
   historyWriteMs: number | null;
   catchUpStartMs: number | null;
   /** Start of the product on an empty data directory: what any start costs (Node, tsx, services). */
-  emptyStartMs: number;
+  /** Null when resumed on a grown data directory. */
+  emptyStartMs: number | null;
   /** RSS of the product just started on an empty data directory. */
-  emptyRssMb: number;
+  emptyRssMb: number | null;
   restarts: Array<{ stopMs: number; readyMs: number }>;
   idleRssMb: number;
   loadRssMb: number;
@@ -62,10 +63,14 @@ export function printReport(r: ScaleFigures): void {
     ["size of DATA_DIR (of which store.sqlite*)", `${f1(r.diskMb)} MB (${f1(r.storeMb)} MB)`, ""],
     [
       "history written directly / catch-up start",
-      r.historyWriteMs === null ? "-" : `${f1(r.historyWriteMs / 1000)} s / ${f1(r.catchUpStartMs! / 1000)} s`,
+      `${r.historyWriteMs === null ? "-" : `${f1(r.historyWriteMs / 1000)} s`} / ${r.catchUpStartMs === null ? "-" : `${f1(r.catchUpStartMs / 1000)} s`}`,
       "",
     ],
-    ["start on an empty DATA_DIR (Node + tsx + services), RSS", `${f0(r.emptyStartMs)} ms, ${f0(r.emptyRssMb)} MB`, ""],
+    [
+      "start on an empty DATA_DIR (Node + tsx + services), RSS",
+      r.emptyStartMs === null ? "- (resumed)" : `${f0(r.emptyStartMs)} ms, ${f0(r.emptyRssMb!)} MB`,
+      "",
+    ],
     [
       "restart until /api/ready = 200 (SIGTERM took)",
       r.restarts.map((x) => `${f0(x.readyMs)} ms (${f0(x.stopMs)})`).join(", "),
