@@ -1,7 +1,7 @@
 /**
- * The product as an organiser runs it: `bin/start.ts` (what `npm start` runs) in a process of
- * its own on a data directory, or `bin/repl.ts` (what `npm run repl` runs: the same quick start
- * with the admin console on its standard input). What the bench reads of it: readiness, the
+ * The product as an organiser runs it: `bin/start.ts` (what `npm start` runs, with its Node
+ * options) in a process of its own on a data directory, or `bin/repl.ts` (what `npm run repl`
+ * runs: the same quick start with the admin console on its standard input). What the bench reads of it: readiness, the
  * resident memory of that very process, and the event-loop gauges of its METRICS_PORT.
  */
 import { spawn } from "node:child_process";
@@ -42,6 +42,22 @@ export async function productEnv(dataDir: string): Promise<ProductEnv> {
   };
 }
 
+/**
+ * The Node options `npm start` / `npm run repl` give the product (package.json's scripts, e.g.
+ * `node --max-semi-space-size=8 --import tsx bin/start.ts`), so the bench runs it the same way
+ * while reading the RSS of the product's own process (npm would sit in between).
+ */
+export function npmNodeFlags(script: "start" | "repl"): string[] {
+  const pkg = JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")) as { scripts: Record<string, string> };
+  const words = pkg.scripts[script].split(/\s+/);
+  if (words[0] === "tsx") return [];
+  if (words[0] !== "node") throw new Error(`package.json's ${script} script runs ${words[0]}: the bench knows node and tsx`);
+  const flags = words.slice(1, -1);
+  const tsx = flags.findIndex((w, i) => w === "--import" && flags[i + 1] === "tsx");
+  if (tsx >= 0) flags.splice(tsx, 2);
+  return flags;
+}
+
 export interface Product {
   node: ClusterNode;
   pid: number;
@@ -67,7 +83,8 @@ export interface StartOptions {
 export async function startProduct(env: ProductEnv, options: StartOptions = {}): Promise<Product> {
   const script = options.script ?? "bin/start.ts";
   const started = performance.now();
-  const child = spawn(join(ROOT, "node_modules/.bin/node"), [...(options.nodeArgs ?? []), "--import", "tsx", script], {
+  const flags = npmNodeFlags(script === "bin/repl.ts" ? "repl" : "start");
+  const child = spawn(join(ROOT, "node_modules/.bin/node"), [...flags, ...(options.nodeArgs ?? []), "--import", "tsx", script], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env, NODE_ID: "bench" },
     stdio: [script === "bin/repl.ts" ? "pipe" : "ignore", "pipe", "pipe"],
