@@ -7,7 +7,7 @@
  * event-loop stall of the product (its own gauge on METRICS_PORT).
  *
  *   npm run bench:embedded-scale -- [--orders 50000,1000000] [--http-orders 2000] [--seconds 20]
- *                                   [--clients 4] [--keep] [--cpu-prof-dir DIR] [--json FILE]
+ *                                   [--clients 4] [--idle-seconds 65] [--keep] [--cpu-prof-dir DIR] [--json FILE]
  *                                   [--data-dir DIR [--grow-only]] [--resume DIR]
  *
  * The first --http-orders orders are placed and paid over HTTP (the simulator's checkout page);
@@ -164,6 +164,16 @@ async function measure(orders: number, options: Options): Promise<ScaleFigures |
     },
   );
   const loadStall = await product.loopDelay();
+  // The product's periodic sweeps (payment reconciliation every PAYMENT_RECONCILE_AFTER_MS,
+  // 60 s by default) may fall outside the load: an idle minute and a bit shows their stalls.
+  say(`idle for ${options.idleSeconds} s (periodic sweeps)`);
+  let idleRssMax = 0;
+  const idleUntil = performance.now() + options.idleSeconds * 1000;
+  while (performance.now() < idleUntil) {
+    idleRssMax = Math.max(idleRssMax, product.rssMb());
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  const idleStall = await product.loopDelay();
   const salesHead = await salesLogHead(product, admin);
   await product.stop();
   // Before the rebuild: a stop soon after it leaves the old generation's table behind (it is
@@ -191,6 +201,8 @@ async function measure(orders: number, options: Options): Promise<ScaleFigures |
     loadRssMb,
     startupStall,
     loadStall,
+    idleStall,
+    idleRssMax,
     load,
     loadAverage: Math.max(...loadAverage),
     rebuild,
@@ -239,6 +251,7 @@ interface Options {
   seconds: number;
   clients: number;
   keep: boolean;
+  idleSeconds: number;
   cpuProfDir?: string;
   /** Grow into this (empty) directory and keep it. */
   dataDir?: string;
@@ -255,6 +268,7 @@ async function main(): Promise<void> {
       "http-orders": { type: "string", default: "2000" },
       seconds: { type: "string", default: "20" },
       clients: { type: "string", default: "4" },
+      "idle-seconds": { type: "string", default: "65" },
       keep: { type: "boolean", default: false },
       "data-dir": { type: "string" },
       "grow-only": { type: "boolean", default: false },
@@ -271,6 +285,7 @@ async function main(): Promise<void> {
     seconds: Number(values.seconds),
     clients: Number(values.clients),
     keep: values.keep,
+    idleSeconds: Number(values["idle-seconds"]),
     cpuProfDir: values["cpu-prof-dir"],
     dataDir: values["data-dir"],
     growOnly: values["grow-only"],

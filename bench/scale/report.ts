@@ -24,6 +24,9 @@ export interface ScaleFigures {
   /** Longest loop stall and p99 from the (last) start until the load began. */
   startupStall: { maxMs: number; p99Ms: number };
   loadStall: { maxMs: number; p99Ms: number };
+  /** After the load, an idle window longer than the periodic sweeps' interval. */
+  idleStall: { maxMs: number; p99Ms: number };
+  idleRssMax: number;
   load: RouteFigures[];
   /** The machine's 1-minute load average, highest seen during the load (other programs included). */
   loadAverage: number;
@@ -55,8 +58,8 @@ function verdict(value: number, goal: number | undefined, unit: string): string 
 export function printReport(r: ScaleFigures): void {
   const g = goalsFor(r.orders);
   const restart = Math.max(...r.restarts.map((x) => x.readyMs));
-  const rss = Math.max(r.idleRssMb, r.loadRssMb);
-  const stall = Math.max(r.loadStall.maxMs, r.rebuild.stall.maxMs);
+  const rss = Math.max(r.idleRssMb, r.loadRssMb, r.idleRssMax);
+  const stall = Math.max(r.loadStall.maxMs, r.idleStall.maxMs, r.rebuild.stall.maxMs);
   const rows: Array<[string, string, string]> = [
     ["paid orders (over HTTP)", `${r.orders} (${r.httpOrders})`, ""],
     ["sales log commits", String(r.salesCommits), ""],
@@ -76,7 +79,11 @@ export function printReport(r: ScaleFigures): void {
       r.restarts.map((x) => `${f0(x.readyMs)} ms (${f0(x.stopMs)})`).join(", "),
       verdict(restart, g.restartMs, "ms"),
     ],
-    ["RSS after restart / max under load", `${f0(r.idleRssMb)} MB / ${f0(r.loadRssMb)} MB`, verdict(rss, g.rssMb, "MB")],
+    [
+      "RSS after restart / max under load / max idle after",
+      `${f0(r.idleRssMb)} / ${f0(r.loadRssMb)} / ${f0(r.idleRssMax)} MB`,
+      verdict(rss, g.rssMb, "MB"),
+    ],
     [
       "rebuild of sales.orders (REPL), RSS",
       `${f0(r.rebuild.ms)} ms, ${f0(r.rebuild.rssMb)} MB`,
@@ -88,12 +95,16 @@ export function printReport(r: ScaleFigures): void {
       "",
     ]),
     [
-      "longest loop stall: start→load / load / rebuild",
-      `${f0(r.startupStall.maxMs)} / ${f0(r.loadStall.maxMs)} / ${f0(r.rebuild.stall.maxMs)} ms`,
+      "longest loop stall: start→load / load / idle / rebuild",
+      `${f0(r.startupStall.maxMs)} / ${f0(r.loadStall.maxMs)} / ${f0(r.idleStall.maxMs)} / ${f0(r.rebuild.stall.maxMs)} ms`,
       verdict(stall, g.stallMs, "ms"),
     ],
     ["machine load average during the load (all programs)", f1(r.loadAverage), ""],
-    ["loop delay p99: load / rebuild", `${f0(r.loadStall.p99Ms)} / ${f0(r.rebuild.stall.p99Ms)} ms`, ""],
+    [
+      "loop delay p99: load / idle / rebuild",
+      `${f0(r.loadStall.p99Ms)} / ${f0(r.idleStall.p99Ms)} / ${f0(r.rebuild.stall.p99Ms)} ms`,
+      "",
+    ],
   ];
   const w0 = Math.max(...rows.map((x) => x[0].length));
   const w1 = Math.max(...rows.map((x) => x[1].length));
