@@ -6,6 +6,7 @@ import { SERVICE_FACTORIES } from "../../services";
 import { loadConfig, type AppConfig } from "../config/config";
 import type { Env } from "../config/env";
 import { AppMetrics } from "../metrics/app-metrics";
+import { EventLoopDelay } from "../metrics/event-loop";
 import { collectRunnerMetrics } from "../metrics/runner-metrics";
 import { createRuntime, type Runtime } from "./runtime";
 
@@ -27,8 +28,11 @@ export async function startApp(env: Env = process.env): Promise<App> {
   const config = loadConfig(env);
   const instanceId = `${config.nodeId ?? "node"}-${randomUUID().slice(0, 8)}`;
   let runtime: Runtime | null = null;
+  const loop = config.metrics ? new EventLoopDelay() : null;
   const options = brokerConfig(config, async () => {
-    if (runtime) await collectRunnerMetrics(runtime.runners, runtime.metrics);
+    if (!runtime) return;
+    loop?.collect(runtime.metrics);
+    await collectRunnerMetrics(runtime.runners, runtime.metrics);
   });
   const broker = new ServiceBroker({ ...options, middlewares: [...(options.middlewares ?? []), stopInOrder(() => runtime)] });
   runtime = await createRuntime(config, broker.getLogger("runtime"), instanceId, new AppMetrics(broker.metrics));
@@ -38,12 +42,13 @@ export async function startApp(env: Env = process.env): Promise<App> {
     }
     await broker.start();
   } catch (err) {
+    loop?.stop();
     await broker.stop().catch(() => undefined);
     await runtime.close();
     throw err;
   }
   let stopping: Promise<void> | null = null;
-  const stop = () => (stopping ??= broker.stop());
+  const stop = () => (stopping ??= broker.stop().finally(() => loop?.stop()));
   const apiUrl = gatewayUrl(broker, config);
   // The simulator calls back the way YooKassa would: to this process's gateway, or (in a
   // cluster, where the gateway is another process) to the public URL.

@@ -24,6 +24,8 @@ export const METRICS = {
   kafkaSendRetries: "ticketing.kafka.send.retries.total",
   kafkaConsumerLag: "ticketing.kafka.consumer.lag",
   notifications: "ticketing.notifications.total",
+  eventLoopDelayMax: "ticketing.eventloop.delay.max.seconds",
+  eventLoopDelayP99: "ticketing.eventloop.delay.p99.seconds",
 } as const;
 
 /** The name Prometheus sees (the reporter turns dots into underscores). */
@@ -77,6 +79,8 @@ export class AppMetrics {
       "channel",
       "outcome",
     ]);
+    gauge(METRICS.eventLoopDelayMax, "Longest wait of a ready callback for the event loop since the previous scrape", []);
+    gauge(METRICS.eventLoopDelayP99, "99th percentile of the event loop's delay since the previous scrape", []);
     gauge(METRICS.kafkaConsumerLag, "Records of a partner's topic not yet consumed, summed over partitions", [
       "partner",
       "topic",
@@ -139,6 +143,11 @@ export class AppMetrics {
 
   kafkaConsumerLag(partner: string, topic: string, lag: number): void {
     this.registry.set(METRICS.kafkaConsumerLag, lag, { partner, topic });
+  }
+
+  eventLoopDelay(maxSeconds: number, p99Seconds: number): void {
+    this.registry.set(METRICS.eventLoopDelayMax, maxSeconds, {});
+    this.registry.set(METRICS.eventLoopDelayP99, p99Seconds, {});
   }
 
   /** Labels from fixed sets only: the kind, the channel and what became of the attempt. */

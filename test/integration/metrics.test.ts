@@ -46,6 +46,7 @@ describe("metrics an operator scrapes", () => {
     // The scrape works before anything is sold: Moleculer's own figures and the runners' gauges.
     await until("the node up", `up{instance="127.0.0.1:${metricsPort}"}`, (v) => v === 1);
     await until("a runner's lag", `count(ticketing_runner_lag)`, (v) => v > 0);
+    await until("the event loop's longest delay", `ticketing_eventloop_delay_max_seconds`, (v) => v > 0);
     expect(await value(`ticketing_orders_total{outcome="paid"}`)).toBe(0);
 
     const issuer = await devIssuerOf(qs.env);
