@@ -219,14 +219,14 @@ async function sell(
 export async function reconcilePayments(rt: Runtime, svc: OrdersService): Promise<void> {
   const before = Date.now() - rt.config.payments.reconcileAfterMs;
   const docs = svc.liveDocs<OrderDoc>();
-  // Documents projected before `openPayment` existed have none (null): those are looked at too.
+  // Only orders flagged openPayment (a sparse index): see ordersProjection.
   const waiting = await docs.find(
-    { openPayment: { $in: [true, null] }, status: "awaiting_payment", payment: { $ne: null }, createdAt: { $lte: before } },
+    { openPayment: true, status: "awaiting_payment", payment: { $ne: null }, createdAt: { $lte: before } },
     { limit: RECONCILE_BATCH },
   );
   const closed = await docs.find(
     {
-      openPayment: { $in: [true, null] },
+      openPayment: true,
       status: { $in: ["expired", "cancelled"] },
       payment: { $ne: null },
       "payment.closed": { $exists: false },

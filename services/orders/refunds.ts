@@ -153,11 +153,9 @@ export async function settleRefundNotice(rt: Runtime, svc: OrdersService, record
 export async function reconcileRefunds(rt: Runtime, svc: OrdersService): Promise<void> {
   const before = Date.now() - rt.config.payments.reconcileAfterMs;
   const orders = await svc.liveDocs<OrderDoc>().find(
-    {
-      // Documents projected before `openRefunds` existed have none: those are looked at the old way.
-      $or: [{ openRefunds: true }, { openRefunds: null, "refunds.status": "pending" }],
-      updatedAt: { $lte: before },
-    },
+    // A generation projected before the flag (orders version 1) has none; the rebuild that
+    // replaces it at start (version 2) brings them back within a round or two.
+    { openRefunds: true, updatedAt: { $lte: before } },
     { limit: 500 },
   );
   for (const order of orders) {

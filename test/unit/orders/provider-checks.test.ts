@@ -1,0 +1,88 @@
+import { eventsOf, type Commit } from "../../../lib/eventlog/types";
+import { projectInto } from "../../../lib/eventlog/projection";
+import { EmbeddedStore } from "../../../lib/store/embedded/embedded-store";
+import { orderDecider } from "../../../services/orders/orders.decider";
+import { ordersProjection, type OrderDoc } from "../../../services/orders/orders.projection";
+import type { OrderCommand, OrderEvent, OrderState } from "../../../services/orders/orders.types";
+
+const T0 = Date.parse("2030-01-01T12:00:00Z");
+const system = { sub: "system", roles: ["admin" as const] };
+const place: OrderCommand = {
+  type: "PlaceOrder",
+  actor: { sub: "buyer-1", roles: ["customer"] },
+  at: T0,
+  id: "o1",
+  number: "TL-0001",
+  eventId: "e1",
+  organizerId: "org-1",
+  customer: { email: "ann@example.com", phone: "+79001234567", firstName: "Ann" },
+  lines: [{ categoryId: "floor", categoryName: "Floor", quantity: 1, unitPrice: 350000 }],
+  currency: "RUB",
+  expiresAt: T0 + 15 * 60_000,
+};
+const attach: OrderCommand = {
+  type: "AttachPayment",
+  actor: system,
+  at: T0,
+  id: "o1",
+  paymentId: "pay-1",
+  confirmationUrl: "https://pay/1",
+};
+
+/** The orders read model after these commands, through the projection and a real (in-memory) store. */
+async function projected(commands: OrderCommand[]): Promise<OrderDoc> {
+  const store = await EmbeddedStore.open({ logs: [] });
+  try {
+    let state: OrderState = null;
+    const commits: Commit[] = commands.map((command, i) => {
+      const events = orderDecider.decide(command, state) as OrderEvent[];
+      for (const event of events) state = orderDecider.evolve(state, event);
+      return {
+        _id: `order-o1:${i + 1}`,
+        stream: "order-o1",
+        seq: i + 1,
+        pos: i + 1,
+        at: T0 + i,
+        meta: {},
+        events: events.map((e, k) => ({ id: `${i}-${k}`, ...e })),
+      };
+    });
+    expect(commits.flatMap(eventsOf).length).toBeGreaterThan(0);
+    await projectInto(ordersProjection, store, "orders", commits);
+    return (await store.collection<OrderDoc>("orders").get("o1"))!;
+  } finally {
+    await store.close();
+  }
+}
+
+describe("orders read model: what the provider sweeps look for", () => {
+  test("an order awaiting its payment is flagged openPayment, and the flag goes once it is cancelled with the payment closed", async () => {
+    const waiting = await projected([place, attach]);
+    expect(waiting.openPayment).toBe(true);
+    expect(waiting.openRefunds).toBeUndefined();
+
+    const cancel = { type: "CancelOrder", actor: system, at: T0, id: "o1", reason: "customer" } as OrderCommand;
+    const cancelled = await projected([place, attach, cancel]);
+    expect(cancelled.status).toBe("cancelled");
+    // Cancelled, but the provider may still hold the payment until it is closed.
+    expect(cancelled.openPayment).toBe(true);
+
+    const close = {
+      type: "ClosePayment",
+      actor: system,
+      at: T0,
+      id: "o1",
+      paymentId: "pay-1",
+      outcome: "canceled",
+    } as OrderCommand;
+    const closed = await projected([place, attach, cancel, close]);
+    // The flag of the document before is not carried over.
+    expect("openPayment" in closed).toBe(false);
+  });
+
+  test("a placed order without a payment carries no flag at all (the sparse indexes stay small)", async () => {
+    const doc = await projected([place]);
+    expect("openPayment" in doc).toBe(false);
+    expect("openRefunds" in doc).toBe(false);
+  });
+});
