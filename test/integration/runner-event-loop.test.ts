@@ -45,3 +45,27 @@ test("a runner catching up on the embedded store lets timers and I/O run between
     await store.close();
   }
 });
+
+test("dropping a big collection of the embedded store lets timers run while it empties", async () => {
+  const store = await EmbeddedStore.open({ logs: [] });
+  try {
+    const docs = store.collection<{ _id: string; n: number }>("retired_g1");
+    await store.write(
+      Array.from({ length: 20_000 }, (_, n) => ({ collection: "retired_g1", op: "insert" as const, doc: { _id: `d${n}`, n } })),
+    );
+    let left = -1;
+    const seen = new Promise<void>((resolve) =>
+      setTimeout(() => {
+        // Read straight from SQLite: how many rows the drop has not deleted yet.
+        left = (docs as unknown as { countNow(f: object): number }).countNow({});
+        resolve();
+      }, 0),
+    );
+    await docs.drop();
+    await seen;
+    expect(left).toBeGreaterThan(0);
+    expect(await store.collection("retired_g1").count({})).toBe(0);
+  } finally {
+    await store.close();
+  }
+});
