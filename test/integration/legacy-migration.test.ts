@@ -73,11 +73,16 @@ describe("a data directory of the store before SQLite is migrated on its first s
     const ready = await api<{ status: string; nodes: Array<{ runners: RunnerReport[] }> }>("GET", "/ready", { token: admin });
     expect(ready.body.status).toBe("ready");
     const runners = ready.body.nodes.flatMap((n) => n.runners);
-    // Runners added after the fixture was made start at 0 and are not its business.
+    // Runners added after the fixture was made start at 0 and are not its business; the rebuilt
+    // read model's old generation may be retired already (a rebuild of the fixture takes moments).
     expect(Object.fromEntries(runners.map((r) => [r.name, r.pos]))).toMatchObject(
-      Object.fromEntries(Object.entries(expected.checkpoints).map(([name, cp]) => [name, cp.pos])),
+      Object.fromEntries(
+        Object.entries(expected.checkpoints)
+          .filter(([name]) => !name.startsWith(`${REBUILT}@`))
+          .map(([name, cp]) => [name, cp.pos]),
+      ),
     );
-    for (const r of runners) expect(r.pos).toBe(r.head);
+    for (const r of runners.filter((r) => !r.name.startsWith(`${REBUILT}@`))) expect(r.pos).toBe(r.head);
 
     // What a user had is served as before: from the log (an order, a profile) and from read models.
     const event = await api<{ status: string; availability: Record<string, { available: number }> }>(
