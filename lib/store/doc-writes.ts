@@ -1,7 +1,7 @@
 import { WriteConflictError, type Doc, type DocCollection, type DocWrite } from "./types";
 
 /** One write through the collection interface; false when its compare-and-set matched nothing. */
-export async function applyWrite(collection: DocCollection<Doc>, write: DocWrite): Promise<boolean> {
+async function applyWrite(collection: DocCollection<Doc>, write: DocWrite): Promise<boolean> {
   switch (write.op) {
     case "insert":
       await collection.insert(write.doc);

@@ -96,8 +96,7 @@ export function whereClause(filter: Filter, indexes: FieldIndexes): SqlFragment 
   };
 
   const anyValue = (doc: string, segments: string[], compare: Compare): string => {
-    const whole = `$.${segments.join(".")}`;
-    jsonPath(segments.join("."));
+    const whole = jsonPath(segments.join("."));
     const parts = [compare(`json_extract(${doc}, '${whole}')`, params)];
     for (let i = 1; i <= segments.length; i++) {
       const prefix = `$.${segments.slice(0, i).join(".")}`;

@@ -13,6 +13,8 @@ import { identifier, isUniqueViolation, type SqliteDatabase } from "./sqlite-dat
 const INDEX_MARK = "#";
 const DROP_CHUNK_ROWS = 2000;
 const ARRAY_FIELDS = identifier("meta:array_fields");
+/** Databases whose array-fields table is made: once per connection, not once per collection. */
+const withArrayFields = new WeakSet<SqliteDatabase>();
 
 /**
  * A document collection as a table: the id, and the document as JSONB (queried with
@@ -102,7 +104,10 @@ export class SqliteCollection<T extends Doc> implements DocCollection<T>, FieldI
 
   private replaceNow(filter: Filter, doc: Doc): boolean {
     const id = this.firstId(filter);
-    if (id === null) return false;
+    return id !== null && this.replaceById(id, doc);
+  }
+
+  private replaceById(id: string, doc: Doc): boolean {
     return (
       this.write(() =>
         this.db.run(`UPDATE ${this.table} SET id = ?, body = jsonb(?) WHERE id = ?`, [doc._id, this.serialize(doc), id]),
@@ -116,8 +121,8 @@ export class SqliteCollection<T extends Doc> implements DocCollection<T>, FieldI
 
   private updateNow(filter: Filter, set: Record<string, unknown>): boolean {
     const where = this.where(filter);
-    const row = this.db.get<{ body: string }>(
-      `SELECT json(body) AS body FROM ${this.table} WHERE ${where.sql} LIMIT 1`,
+    const row = this.db.get<{ id: string; body: string }>(
+      `SELECT id, json(body) AS body FROM ${this.table} WHERE ${where.sql} LIMIT 1`,
       where.params,
     );
     if (!row) return false;
@@ -126,7 +131,7 @@ export class SqliteCollection<T extends Doc> implements DocCollection<T>, FieldI
       if (value === undefined) delete doc[key];
       else doc[key] = value;
     }
-    return this.replaceNow({ _id: doc._id }, doc as unknown as Doc);
+    return this.replaceById(row.id, doc as unknown as Doc);
   }
 
   async deleteOne(filter: Filter): Promise<boolean> {
@@ -215,9 +220,12 @@ export class SqliteCollection<T extends Doc> implements DocCollection<T>, FieldI
       tableOf(this.name),
     ]);
     for (const row of rows) if (row.name.startsWith(prefix)) this.indexed.add(row.name.slice(prefix.length));
-    this.db.exec(
-      `CREATE TABLE IF NOT EXISTS ${ARRAY_FIELDS} (collection TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (collection, path))`,
-    );
+    if (!withArrayFields.has(this.db)) {
+      this.db.exec(
+        `CREATE TABLE IF NOT EXISTS ${ARRAY_FIELDS} (collection TEXT NOT NULL, path TEXT NOT NULL, PRIMARY KEY (collection, path))`,
+      );
+      withArrayFields.add(this.db);
+    }
     const arrays = this.db.all<{ path: string }>(`SELECT path FROM ${ARRAY_FIELDS} WHERE collection = ?`, [this.name]);
     for (const row of arrays) this.arrays.add(row.path);
   }
