@@ -1,9 +1,10 @@
-import { eventsOf, type Commit } from "../../../lib/eventlog/types";
+import { handleCommand } from "../../../lib/eventlog/decider";
 import { projectInto } from "../../../lib/eventlog/projection";
 import { EmbeddedStore } from "../../../lib/store/embedded/embedded-store";
 import { orderDecider } from "../../../services/orders/orders.decider";
 import { ordersProjection, type OrderDoc } from "../../../services/orders/orders.projection";
-import type { OrderCommand, OrderEvent, OrderState } from "../../../services/orders/orders.types";
+import { SALES_LOG } from "../../../services/inventory/inventory.types";
+import { orderStream, type OrderCommand } from "../../../services/orders/orders.types";
 
 const T0 = Date.parse("2030-01-01T12:00:00Z");
 const system = { sub: "system", roles: ["admin" as const] };
@@ -29,26 +30,13 @@ const attach: OrderCommand = {
   confirmationUrl: "https://pay/1",
 };
 
-/** The orders read model after these commands, through the projection and a real (in-memory) store. */
+/** The orders read model after these commands, through the decider, a real (in-memory) log and the projection. */
 async function projected(commands: OrderCommand[]): Promise<OrderDoc> {
-  const store = await EmbeddedStore.open({ logs: [] });
+  const store = await EmbeddedStore.open({ logs: [SALES_LOG] });
   try {
-    let state: OrderState = null;
-    const commits: Commit[] = commands.map((command, i) => {
-      const events = orderDecider.decide(command, state) as OrderEvent[];
-      for (const event of events) state = orderDecider.evolve(state, event);
-      return {
-        _id: `order-o1:${i + 1}`,
-        stream: "order-o1",
-        seq: i + 1,
-        pos: i + 1,
-        at: T0 + i,
-        meta: {},
-        events: events.map((e, k) => ({ id: `${i}-${k}`, ...e })),
-      };
-    });
-    expect(commits.flatMap(eventsOf).length).toBeGreaterThan(0);
-    await projectInto(ordersProjection, store, "orders", commits);
+    const log = store.log(SALES_LOG);
+    for (const command of commands) await handleCommand(log, orderDecider, orderStream("o1"), command);
+    await projectInto(ordersProjection, store, "orders", await log.readFrom(0, 100));
     return (await store.collection<OrderDoc>("orders").get("o1"))!;
   } finally {
     await store.close();
