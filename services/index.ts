@@ -14,6 +14,7 @@ import runnersService from "./runners/runners.service";
 import ticketsService from "./tickets/tickets.service";
 import usersService from "./users/users.service";
 import venuesService from "./venues/venues.service";
+import waitingRoomService from "./waiting-room/waiting-room.service";
 
 // Each factory types `this` with its own mixins' methods; the broker takes any schema.
 export type ServiceFactory = (rt: Runtime) => ServiceSchema<any, any>;
@@ -26,6 +27,7 @@ export const SERVICE_FACTORIES: Record<ServiceName, ServiceFactory> = {
   venues: venuesService,
   events: eventsService,
   inventory: inventoryService,
+  "waiting-room": waitingRoomService,
   orders: ordersService,
   tickets: ticketsService,
   users: usersService,

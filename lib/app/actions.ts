@@ -39,6 +39,16 @@ export function newId(ctx: Pick<AppContext, "meta">, kind: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${((parseInt(hex[16], 16) & 3) | 8).toString(16)}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
+/** A date-time: ISO 8601 text (checked by the decider) or epoch milliseconds. */
+export const dateTimeParam = {
+  type: "multi",
+  rules: [
+    { type: "string", max: 40 },
+    // Epoch milliseconds up to the last instant a Date can hold.
+    { type: "number", integer: true, positive: true, max: 8_640_000_000_000_000 },
+  ],
+};
+
 /** Deeper than this, a client should narrow its search: skipping 10,000 pages costs the store a scan. */
 export const MAX_PAGE = 10_000;
 

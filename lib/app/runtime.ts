@@ -3,6 +3,7 @@ import { ConfigError, type AppConfig } from "../config/config";
 import { loadOrCreateDevIssuer } from "../auth/dev-issuer";
 import { createTokenVerifier, type TokenVerifier } from "../auth/verifier";
 import { orderLinks, orderLinkSecret, type OrderLinks } from "../auth/order-link";
+import { loadAdmissionTokens, type AdmissionTokens } from "../auth/admission-token";
 import type { JWSAlgorithm } from "jose";
 import type { Geocoder } from "../ports/geocoder/geocoder.port";
 import { startGeocoderSimulator } from "../ports/geocoder/geocoder.simulator";
@@ -28,7 +29,7 @@ import type { Store } from "../store/types";
 import { RunnerRegistry } from "./runner-registry";
 
 /** The bounded contexts, one event log each. */
-export const LOGS = ["catalogue", "sales", "users", "notifications"] as const;
+export const LOGS = ["catalogue", "sales", "users", "notifications", "waiting"] as const;
 export type LogName = (typeof LOGS)[number];
 
 export interface Logger {
@@ -68,6 +69,8 @@ export interface Runtime {
   notify: NotificationPorts | null;
   /** The buyer's links to an order's page (the payment's return URL). */
   orderLinks: OrderLinks;
+  /** The waiting room's admission tokens: issued by its queue, verified where orders are placed. */
+  admissions: AdmissionTokens;
   runners: RunnerRegistry;
   /** Our Prometheus figures; every call is a no-op when METRICS_PORT is unset. */
   metrics: AppMetrics;
@@ -111,6 +114,7 @@ export async function createRuntime(
       ? await createNotificationPorts(config, store, logger, closers)
       : null;
     const links = orderLinks(config.http.publicUrl, await orderLinkSecret(store, config.orderLinks.secret));
+    const admissions = await loadAdmissionTokens(store);
     let closing: Promise<void> | null = null;
     const closeAll = async () => {
       for (const close of closers.reverse()) await close().catch((err) => logger.warn("close failed:", String(err)));
@@ -126,6 +130,7 @@ export async function createRuntime(
       paymentSimulator,
       notify,
       orderLinks: links,
+      admissions,
       runners: new RunnerRegistry(),
       metrics,
       instanceId,

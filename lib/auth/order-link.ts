@@ -4,12 +4,12 @@
  * order id under a server secret. Whoever holds the link may see that order's page (as with an
  * e-mailed ticket link); nobody can make one for another order.
  */
-import { createHmac, randomBytes, timingSafeEqual } from "node:crypto";
-import { DuplicateKeyError, type Doc, type Store } from "../store/types";
+import { createHmac, timingSafeEqual } from "node:crypto";
+import type { Store } from "../store/types";
+import { storedSecret } from "./stored-secret";
 
 /** Domain separation: the same secret could one day sign other links. */
 const PURPOSE = "order-page:v1:";
-const SECRETS_COLLECTION = "secrets";
 const SECRET_ID = "order-links";
 
 export interface OrderLinks {
@@ -37,27 +37,10 @@ export function orderLinks(publicUrl: string, secret: string): OrderLinks {
   };
 }
 
-interface SecretDoc extends Doc {
-  value: string;
-}
-
 /**
- * The configured secret (ORDER_LINK_SECRET), or the one kept in the store: made by whichever
- * node comes first, then read by all (the store is what every node of a cluster shares, and in
- * the quick start it lives under DATA_DIR), so links in a buyer's history survive restarts.
+ * The configured secret (ORDER_LINK_SECRET), or the one kept in the store (see stored-secret.ts),
+ * so links in a buyer's history survive restarts.
  */
-export async function orderLinkSecret(store: Store, configured: string | undefined): Promise<string> {
-  if (configured !== undefined) return configured;
-  const secrets = store.collection<SecretDoc>(SECRETS_COLLECTION);
-  const kept = await secrets.get(SECRET_ID);
-  if (kept) return kept.value;
-  try {
-    await secrets.insert({ _id: SECRET_ID, value: randomBytes(32).toString("base64url") });
-  } catch (err) {
-    // Another node made it first: use theirs.
-    if (!(err instanceof DuplicateKeyError)) throw err;
-  }
-  const made = await secrets.get(SECRET_ID);
-  if (!made) throw new Error("the order-link secret vanished from the store right after it was written");
-  return made.value;
+export function orderLinkSecret(store: Store, configured: string | undefined): Promise<string> {
+  return storedSecret(store, SECRET_ID, configured);
 }

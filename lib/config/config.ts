@@ -22,6 +22,7 @@ export const SERVICE_NAMES = [
   "venues",
   "events",
   "inventory",
+  "waiting-room",
   "orders",
   "tickets",
   "users",
@@ -78,6 +79,8 @@ export interface AppConfig {
   /** How long a stop waits for requests under way (at the gateway, then calls from other nodes). */
   shutdown: { graceMs: number };
   sales: { holdTtlMs: number };
+  /** How long a buyer admitted by an event's waiting room may start an order (services/waiting-room). */
+  waitingRoom: { admissionTtlMs: number };
   /** E-mail, SMS and push, and the notification pipeline (lib/config/notifications.ts). */
   notifications: NotificationsConfig;
   payments: {
@@ -183,6 +186,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       timeoutMs: e.int("MUSIC_TIMEOUT_MS", 3000, { min: 100 }),
     },
     sales: { holdTtlMs: e.int("HOLD_TTL_SECONDS", 900, { min: 1, max: 86_400 }) * 1000 },
+    waitingRoom: { admissionTtlMs: e.int("WAITING_ROOM_ADMISSION_TTL_MS", 600_000, { min: 1000, max: 86_400_000 }) },
     orderLinks: { secret: loadOrderLinkSecret(e) },
     payments: loadPayments(e, port),
     notifications: loadNotifications(e, dataDir),

@@ -120,7 +120,30 @@ const EVENT = entity({
   startsAt: TIMESTAMP,
   categories: { type: "array", items: { type: "object" } },
   currency: { type: ["string", "null"] },
+  waitingRoom: {
+    type: ["object", "null"],
+    description: "buyers queue before they may order (PUT /api/events/{id}/waiting-room)",
+    properties: { opensAt: TIMESTAMP, opensAtIso: { type: "string" }, rate: { type: ["integer", "string"] } },
+  },
 });
+const PLACE: JsonSchema = {
+  type: "object",
+  required: ["status", "preQueue", "position", "ahead", "estimatedWaitSec", "retryAfterSec", "opensAt"],
+  properties: {
+    status: { enum: ["waiting", "admitted", "sold_out", "expired"] },
+    preQueue: { type: "boolean", description: "joined before the start: the order is drawn at the start" },
+    position: { type: ["integer", "null"], description: "1-based place in the order; null in the pre-queue" },
+    ahead: { type: ["integer", "null"], description: "places before this one still waiting" },
+    estimatedWaitSec: { type: ["integer", "null"] },
+    retryAfterSec: { type: "integer", description: "when to ask again" },
+    opensAt: TIMESTAMP,
+    admission: {
+      type: "object",
+      description: "when admitted: send token as admissionToken with POST /api/orders before expiresAt",
+      properties: { token: { type: "string" }, expiresAt: TIMESTAMP },
+    },
+  },
+};
 const ORDER = entity(
   {
     status: { type: "string" },
@@ -197,6 +220,10 @@ const SUCCESS: Record<string, JsonSchema> = {
   "events.cancel": EVENT,
   "events.finish": EVENT,
   "events.sales": { type: "object" },
+  "events.configureWaitingRoom": EVENT,
+  "events.removeWaitingRoom": EVENT,
+  "waitingRoom.join": PLACE,
+  "waitingRoom.place": PLACE,
   "orders.create": ORDER,
   "orders.get": ORDER,
   "orders.cancel": ORDER,
@@ -265,6 +292,8 @@ const EXAMPLES: Record<string, unknown> = {
   fcmToken: "fcm-registration-token-from-the-app",
   reason: "chargeback fraud",
   barcode: "0123456789ABCDEF0123456789ABCDEF",
+  opensAt: "2027-04-01T12:00:00+03:00",
+  rate: 100,
 };
 
 /** The document, from the actions the broker knows now (local or on other nodes). */

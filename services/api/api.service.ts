@@ -52,6 +52,10 @@ export const ROUTES: Record<string, string> = {
   "POST events/:id/cancel": "events.cancel",
   "POST events/:id/finish": "events.finish",
   "GET events/:id/sales": "events.sales",
+  "PUT events/:id/waiting-room": "events.configureWaitingRoom",
+  "DELETE events/:id/waiting-room": "events.removeWaitingRoom",
+  "POST events/:id/queue": "waitingRoom.join",
+  "GET events/:id/queue": "waitingRoom.place",
 
   "POST orders": "orders.create",
   "GET orders/:id": "orders.get",
@@ -180,7 +184,7 @@ export default function apiService(rt: Runtime): ServiceSchema {
       cors: http.corsOrigins.length
         ? {
             origin: http.corsOrigins,
-            methods: ["GET", "POST", "PATCH", "DELETE", "OPTIONS"],
+            methods: ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
             allowedHeaders: ["Authorization", "Content-Type", "Idempotency-Key"],
             maxAge: 600,
           }

@@ -31,6 +31,7 @@ import {
   type UpdateEvent,
   type UpdateTicketCategory,
 } from "./events.types";
+import { decideConfigureWaitingRoom, decideRemoveWaitingRoom, evolveWaitingRoom } from "./waiting-room.rules";
 
 const NAME = { max: 200 };
 const DESCRIPTION = { max: 10_000 };
@@ -509,6 +510,10 @@ function decideOwn(command: Exclude<EventCommand, ImportEvent | CreateEvent>, st
       return decideUpdateCategory(command, state);
     case "RemoveTicketCategory":
       return decideRemoveCategory(command, state);
+    case "ConfigureWaitingRoom":
+      return decideConfigureWaitingRoom(command, state);
+    case "RemoveWaitingRoom":
+      return decideRemoveWaitingRoom(command, state);
   }
 }
 
@@ -554,6 +559,9 @@ export const eventDecider: Decider<EventCommand, EventStreamEvent, EventState> =
         return { ...current, status: "cancelled", cancelReason: event.data.reason };
       case "EventFinished":
         return { ...current, status: "finished" };
+      case "WaitingRoomConfigured":
+      case "WaitingRoomRemoved":
+        return evolveWaitingRoom(current, event);
     }
   },
 };

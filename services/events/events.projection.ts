@@ -18,6 +18,7 @@ import type {
   TicketCategoryAdded,
   TicketCategoryRemoved,
   TicketCategoryUpdated,
+  WaitingRoomConfigured,
 } from "./events.types";
 
 function venueOf(venue: VenueSnapshot): EventDoc["venue"] {
@@ -54,6 +55,8 @@ function derive(doc: Omit<EventDoc, Derived>): EventDoc {
     currency: doc.categories[0]?.currency ?? priced[0]?.currency ?? null,
     cityKey: searchKey(doc.venue.city),
     search: [doc.name, ...doc.artists.map((a) => a.name), doc.venue.name].map(searchKey).join(" | "),
+    // Shown in the event's time zone, which may change after the room was set.
+    waitingRoom: doc.waitingRoom ? { ...doc.waitingRoom, opensAtIso: formatInstant(doc.waitingRoom.opensAt, doc.timezone) } : null,
   };
 }
 
@@ -118,6 +121,7 @@ export const eventsProjection: Projection<EventDoc> = {
             categories: [],
             cancelReason: null,
             publishedAt: null,
+            waitingRoom: null,
             createdAt: at,
             updatedAt: at,
           }),
@@ -188,6 +192,14 @@ export const eventsProjection: Projection<EventDoc> = {
       }
       case "EventFinished":
         return change(view, (event.data as { id: string }).id, at, () => ({ status: "finished" }));
+      case "WaitingRoomConfigured": {
+        const { id, opensAt, rate } = event.data as WaitingRoomConfigured["data"];
+        return change(view, id, at, (doc) => ({
+          waitingRoom: { opensAt, opensAtIso: formatInstant(opensAt, doc.timezone), rate },
+        }));
+      }
+      case "WaitingRoomRemoved":
+        return change(view, (event.data as { id: string }).id, at, () => ({ waitingRoom: null }));
       case "OrganizerUpdated":
       case "OrganizerImported": {
         const { id, name } = event.data as OrganizerUpdated["data"] | OrganizerImported["data"];

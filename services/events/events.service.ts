@@ -1,5 +1,14 @@
 import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
-import { actorOf, created, idParam, newId, optionalId, pagingParams, CATALOGUE_WRITE_ERRORS } from "../../lib/app/actions";
+import {
+  actorOf,
+  created,
+  dateTimeParam as dateTime,
+  idParam,
+  newId,
+  optionalId,
+  pagingParams,
+  CATALOGUE_WRITE_ERRORS,
+} from "../../lib/app/actions";
 import type { AppContext } from "../../lib/app/context";
 import { notFound, toMoleculerError } from "../../lib/app/errors";
 import type { Runtime } from "../../lib/app/runtime";
@@ -23,6 +32,7 @@ import { venueStream } from "../venues/venues.types";
 import { validationError } from "../../lib/app/validator.middleware";
 import { eventDecider } from "./events.decider";
 import { eventsProjection } from "./events.projection";
+import { waitingRoomActions } from "./waiting-room.actions";
 import {
   EVENT_CATEGORIES,
   EVENT_STATUSES,
@@ -35,7 +45,7 @@ import {
 
 type Self = Service & EventSourcedMethods & ReadModelMethods & EventMethods;
 
-interface EventMethods {
+export interface EventMethods {
   command(ctx: AppContext, id: string, command: DistributiveOmit<EventCommand, "actor" | "at">, name: string): Promise<unknown>;
 }
 
@@ -63,6 +73,7 @@ const EVENT_FIELDS = [
   "currency",
   "cancelReason",
   "publishedAt",
+  "waitingRoom",
   "source",
   "ticketSets",
   "createdAt",
@@ -73,14 +84,6 @@ const EVENT_FIELDS = [
 const PUBLIC_STATUSES: EventStatus[] = ["on_sale", "paused", "cancelled", "finished"];
 const DEFAULT_SEARCH_STATUSES: EventStatus[] = ["on_sale", "paused"];
 
-const dateTime = {
-  type: "multi",
-  rules: [
-    { type: "string", max: 40 },
-    // Epoch milliseconds up to the last instant a Date can hold.
-    { type: "number", integer: true, positive: true, max: 8_640_000_000_000_000 },
-  ],
-};
 const artistIds = { type: "array", max: 30, items: idParam };
 const descriptive = {
   name: { type: "string", max: 200 },
@@ -311,6 +314,7 @@ export default function eventsService(
           return this.readAfterWrite(ctx, ctx.params.id, pos as number | undefined);
         },
       },
+      ...waitingRoomActions(),
       publish: lifecycle("PublishEvent", "publish"),
       pause: lifecycle("PauseEvent", "pause"),
       finish: lifecycle("FinishEvent", "finish"),

@@ -64,6 +64,17 @@ export interface CatalogueEvent {
   source?: ExternalSource;
   sourceUpdatedAt?: number;
   ticketSets?: ExternalTicketSet[];
+  /** Buyers queue before they may order (services/waiting-room); absent or null: no queue. */
+  waitingRoom?: WaitingRoomSettings | null;
+}
+
+/** Admissions per second, or "auto": as fast as the sales path sustains (services/waiting-room/rate.ts). */
+export type AdmissionRate = number | "auto";
+
+export interface WaitingRoomSettings {
+  /** Epoch milliseconds: when the on-sale starts; buyers who join before it are ordered at random. */
+  opensAt: number;
+  rate: AdmissionRate;
 }
 
 export type EventState = CatalogueEvent | null;
@@ -203,8 +214,24 @@ export interface ImportEvent extends CommandBase {
   ticketSets: ExternalTicketSet[];
 }
 
+/** Turns the event's waiting room on, or changes its start or rate. */
+export interface ConfigureWaitingRoom extends CommandBase {
+  type: "ConfigureWaitingRoom";
+  id: string;
+  opensAt: DateTimeInput;
+  /** Checked by the decider: an integer 1..10000 or "auto". */
+  rate: unknown;
+}
+
+export interface RemoveWaitingRoom extends CommandBase {
+  type: "RemoveWaitingRoom";
+  id: string;
+}
+
 export type EventCommand =
   | ImportEvent
+  | ConfigureWaitingRoom
+  | RemoveWaitingRoom
   | CreateEvent
   | UpdateEvent
   | AddTicketCategory
@@ -274,6 +301,16 @@ export interface EventFinished {
   data: { id: string };
 }
 
+export interface WaitingRoomConfigured {
+  type: "WaitingRoomConfigured";
+  data: { id: string } & WaitingRoomSettings;
+}
+
+export interface WaitingRoomRemoved {
+  type: "WaitingRoomRemoved";
+  data: { id: string };
+}
+
 /** The whole imported event, on creation and on every change. */
 export interface EventImported {
   type: "EventImported";
@@ -291,7 +328,9 @@ export type EventStreamEvent =
   | EventPublished
   | EventPaused
   | EventCancelled
-  | EventFinished;
+  | EventFinished
+  | WaitingRoomConfigured
+  | WaitingRoomRemoved;
 
 export interface EventCategoryDoc {
   id: string;
@@ -335,6 +374,8 @@ export interface EventDoc extends ReadDoc {
   cancelReason: string | null;
   /** When sales first opened. */
   publishedAt: number | null;
+  /** The waiting room buyers queue in before they may order; null (or absent, for older documents): none. */
+  waitingRoom?: (WaitingRoomSettings & { opensAtIso: string }) | null;
   /** Imported events: the partner it comes from and its ticket sets; absent (or null) for ours. */
   source?: ExternalSource | null;
   ticketSets?: ExternalTicketSet[];

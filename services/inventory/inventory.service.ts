@@ -14,6 +14,8 @@ import { byStream, Subscription } from "../../mixins/subscription.mixin";
 import { eventDecider } from "../events/events.decider";
 import { eventStream } from "../events/events.types";
 import { availability, holdLapsed, inventoryDecider } from "./inventory.decider";
+import { PaceMeter } from "./pace";
+import type { Pace } from "../waiting-room/rate";
 import { eventStockId, salesCounters, stockProjection, type EventStockDoc, type HoldDoc } from "./inventory.projection";
 import {
   SALES_LOG,
@@ -91,6 +93,8 @@ export interface HoldResult {
  */
 export default function inventoryService(rt: Runtime): ServiceSchema<ServiceSettingSchema, ReadModelMethods> {
   const mailboxes = new Map<string, InventoryMailbox>();
+  const paces = new Map<string, PaceMeter>();
+  const paceOf = (eventId: string) => paces.get(eventId) ?? paces.set(eventId, new PaceMeter()).get(eventId)!;
   let sweeper: Periodic | null = null;
   let announced = 0;
 
@@ -174,7 +178,13 @@ export default function inventoryService(rt: Runtime): ServiceSchema<ServiceSett
           }>,
         ): Promise<HoldResult> {
           const { eventId, ...rest } = ctx.params;
-          await submit(this, ctx, eventId, { type: "PlaceHold", ...rest });
+          const started = performance.now();
+          let placed = false;
+          try {
+            placed = (await submit(this, ctx, eventId, { type: "PlaceHold", ...rest })).length > 0;
+          } finally {
+            paceOf(eventId).record(Date.now(), performance.now() - started, placed);
+          }
           // A repeated hold produces no event: answer from the state either way.
           const state = await mailbox(eventId).current();
           const hold = state.holds.get(ctx.params.holdId);
@@ -277,6 +287,21 @@ export default function inventoryService(rt: Runtime): ServiceSchema<ServiceSett
           return Object.fromEntries(availability(state).map((a) => [a.categoryId, a.sold]));
         },
       },
+      /** What is left and how fast holds go, from the write side: the waiting room's admissions follow it. */
+      pace: {
+        ...SHARDED,
+        params: { eventId: "string" },
+        async handler(ctx: AppContext<{ eventId: string }>): Promise<Pace> {
+          const state = await mailbox(ctx.params.eventId).current();
+          const totals = { available: 0, held: 0, sold: 0 };
+          for (const c of availability(state)) {
+            totals.available += Math.max(0, c.available);
+            totals.held += c.held;
+            totals.sold += c.sold;
+          }
+          return { ...totals, ...paceOf(ctx.params.eventId).snapshot(Date.now()) };
+        },
+      },
       /** Availability for the event page, from the read model: per category, what is still for sale. */
       availability: {
         visibility: "public",
@@ -305,6 +330,7 @@ export default function inventoryService(rt: Runtime): ServiceSchema<ServiceSett
         SWEEP_MS,
         async () => {
           evictIdle(mailboxes, Date.now() - MAILBOX_IDLE_MS);
+          for (const eventId of paces.keys()) if (!mailboxes.has(eventId)) paces.delete(eventId);
           await sweep(this as Service & ReadModelMethods);
         },
         (err) => this.logger.warn("hold sweep failed:", String(err)),

@@ -109,6 +109,8 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
         errors: {
           VALIDATION: 400,
           USER_BLOCKED: 403,
+          ADMISSION_REQUIRED: 403,
+          ADMISSION_INVALID: 403,
           NOT_ON_SALE: 404,
           NOT_FOUND: 404,
           SALES_CLOSED: 409,
@@ -159,6 +161,8 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
               lastName: { type: "string", max: 100, optional: true },
             },
           },
+          // The waiting room's admission (GET /api/events/:id/queue), for an event that has one.
+          admissionToken: { type: "string", max: 200, optional: true },
           $$strict: true,
         },
         async handler(this: Self, ctx: AppContext<CreateParams>) {

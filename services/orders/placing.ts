@@ -9,6 +9,7 @@ import { eventDecider } from "../events/events.decider";
 import { eventStream } from "../events/events.types";
 import type { HoldResult } from "../inventory/inventory.service";
 import type { Request } from "../inventory/inventory.types";
+import { requireAdmission } from "../waiting-room/admission";
 import { confirmation, customerKey, runOrderCommand, type OrdersService } from "./order-commands";
 import type { Customer, Order, OrderLine, Ticket } from "./orders.types";
 
@@ -18,6 +19,8 @@ export interface CreateParams {
   seats?: Array<{ categoryId: string; seatId: string }>;
   /** Absent: the buyer's profile gives the contact data (see buyer.ts). */
   customer?: Customer;
+  /** The waiting room's admission (required for an event that has one). */
+  admissionToken?: string;
 }
 
 /** Holds the tickets and records the order; the first half of placing one. */
@@ -41,6 +44,7 @@ export async function placeOrder(
     );
   if (event.status !== "on_sale")
     throw new Errors.MoleculerClientError(`sales for event ${eventId} are ${event.status}`, 409, "SALES_CLOSED");
+  requireAdmission(rt.admissions, event, user.sub, ctx.params.admissionToken, Date.now());
   const requests: Request[] = [...(ctx.params.items ?? []), ...(ctx.params.seats ?? [])];
   if (requests.length === 0)
     throw new Errors.MoleculerClientError("an order needs items or seats", 422, "VALIDATION", { field: "items" });
