@@ -6,6 +6,7 @@ import { ScrapeReporter } from "./lib/metrics/scrape-reporter";
 import { bridgeCommands } from "./lib/repl/bridge.command";
 import { notificationsCommands } from "./lib/repl/notifications.command";
 import { parkedCommands } from "./lib/repl/parked.command";
+import { queueCommands } from "./lib/repl/queue.command";
 import { replCommands } from "./lib/repl/projections.command";
 import { usersCommands } from "./lib/repl/users.command";
 
@@ -64,7 +65,14 @@ export function brokerConfig(config: AppConfig, collectMetrics: () => Promise<vo
     middlewares: [ValidatorMiddleware, AuthMiddleware],
     // Admin commands for `npm run repl` (see lib/repl).
     replOptions: {
-      customCommands: [...replCommands, ...bridgeCommands, ...parkedCommands, ...usersCommands, ...notificationsCommands],
+      customCommands: [
+        ...replCommands,
+        ...bridgeCommands,
+        ...parkedCommands,
+        ...usersCommands,
+        ...notificationsCommands,
+        ...queueCommands,
+      ],
       delimiter: "ticketing $ ",
     },
   };

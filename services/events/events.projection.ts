@@ -56,7 +56,9 @@ function derive(doc: Omit<EventDoc, Derived>): EventDoc {
     cityKey: searchKey(doc.venue.city),
     search: [doc.name, ...doc.artists.map((a) => a.name), doc.venue.name].map(searchKey).join(" | "),
     // Shown in the event's time zone, which may change after the room was set.
-    waitingRoom: doc.waitingRoom ? { ...doc.waitingRoom, opensAtIso: formatInstant(doc.waitingRoom.opensAt, doc.timezone) } : null,
+    waitingRoom: doc.waitingRoom
+      ? { ...doc.waitingRoom, opensAtIso: formatInstant(doc.waitingRoom.opensAt, doc.timezone) }
+      : null,
   };
 }
 

@@ -32,10 +32,7 @@ export function decideRemoveWaitingRoom(_command: RemoveWaitingRoom, state: Cata
   return state.waitingRoom ? [{ type: "WaitingRoomRemoved", data: { id: state.id } }] : [];
 }
 
-export function evolveWaitingRoom(
-  state: CatalogueEvent,
-  event: WaitingRoomConfigured | WaitingRoomRemoved,
-): CatalogueEvent {
+export function evolveWaitingRoom(state: CatalogueEvent, event: WaitingRoomConfigured | WaitingRoomRemoved): CatalogueEvent {
   if (event.type === "WaitingRoomRemoved") return { ...state, waitingRoom: null };
   const { opensAt, rate } = event.data;
   return { ...state, waitingRoom: { opensAt, rate } };

@@ -13,7 +13,8 @@ function decideJoin(command: Join, state: QueueState): QueueEvent[] {
   const { eventId, sub, at } = command;
   // One place per account: a repeat is answered with the place it has.
   if (state.index.has(sub) || state.preQueue.has(sub)) return [];
-  const opening: QueueEvent[] = state.openedAt === null && at >= command.opensAt ? [{ type: "QueueOpened", data: { eventId, at } }] : [];
+  const opening: QueueEvent[] =
+    state.openedAt === null && at >= command.opensAt ? [{ type: "QueueOpened", data: { eventId, at } }] : [];
   const beforeStart = state.openedAt === null && opening.length === 0;
   return [...opening, { type: "PlaceTaken", data: { eventId, sub, at, ...(beforeStart ? { key: command.draw } : {}) } }];
 }

@@ -57,7 +57,15 @@ export function placeView(
   }
   const ahead = index - state.admitted;
   if (state.soldOut) {
-    return { status: "sold_out", preQueue: false, position, ahead, estimatedWaitSec: null, retryAfterSec: MAX_RETRY_SEC, opensAt };
+    return {
+      status: "sold_out",
+      preQueue: false,
+      position,
+      ahead,
+      estimatedWaitSec: null,
+      retryAfterSec: MAX_RETRY_SEC,
+      opensAt,
+    };
   }
   const estimatedWaitSec = Math.ceil((ahead + 1) / Math.max(settings.rate, 1e-3));
   return {

@@ -12,7 +12,10 @@ export interface Room {
   settings: WaitingRoomSettings | null;
 }
 
-/** How long a loaded event is trusted: a changed rate or start reaches the queue within this. */
+/**
+ * How long a loaded event is trusted, should the wake-up of a catalogue change (which clears
+ * the cache) be lost.
+ */
 const FRESH_MS = 1000;
 
 /**
@@ -40,6 +43,11 @@ export class Rooms {
   fresh(eventId: string): Promise<Room | null> {
     this.cache.delete(eventId);
     return this.get(eventId);
+  }
+
+  /** Forgets every event: the catalogue changed (rare next to joins, so no need to know which event). */
+  clear(): void {
+    this.cache.clear();
   }
 
   /** Forgets events not asked about for a while. */

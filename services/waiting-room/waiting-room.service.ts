@@ -6,6 +6,8 @@ import { toMoleculerError } from "../../lib/app/errors";
 import { periodic, type Periodic } from "../../lib/app/periodic";
 import type { Runtime } from "../../lib/app/runtime";
 import { BusyError, evictIdle, Mailbox } from "../../lib/eventlog/mailbox";
+import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
+import { APPENDED_EVENT, type AppendedPayload } from "../../mixins/event-sourced.mixin";
 import type { EventDoc } from "../events/events.types";
 import { queueDecider } from "./queue.decider";
 import { WAITING_LOG, queueStream, type QueueCommand, type QueueEvent, type QueueState } from "./queue.types";
@@ -118,7 +120,14 @@ export default function waitingRoomService(rt: Runtime): ServiceSchema<ServiceSe
       autoRates.set(eventId, next);
       rate = next.rate;
     }
-    await submit(ctx, eventId, { type: "Tick", eventId, at, opensAt: settings.opensAt, rate, available: pace?.available ?? null });
+    await submit(ctx, eventId, {
+      type: "Tick",
+      eventId,
+      at,
+      opensAt: settings.opensAt,
+      rate,
+      available: pace?.available ?? null,
+    });
     return { ticked: true };
   }
 
@@ -156,7 +165,11 @@ export default function waitingRoomService(rt: Runtime): ServiceSchema<ServiceSe
           const room = await roomFor(eventId);
           const place = answer(await mailbox(eventId).current(), room, ctx.meta.user!.sub);
           if (!place)
-            throw new Errors.MoleculerClientError(`you have no place in the queue of event ${eventId}: join it first`, 404, "NOT_IN_QUEUE");
+            throw new Errors.MoleculerClientError(
+              `you have no place in the queue of event ${eventId}: join it first`,
+              404,
+              "NOT_IN_QUEUE",
+            );
           return place;
         },
       },
@@ -193,6 +206,14 @@ export default function waitingRoomService(rt: Runtime): ServiceSchema<ServiceSe
         },
       },
     },
+    events: {
+      // A changed room (or event) is seen by the next join, not a second later.
+      [APPENDED_EVENT]: {
+        handler(ctx: AppContext<AppendedPayload>) {
+          if (ctx.params.log === CATALOGUE_LOG) rooms.clear();
+        },
+      },
+    },
     started(this: Service) {
       // Calls of one queue are sharded to one node (the gateway's, the REPL's); that node holds
       // its mailbox and ticks it. Ticking a queue whose mailbox lives elsewhere would write from
@@ -213,7 +234,9 @@ export default function waitingRoomService(rt: Runtime): ServiceSchema<ServiceSe
             open
               .filter((eventId) => mailboxes.has(eventId))
               .map((eventId) =>
-                tick(ctx, eventId).catch((err: Error) => this.logger.warn(`waiting room ${eventId}: tick failed: ${err.message}`)),
+                tick(ctx, eventId).catch((err: Error) =>
+                  this.logger.warn(`waiting room ${eventId}: tick failed: ${err.message}`),
+                ),
               ),
           );
         },
