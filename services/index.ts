@@ -27,7 +27,7 @@ export const SERVICE_FACTORIES: Record<ServiceName, ServiceFactory> = {
   venues: venuesService,
   events: eventsService,
   inventory: inventoryService,
-  "waiting-room": waitingRoomService,
+  waitingRoom: waitingRoomService,
   orders: ordersService,
   tickets: ticketsService,
   users: usersService,

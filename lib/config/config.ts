@@ -22,7 +22,7 @@ export const SERVICE_NAMES = [
   "venues",
   "events",
   "inventory",
-  "waiting-room",
+  "waitingRoom",
   "orders",
   "tickets",
   "users",

@@ -29,7 +29,7 @@ describe.each(SERVERS)("distributed mode: three processes over NATS, MongoDB pro
     cluster = await startCluster(
       {
         gateway: "api,runners",
-        catalogue: "organizers,artists,venues,events,inventory,orders,tickets,runners",
+        catalogue: "organizers,artists,venues,events,inventory,waitingRoom,orders,tickets,runners",
         // Users away from orders and the gateway: both reach it over NATS only.
         relay: "kafka-relay,users,runners",
       },

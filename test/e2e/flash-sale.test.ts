@@ -58,7 +58,7 @@ describe("flash sale over NATS: never oversell, never a seat twice, never charge
       {
         gateway: "api,runners",
         catalogue: "organizers,artists,venues,events,users,runners",
-        sales: "inventory,orders,tickets,runners",
+        sales: "inventory,waitingRoom,orders,tickets,runners",
       },
       "flash",
       HOLD_TTL_MS,

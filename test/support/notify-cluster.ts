@@ -37,7 +37,7 @@ export async function startNotifyCluster(env: Record<string, string>): Promise<N
   const cluster = await startCluster(
     {
       gateway: "api,runners",
-      sales: "organizers,artists,venues,events,inventory,orders,tickets,users,runners",
+      sales: "organizers,artists,venues,events,inventory,waitingRoom,orders,tickets,users,runners",
       notify: "notifications,runners",
     },
     {
