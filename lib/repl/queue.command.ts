@@ -51,6 +51,13 @@ function describe(s: QueueStatus): string {
   ].join("\n");
 }
 
+/** A refusal as the operator should read it: a validation error names the field and the rule. */
+export function refusal(err: unknown): string {
+  const data = (err as { data?: unknown }).data;
+  if (Array.isArray(data) && data.length > 0) return data.map((d: { message?: string }) => d.message ?? String(d)).join("; ");
+  return (err as Error).message;
+}
+
 export const queueCommands: ReplCustomCommand[] = [
   {
     command: "queue <eventId> [action] [value]",
@@ -60,7 +67,7 @@ export const queueCommands: ReplCustomCommand[] = [
       try {
         console.log(await queueCommand(broker, args as { eventId?: string; action?: string; value?: string }));
       } catch (err) {
-        console.log(`queue: ${(err as Error).message}`);
+        console.log(`queue: ${refusal(err)}`);
       }
     },
   },

@@ -1,6 +1,6 @@
 import { startApp, type App } from "../../lib/app/app";
 import type { DevIssuer } from "../../lib/auth/dev-issuer";
-import { queueCommand } from "../../lib/repl/queue.command";
+import { queueCommand, refusal } from "../../lib/repl/queue.command";
 import { apiClient, type ApiResponse } from "../support/api-client";
 import { devIssuerOf, quickStartEnv } from "../support/quickstart";
 import { openShow } from "../support/show";
@@ -248,6 +248,9 @@ describe("waiting room", () => {
     expect(await queueCommand(app.broker, { eventId: "show", action: "rate", value: "auto" })).toContain("auto");
     expect(await queueCommand(app.broker, { eventId: "show" })).toMatch(/rate\s+auto \(effective \d+\/s\)/);
     expect(await queueCommand(app.broker, { eventId: "show", action: "speed" })).toContain("usage");
+    const zero = await queueCommand(app.broker, { eventId: "show", action: "rate", value: "0" }).catch(refusal);
+    expect(zero).toContain("'rate'");
+    expect((await api<{ waitingRoom: { rate: unknown } }>("GET", "/events/show")).body.waitingRoom.rate).toBe("auto");
   });
 
   test("a removed room lets orders through without a token", async () => {

@@ -37,6 +37,14 @@ describe("configuration", () => {
     expect(() => loadConfig({ ORDER_LINK_SECRET: `${secret} spaces` })).toThrow(/ORDER_LINK_SECRET/);
   });
 
+  it("a waiting room's admission lasts WAITING_ROOM_ADMISSION_TTL_MS (10 minutes unless set, 1 s to a day)", () => {
+    expect(loadConfig({}).waitingRoom).toEqual({ admissionTtlMs: 600_000 });
+    expect(loadConfig({ WAITING_ROOM_ADMISSION_TTL_MS: "120000" }).waitingRoom).toEqual({ admissionTtlMs: 120_000 });
+    for (const bad of ["0", "999", "soon", "86400001"]) {
+      expect(() => loadConfig({ WAITING_ROOM_ADMISSION_TTL_MS: bad })).toThrow(/WAITING_ROOM_ADMISSION_TTL_MS/);
+    }
+  });
+
   it("metrics are off unless METRICS_PORT names a port, served on the gateway's HOST", () => {
     expect(loadConfig({}).metrics).toBeUndefined();
     expect(loadConfig({ METRICS_PORT: "9464", HOST: "127.0.0.1" }).metrics).toEqual({ port: 9464, host: "127.0.0.1" });
