@@ -207,14 +207,16 @@ describe("waiting room", () => {
       expect(bought.status).toBe(201);
       orders.push(bought.body.id);
     }
-    const next = order.get(TICKETS + 1)!;
     await waitFor(
       "the waiting told sold out",
-      () => place(next),
+      () => place(order.get(30)!),
       (r) => r.body.status === "sold_out",
       WAIT,
     );
-    expect((await place(order.get(30)!)).body.status).toBe("sold_out");
+    // The first place still waiting (on a slow machine one more than the tickets may have been admitted).
+    let next = "";
+    for (let p = TICKETS + 1; !next; p++) if ((await place(order.get(p)!)).body.status === "sold_out") next = order.get(p)!;
+    const admittedBefore = (await status()).admitted;
 
     const cancelled = await api("POST", `/orders/${orders[0]}/cancel`, { token: await as(order.get(2)!) });
     expect(cancelled.status).toBe(200);
@@ -225,6 +227,7 @@ describe("waiting room", () => {
       WAIT,
     );
     expect(admitted.body.admission?.token).toEqual(expect.any(String));
+    expect((await status()).admitted).toBeGreaterThan(admittedBefore);
     expect((await place(order.get(30)!)).body.status).toBe("waiting");
 
     // Nobody was admitted twice: one place per account, a watermark that only grew.
@@ -241,7 +244,7 @@ describe("waiting room", () => {
     const shown = await queueCommand(app.broker, { eventId: "show" });
     expect(shown).toMatch(/length\s+35/);
     expect(shown).toMatch(/pre-queue\s+0/);
-    expect(shown).toMatch(/admitted\s+6/);
+    expect(Number(/admitted\s+(\d+)/.exec(shown)?.[1])).toBeGreaterThan(TICKETS);
     expect(shown).toMatch(/rate\s+1\/s/);
     expect(await queueCommand(app.broker, { eventId: "show", action: "rate", value: "7" })).toContain("7/s");
     expect((await api<{ waitingRoom: { rate: unknown } }>("GET", "/events/show")).body.waitingRoom.rate).toBe(7);
