@@ -163,9 +163,16 @@ describe("gateway: one request never takes the process down", () => {
         headers: { "content-type": "application/json", authorization: `Bearer ${customer}` },
         body: garbage,
       });
-      // A customer may place orders, cancel its own, and change its own profile and devices: those
-      // validate (422); the rest are forbidden.
-      const anyUser = ["POST orders", "POST orders/:id/cancel", "PATCH me", "POST me/devices", "DELETE me/devices/:id"];
+      // A customer may place orders, cancel its own, change its own profile and devices, and queue
+      // for an event: those validate (422); the rest are forbidden.
+      const anyUser = [
+        "POST orders",
+        "POST orders/:id/cancel",
+        "PATCH me",
+        "POST me/devices",
+        "DELETE me/devices/:id",
+        "POST events/:id/queue",
+      ];
       const expected = anyUser.includes(route) ? 422 : 403;
       expect([route, asCustomer.status]).toEqual([route, expected]);
       checked++;
