@@ -82,7 +82,9 @@ export default function waitingRoomService(rt: Runtime): ServiceSchema<ServiceSe
 
   /** The event, with a room that buyers may join. */
   async function roomFor(eventId: string): Promise<Room & { settings: NonNullable<Room["settings"]> }> {
-    const room = await rooms.get(eventId);
+    let room = await rooms.get(eventId);
+    // A refusal is checked against the log itself: the room may have been set up a moment ago.
+    if (!room?.settings) room = await rooms.fresh(eventId);
     if (!room) throw new Errors.MoleculerClientError(`event ${eventId} does not exist`, 404, "NOT_FOUND", { id: eventId });
     if (!room.settings)
       throw new Errors.MoleculerClientError(`event ${eventId} has no waiting room: order directly`, 409, "NO_WAITING_ROOM");

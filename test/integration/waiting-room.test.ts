@@ -261,6 +261,12 @@ describe("waiting room", () => {
     const sub = "after-room";
     const res: ApiResponse<{ type?: string }> = await buy(sub);
     expect(res.body.type).not.toBe("ADMISSION_REQUIRED");
-    expect((await join(sub)).status).toBe(409);
+    // The queue's node learns of the change at once, or within a second should the wake-up be lost.
+    await waitFor(
+      "joining refused",
+      () => join(sub),
+      (r) => r.status === 409,
+      WAIT,
+    );
   });
 });
