@@ -1,11 +1,12 @@
 import { randomInt } from "node:crypto";
-import { Errors, type Service, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
+import { Errors, type Service, type ServiceBroker, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import { idParam } from "../../lib/app/actions";
 import { SYSTEM, type AppContext } from "../../lib/app/context";
 import { toMoleculerError } from "../../lib/app/errors";
 import { periodic, type Periodic } from "../../lib/app/periodic";
 import type { Runtime } from "../../lib/app/runtime";
 import { BusyError, evictIdle, Mailbox } from "../../lib/eventlog/mailbox";
+import type { EventMeta } from "../../lib/eventlog/types";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
 import { APPENDED_EVENT, type AppendedPayload } from "../../mixins/event-sourced.mixin";
 import type { EventDoc } from "../events/events.types";
@@ -66,10 +67,10 @@ export default function waitingRoomService(rt: Runtime): ServiceSchema<ServiceSe
     return box;
   };
 
-  async function submit(ctx: AppContext, eventId: string, command: QueueCommand): Promise<QueueState> {
+  async function submit(meta: EventMeta, eventId: string, command: QueueCommand): Promise<QueueState> {
     const box = mailbox(eventId);
     try {
-      await box.submit(command, { actor: ctx.meta.user?.sub ?? "system", correlationId: ctx.requestID ?? undefined });
+      await box.submit(command, meta);
     } catch (err) {
       if (err instanceof BusyError) {
         rt.metrics.busy();
@@ -108,21 +109,21 @@ export default function waitingRoomService(rt: Runtime): ServiceSchema<ServiceSe
   }
 
   /** One admission round of one event, on the node owning its queue. */
-  async function tick(ctx: AppContext, eventId: string): Promise<{ ticked: boolean }> {
+  async function tick(broker: ServiceBroker, eventId: string): Promise<{ ticked: boolean }> {
     const room = await rooms.get(eventId);
     if (!room?.settings || room.status !== "on_sale") return { ticked: false };
     const settings = room.settings;
-    const pace = await ctx
-      .call<Pace, { eventId: string }>("inventory.pace", { eventId }, { timeout: 2000, retries: 0 })
+    const pace = await broker
+      .call<Pace, { eventId: string }>("inventory.pace", { eventId }, { meta: { user: SYSTEM }, timeout: 2000, retries: 0 })
       .catch(() => null);
     const at = Date.now();
-    let rate = settings.rate === "auto" ? effectiveRate(eventId, settings) : settings.rate;
+    let rate = effectiveRate(eventId, settings);
     if (settings.rate === "auto" && pace) {
       const next = nextAutoRate(autoRates.get(eventId) ?? null, pace, at);
       autoRates.set(eventId, next);
       rate = next.rate;
     }
-    await submit(ctx, eventId, {
+    await submit({ actor: "system" }, eventId, {
       type: "Tick",
       eventId,
       at,
@@ -145,7 +146,7 @@ export default function waitingRoomService(rt: Runtime): ServiceSchema<ServiceSe
           const eventId = ctx.params.id;
           const room = await roomFor(eventId);
           const sub = ctx.meta.user!.sub;
-          const state = await submit(ctx, eventId, {
+          const state = await submit(metaOf(ctx), eventId, {
             type: "Join",
             eventId,
             sub,
@@ -180,8 +181,8 @@ export default function waitingRoomService(rt: Runtime): ServiceSchema<ServiceSe
         ...sharded("eventId"),
         visibility: "public",
         params: { eventId: "string" },
-        handler(ctx: AppContext<{ eventId: string }>) {
-          return tick(ctx, ctx.params.eventId);
+        handler(this: Service, ctx: AppContext<{ eventId: string }>) {
+          return tick(this.broker, ctx.params.eventId);
         },
       },
       /** The queue in figures, for the REPL's `queue <eventId>`. */
@@ -220,7 +221,6 @@ export default function waitingRoomService(rt: Runtime): ServiceSchema<ServiceSe
       // Calls of one queue are sharded to one node (the gateway's, the REPL's); that node holds
       // its mailbox and ticks it. Ticking a queue whose mailbox lives elsewhere would write from
       // two places (Moleculer prefers a local service over the shard ring).
-      const ctx = { meta: { user: SYSTEM }, requestID: null, call: this.broker.call.bind(this.broker) } as unknown as AppContext;
       ticker = periodic(
         TICK_MS,
         async () => {
@@ -236,7 +236,7 @@ export default function waitingRoomService(rt: Runtime): ServiceSchema<ServiceSe
             open
               .filter((eventId) => mailboxes.has(eventId))
               .map((eventId) =>
-                tick(ctx, eventId).catch((err: Error) =>
+                tick(this.broker, eventId).catch((err: Error) =>
                   this.logger.warn(`waiting room ${eventId}: tick failed: ${err.message}`),
                 ),
               ),
@@ -250,6 +250,10 @@ export default function waitingRoomService(rt: Runtime): ServiceSchema<ServiceSe
       await ticker?.stop();
     },
   };
+}
+
+function metaOf(ctx: AppContext): EventMeta {
+  return { actor: ctx.meta.user?.sub ?? "system", correlationId: ctx.requestID ?? undefined };
 }
 
 /** Events on sale with a waiting room, from the events read model. */
