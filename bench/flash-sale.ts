@@ -16,7 +16,7 @@ import { startApp, type App } from "../lib/app/app";
 import { MongoStore } from "../lib/store/mongo/mongo-store";
 import type { Store } from "../lib/store/types";
 import { apiClient } from "../test/support/api-client";
-import { BENCH_EVENT, buyerRequests, openBenchSale, percentile, runBuyerThread, startProfile } from "./sale";
+import { BENCH_EVENT, bareCeiling, buyerRequests, openBenchSale, percentile, runBuyerThread, startProfile } from "./sale";
 import { startCluster, type Cluster } from "../test/support/cluster";
 import { devIssuerOf } from "../test/support/quickstart";
 import { PaymentBook, SaleLedger, saleViolations } from "../test/support/sale-invariants";
@@ -31,6 +31,8 @@ async function main(): Promise<void> {
       json: { type: "string" },
       // Writes a CPU profile of this process during the reservations (embedded mode: the whole stack).
       "cpu-profile": { type: "string" },
+      // Which phase the profile covers: the orders, the payments, or both.
+      "profile-phase": { type: "string", default: "both" },
     },
   });
   const mode = values.mode;
@@ -76,9 +78,16 @@ async function main(): Promise<void> {
   const issuer = await devIssuerOf(issuerEnv);
   const sale = await openBenchSale(api, issuer, tickets);
   const requests = await buyerRequests(issuer, sale, buyers);
-  const profiler = values["cpu-profile"] ? await startProfile() : null;
-  const buyersResult = await runBuyerThread(apiUrl, requests);
-  if (profiler) writeFileSync(values["cpu-profile"]!, JSON.stringify(await profiler.stop()));
+  // The same buyers against a bare Node HTTP server first, in this very run: the machine's ceiling.
+  const bare = await bareCeiling(requests);
+  const phase = values["profile-phase"];
+  if (!["orders", "payments", "both"].includes(phase!)) throw new Error("--profile-phase must be orders, payments or both");
+  let profiler = values["cpu-profile"] && phase !== "payments" ? await startProfile() : null;
+  const buyersResult = await runBuyerThread(apiUrl, requests, true, () => {
+    if (!values["cpu-profile"]) return;
+    if (phase === "orders") void profiler!.stop().then((p) => writeFileSync(values["cpu-profile"]!, JSON.stringify(p)));
+    if (phase === "payments") void startProfile().then((p) => (profiler = p));
+  });
   const { startedAt, lastReservationAt, reservedAt, reserveMs, failures } = buyersResult;
   const placed = buyersResult.placed;
   // Every order placed was paid for: wait until each is paid, or its payment was refused (the
@@ -94,6 +103,7 @@ async function main(): Promise<void> {
     { timeoutMs: 300_000, show: (awaiting) => `${awaiting} still awaiting payment` },
   );
   const confirmedAt = performance.timeOrigin + performance.now();
+  if (profiler && phase !== "orders") writeFileSync(values["cpu-profile"]!, JSON.stringify(await profiler.stop()));
   const paid = ledger.orders().filter((o) => o.status === "paid").length;
   const payments = new PaymentBook();
   await payments.refresh(ledger.orders());
@@ -115,6 +125,10 @@ async function main(): Promise<void> {
     p99ReserveMs: percentile(reserveMs, 99),
     elapsedMs: Math.round(confirmedAt - startedAt),
     failures,
+    bareRequestsPerSec: bare.requestsPerSec,
+    bareP99Ms: bare.p99Ms,
+    // Every order answered (placed or refused) per second, as a share of the bare ceiling.
+    answeredShareOfBare: Number((buyers / ((reservedAt - startedAt) / 1000) / bare.requestsPerSec).toFixed(3)),
   };
   console.log(JSON.stringify(result));
   if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2));

@@ -70,8 +70,9 @@ export async function paymentNotification(
   if (!order) return `payment ${paymentId} is attached to no order of ours`;
   const payment = await fetchPayment(rt, paymentId);
   if (!payment) return `the provider does not know payment ${paymentId}`;
-  // Nothing to do while the buyer has not paid: an early notification leaves no trace, so the genuine one is not a repeat.
-  if (payment.status === "pending" && order.status === "awaiting_payment") return null;
+  // Nothing to do (the buyer has not paid yet, or the order already shows it, as after our own
+  // capture): no pointer. An early notification leaves no trace, so the genuine one is not a repeat.
+  if (paymentAction(order, providerView(paymentId, payment)).action === "none") return null;
   await recordPointer(
     svc,
     stateKey(paymentId, payment.status),
