@@ -4,6 +4,7 @@
  * who got one pay on the simulator's checkout page.
  */
 import { parentPort, workerData } from "node:worker_threads";
+import { benchAgent, send } from "./load/http-client";
 
 export interface BuyerRequest {
   token: string;
@@ -21,9 +22,17 @@ export interface BuyersResult {
   failures: Record<string, number>;
 }
 
+export interface BuyersData {
+  apiUrl: string;
+  requests: BuyerRequest[];
+  /** false: only send the orders (the bare-server ceiling has nothing to pay for). */
+  pay: boolean;
+}
+
 const now = () => performance.timeOrigin + performance.now();
 
-async function run(apiUrl: string, requests: BuyerRequest[]): Promise<BuyersResult> {
+async function run({ apiUrl, requests, pay }: BuyersData): Promise<BuyersResult> {
+  const agent = benchAgent();
   const reserveMs: number[] = [];
   const failures: Record<string, number> = {};
   const confirmationUrls: string[] = [];
@@ -32,38 +41,32 @@ async function run(apiUrl: string, requests: BuyerRequest[]): Promise<BuyersResu
   await Promise.all(
     requests.map(async ({ token, body }) => {
       const t0 = now();
-      let status = 0;
-      let reply: { type?: string; payment?: { confirmationUrl: string } } = {};
-      try {
-        const res = await fetch(`${apiUrl}/orders`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-          body: JSON.stringify(body),
-        });
-        status = res.status;
-        reply = (await res.json()) as typeof reply;
-      } catch (err) {
-        reply = { type: (err as Error).message };
-      }
+      const { status, body: reply } = await send<{ type?: string; payment?: { confirmationUrl: string } }>(
+        agent,
+        "POST",
+        `${apiUrl}/orders`,
+        { token, body },
+      );
       const t1 = now();
       reserveMs.push(t1 - t0);
-      if (status === 201 && reply.payment) {
+      if (status === 201 && "payment" in reply && reply.payment) {
         confirmationUrls.push(reply.payment.confirmationUrl);
         lastReservationAt = Math.max(lastReservationAt, t1);
       } else {
-        const key = `${status} ${reply.type ?? ""}`.trim();
+        const key = `${status} ${"type" in reply ? reply.type : ""}`.trim();
         failures[key] = (failures[key] ?? 0) + 1;
       }
     }),
   );
   const reservedAt = now();
-  await Promise.all(confirmationUrls.map((url) => fetch(`${url}/pay`, { method: "POST", redirect: "manual" })));
+  parentPort!.postMessage({ phase: "reserved" });
+  if (pay) await Promise.all(confirmationUrls.map((url) => send(agent, "POST", `${url}/pay`)));
+  agent.destroy();
   return { startedAt, lastReservationAt, reservedAt, paidAt: now(), reserveMs, placed: confirmationUrls.length, failures };
 }
 
-const { apiUrl, requests } = workerData as { apiUrl: string; requests: BuyerRequest[] };
-run(apiUrl, requests).then(
-  (result) => parentPort!.postMessage(result),
+run(workerData as BuyersData).then(
+  (result) => parentPort!.postMessage({ phase: "done", result }),
   (err: Error) => {
     throw err;
   },

@@ -2,13 +2,15 @@
  * What the sale benchmarks share: one event in one hall (seats and general admission) opened
  * through the API, a buyer per ticket wanted, and the buyers on a thread of their own.
  */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Session } from "node:inspector";
 import { Worker } from "node:worker_threads";
 import type { apiClient } from "../test/support/api-client";
 import type { DevIssuer } from "../lib/auth/dev-issuer";
 import { waitFor } from "../test/support/wait";
-import type { BuyerRequest, BuyersResult } from "./buyers.worker";
+import type { BuyerRequest, BuyersData, BuyersResult } from "./buyers.worker";
 
 export const BENCH_EVENT = "e";
 
@@ -92,14 +94,22 @@ export async function buyerRequests(issuer: DevIssuer, sale: BenchSale, buyers: 
 }
 
 /** Every buyer orders at once, then those who got an order pay on the simulator's checkout page. */
-export async function runBuyerThread(apiUrl: string, requests: BuyerRequest[]): Promise<BuyersResult> {
+export async function runBuyerThread(
+  apiUrl: string,
+  requests: BuyerRequest[],
+  pay = true,
+  onReserved?: () => void,
+): Promise<BuyersResult> {
   const worker = new Worker(join(__dirname, "buyers.worker.ts"), {
-    workerData: { apiUrl, requests },
+    workerData: { apiUrl, requests, pay } satisfies BuyersData,
     execArgv: ["--import", "tsx"],
   });
   try {
     return await new Promise<BuyersResult>((resolve, reject) => {
-      worker.once("message", resolve);
+      worker.on("message", (message: { phase: "reserved" } | { phase: "done"; result: BuyersResult }) => {
+        if (message.phase === "reserved") onReserved?.();
+        else resolve(message.result);
+      });
       worker.once("error", reject);
     });
   } finally {
@@ -121,4 +131,32 @@ export async function startProfile(): Promise<{ stop(): Promise<object> }> {
 
 export function percentile(sorted: number[], p: number): number {
   return sorted.length ? Number(sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))].toFixed(1)) : 0;
+}
+
+/**
+ * The ceiling of this machine for the same load: a minimal Node HTTP server (read the body,
+ * answer a small JSON refusal) driven by the same buyers on their own thread. Requests per
+ * second; every other figure can be read as a share of it.
+ */
+export async function bareCeiling(requests: BuyerRequest[]): Promise<{ requestsPerSec: number; p99Ms: number }> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(409, { "content-type": "application/json" });
+      res.end('{"type":"SOLD_OUT"}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen({ port: 0, host: "127.0.0.1", backlog: 4096 }, resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    const result = await runBuyerThread(`http://127.0.0.1:${port}/api`, requests, false);
+    const ms = result.reserveMs.sort((a, b) => a - b);
+    return {
+      requestsPerSec: Math.round((requests.length / (result.reservedAt - result.startedAt)) * 1000),
+      p99Ms: percentile(ms, 99),
+    };
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
 }

@@ -4,13 +4,9 @@ import { toMoleculerError } from "../lib/app/errors";
 import type { LogName, Runtime } from "../lib/app/runtime";
 import { handleCommand, type CommandResult, type Decider } from "../lib/eventlog/decider";
 import type { NewEvent, RecordedEvent } from "../lib/eventlog/types";
+import { announcerOf } from "../lib/app/log-announcer";
 
-export const APPENDED_EVENT = "log.appended";
-
-export interface AppendedPayload {
-  log: string;
-  pos: number;
-}
+export { APPENDED_EVENT, type AppendedPayload } from "../lib/app/log-announcer";
 
 /** What a command needs of its caller: an HTTP request's context, or a subscription's (see systemContext). */
 export type CommandContext = Pick<AppContext, "meta" | "requestID">;
@@ -36,14 +32,13 @@ export interface EventSourcedMethods {
 
 /**
  * The command side of a service: load the aggregate, decide, append with the expected
- * version, then wake every consumer of the log. The wake-up carries no data that matters:
- * consumers pull from the log, so a lost wake-up only costs one poll interval.
+ * version, then wake every consumer of the log (see LogAnnouncer).
  */
 export function EventSourced(rt: Runtime, log: LogName): Partial<ServiceSchema> {
   return {
     methods: {
       async execute<C, E extends NewEvent, S>(
-        this: { broker: { broadcast(event: string, payload: AppendedPayload): Promise<void> } },
+        this: { broker: Parameters<typeof announcerOf>[0] },
         ctx: CommandContext,
         decider: Decider<C, E, S>,
         stream: string,
@@ -57,10 +52,7 @@ export function EventSourced(rt: Runtime, log: LogName): Partial<ServiceSchema> 
             commandId,
             meta: { correlationId: ctx.requestID ?? undefined, actor: ctx.meta.user?.sub ?? "anonymous" },
           });
-          if (result.commit && !result.duplicate) {
-            rt.runners.wake(log);
-            await this.broker.broadcast(APPENDED_EVENT, { log, pos: result.commit.pos });
-          }
+          if (result.commit && !result.duplicate) announcerOf(this.broker, rt.runners).appended(log, result.commit.pos);
           return result;
         } catch (err) {
           throw toMoleculerError(err);

@@ -74,6 +74,7 @@ export function Subscription<S extends Service>(rt: Runtime, options: Subscripti
         checkpoints: new Checkpoints(rt.store),
         owner: rt.instanceId,
         logger: this.logger,
+        relevant: (commit) => commit.events.some((event) => types.has(event.type)),
         handle: partitioned
           ? (commits) => partitioned.handle(commits)
           : async (commits) => {

@@ -1,6 +1,6 @@
 import { Errors } from "moleculer";
 import { AuthError } from "../auth/errors";
-import { DomainError } from "../eventlog/decider";
+import { DomainError, withoutStack } from "../eventlog/decider";
 
 /**
  * Moleculer errors keep their HTTP code and a stable `type` across the transporter, so a
@@ -10,9 +10,11 @@ export function toMoleculerError(err: unknown): unknown {
   if (err instanceof DomainError) {
     // A 5xx refusal (e.g. 503 HOLD_EXPIRED) says "send the same request again": retryable, and
     // shown to the client as itself rather than as an internal error.
-    return err.status >= 500
-      ? new Errors.MoleculerRetryableError(err.message, err.status, err.type, err.data)
-      : new Errors.MoleculerClientError(err.message, err.status, err.type, err.data);
+    return withoutStack(() =>
+      err.status >= 500
+        ? new Errors.MoleculerRetryableError(err.message, err.status, err.type, err.data)
+        : new Errors.MoleculerClientError(err.message, err.status, err.type, err.data),
+    );
   }
   if (err instanceof AuthError) {
     return err.status >= 500

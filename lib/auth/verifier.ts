@@ -1,8 +1,17 @@
-import { createLocalJWKSet, jwtVerify, type JSONWebKeySet, type JWSAlgorithm, type JWTVerifyGetKey } from "jose";
+import {
+  createLocalJWKSet,
+  jwtVerify,
+  type FlattenedJWSInput,
+  type JSONWebKeySet,
+  type JWSAlgorithm,
+  type JWTHeaderParameters,
+  type JWTVerifyGetKey,
+} from "jose";
 import { DEFAULT_EVENTS_CLAIM, DEFAULT_ORGANIZER_CLAIM, principalFromClaims, type ClaimMapping } from "./claims";
 import { AuthError, toAuthError } from "./errors";
 import type { Principal } from "./principal";
 import { createRemoteKeyResolver, type AuthLogger, type RemoteKeyOptions } from "./remote-keys";
+import { VerifiedTokens } from "./verified-tokens";
 
 export { AuthError, type AuthReason, type AuthStatus } from "./errors";
 export type { AuthLogger, RemoteKeyOptions } from "./remote-keys";
@@ -31,6 +40,10 @@ export interface TokenVerifierOptions {
   /** Default `event_ids`. */
   eventsClaim?: string;
   logger?: AuthLogger;
+  /** Tokens kept verified (default 10,000; 0 turns the cache off). */
+  cacheSize?: number;
+  /** Longest a verified token is taken without checking its signature again. Default 60. */
+  cacheMaxAgeSec?: number;
 }
 
 export interface TokenVerifier {
@@ -72,18 +85,46 @@ export function createTokenVerifier(opts: TokenVerifierOptions): TokenVerifier {
     requiredClaims: ["exp", "sub"],
   };
 
+  const verified = new VerifiedTokens<unknown>(opts.cacheSize ?? 10_000, opts.cacheMaxAgeSec ?? 60);
+
   return {
     async verify(token) {
       if (!token) throw new AuthError("TOKEN_MISSING", "no access token was sent");
-      const { payload } = await jwtVerify(token, getKey, verifyOptions).catch((err: unknown) => {
+      const now = Date.now() / 1000;
+      const known = verified.get(token, now);
+      if (known) {
+        // No signature check, but the key set is asked as for a new token: a withdrawn key, or
+        // keys too old to trust with the issuer down, end the entry just the same.
+        const key = await Promise.resolve(getKey(known.header as JWTHeaderParameters, flattened(token))).catch((err: unknown) => {
+          verified.forget(token);
+          throw toAuthError(err);
+        });
+        if (key === known.key) return known.principal;
+        verified.forget(token);
+      }
+      let key: unknown;
+      const { payload, protectedHeader } = await jwtVerify(
+        token,
+        async (header: JWTHeaderParameters, input: FlattenedJWSInput) => (key = await getKey(header, input)),
+        verifyOptions,
+      ).catch((err: unknown) => {
         throw toAuthError(err);
       });
       if (payload.typ !== undefined && payload.typ !== ACCESS_TOKEN_TYPE) {
         throw new AuthError("TOKEN_WRONG_TYPE", "token is not an access token");
       }
-      return principalFromClaims(payload, mapping);
+      const principal = principalFromClaims(payload, mapping);
+      // jwtVerify required `exp`; the tolerance it allowed past it is not extended here.
+      verified.set(token, { principal, key, header: protectedHeader }, payload.exp!, now);
+      return principal;
     },
   };
+}
+
+/** The token's three parts, as a key resolver is given them. */
+function flattened(token: string): FlattenedJWSInput {
+  const [header, payload, signature] = token.split(".");
+  return { protected: header, payload, signature };
 }
 
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;

@@ -12,7 +12,11 @@ export interface Decider<C, E extends NewEvent, S> {
   evolve(state: S, event: E): S;
 }
 
-/** A rule of the domain said no. `type` is stable (clients branch on it); `status` is HTTP. */
+/**
+ * A rule of the domain said no. `type` is stable (clients branch on it); `status` is HTTP.
+ * A refusal is an answer, not a fault: no stack trace is captured (SOLD_OUT and SEAT_TAKEN are
+ * most of an on-sale's answers, and a trace costs more than the decision).
+ */
 export class DomainError extends Error {
   override readonly name = "DomainError";
   constructor(
@@ -21,7 +25,21 @@ export class DomainError extends Error {
     readonly status = 422,
     readonly data?: Record<string, unknown>,
   ) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/** Builds an error without capturing a stack trace (for expected refusals). */
+export function withoutStack<T>(make: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return make();
+  } finally {
+    Error.stackTraceLimit = limit;
   }
 }
 

@@ -9,6 +9,9 @@ import {
 import { DEFAULT_ATTEMPTS, DEFAULT_RETRY_DELAY_MS, errorMessage, type RunnerLogger, type RunnerParking } from "./runner";
 import { eventsOf, type Commit, type EventLog, type RecordedEvent } from "./types";
 
+/** How often parked keys are looked for when none is known to be due. */
+const PARKED_CHECK_MS = 1000;
+
 export interface PartitionedOptions {
   subscription: string;
   log: EventLog;
@@ -42,6 +45,8 @@ export class PartitionedHandler implements RunnerParking {
   private readonly now: () => number;
   private readonly attempts: number;
   private readonly retryDelayMs: number;
+  /** When the parked keys are worth listing again (0: at the next chance). */
+  private nextCheckAt = 0;
 
   constructor(private readonly o: PartitionedOptions) {
     this.now = o.now ?? Date.now;
@@ -74,6 +79,7 @@ export class PartitionedHandler implements RunnerParking {
           error,
           nextAttemptAt: this.now() + this.backoff(1),
         });
+        this.nextCheckAt = Math.min(this.nextCheckAt, doc.nextAttemptAt);
         this.o.logger.warn(
           `subscription ${this.o.subscription}: key ${key} parked at position ${queue[i].pos} (${queue[i].type} ${queue[i].id}) ` +
             `after ${this.attempts} attempts, ${doc.events.length} event(s) wait: ${error}`,
@@ -86,7 +92,12 @@ export class PartitionedHandler implements RunnerParking {
   /** Tries the parked keys that are due; `pos` is the runner's checkpoint. */
   async retryDue(pos: number, shouldYield: () => boolean): Promise<void> {
     const now = this.now();
-    const due = (await this.o.parked.list()).filter((doc) => doc.nextAttemptAt <= now && doc.through <= pos);
+    // Not a query after every batch: only when a parked key falls due, or every PARKED_CHECK_MS
+    // for keys parked or retried from elsewhere (a previous lease holder, an admin on another node).
+    if (now < this.nextCheckAt) return;
+    const parked = await this.o.parked.list();
+    this.nextCheckAt = Math.min(now + PARKED_CHECK_MS, ...parked.map((doc) => doc.nextAttemptAt));
+    const due = parked.filter((doc) => doc.nextAttemptAt <= now && doc.through <= pos);
     await inPool(due, this.o.concurrency, (doc) => this.drain(doc, shouldYield));
   }
 
@@ -102,6 +113,7 @@ export class PartitionedHandler implements RunnerParking {
       retry: async (key) => {
         const changed = await parked.retryNow(key);
         if (!changed) return null;
+        this.nextCheckAt = 0;
         wake();
         return viewOf(changed.after);
       },

@@ -50,6 +50,13 @@ export interface RunnerOptions {
    * Writes it returns are committed with the checkpoint (together, where the store can).
    */
   handle(commits: readonly Commit[]): Promise<void | readonly DocWrite[]>;
+  /**
+   * Whether a commit holds anything `handle` acts on (a subscription's event types). A batch
+   * with none is passed over without calling `handle`, and its checkpoint is written lazily
+   * (with the next batch that matters, or CHECKPOINT_LAZY_MS later): after a crash those
+   * commits are only passed over again. Absent: every commit matters.
+   */
+  relevant?(commit: Commit): boolean;
   owner: string;
   logger: RunnerLogger;
   batchSize?: number;
@@ -63,6 +70,9 @@ export interface RunnerOptions {
   retryDelayMs?: number;
   parking?: RunnerParking;
 }
+
+/** Longest a runner passing over commits it has no interest in leaves its checkpoint behind. */
+export const CHECKPOINT_LAZY_MS = 1000;
 
 /** stop() was asked for before a batch was applied: the batch is left for the next start, and that is no fault. */
 class StoppingError extends Error {}
@@ -80,9 +90,12 @@ interface Waiter {
  */
 export class Runner {
   readonly name: string;
-  private readonly o: Required<Omit<RunnerOptions, "handle" | "log" | "checkpoints" | "logger" | "parking">>;
+  private readonly o: Required<Omit<RunnerOptions, "handle" | "log" | "checkpoints" | "logger" | "parking" | "relevant">>;
   private state: RunnerState = "starting";
   private pos = 0;
+  /** What the checkpoint says; behind `pos` while passed-over commits are not recorded yet. */
+  private durablePos = 0;
+  private durableAt = 0;
   private leaseUntil = 0;
   private fault: RunnerFault | null = null;
   private lastError: string | null = null;
@@ -115,6 +128,8 @@ export class Runner {
     this.stopping = true;
     this.wake();
     await this.loop;
+    // Commits passed over are recorded, so the next start does not look at them again.
+    if (this.leaseUntil > 0 && this.durablePos < this.pos) await this.record([], this.pos).catch(() => undefined);
     if (this.leaseUntil > 0) await this.options.checkpoints.release(this.name, this.o.owner).catch(() => undefined);
     this.state = "stopped";
     this.leaseUntil = 0;
@@ -214,11 +229,11 @@ export class Runner {
       return false;
     }
     if (this.leaseUntil === 0) {
-      this.pos = cp.pos;
+      this.pos = this.durablePos = cp.pos;
       this.options.logger.info(`runner ${this.name}: holds the lease, starting after position ${cp.pos}`);
-    } else if (cp.pos !== this.pos) {
+    } else if (cp.pos !== this.durablePos) {
       // Someone else ran while our lease had lapsed: continue from what they recorded.
-      this.pos = cp.pos;
+      this.pos = this.durablePos = cp.pos;
     }
     this.leaseUntil = now + this.o.leaseMs;
     return true;
@@ -228,13 +243,17 @@ export class Runner {
     const commits = await this.options.log.readFrom(this.pos, this.o.batchSize);
     if (commits.length === 0) {
       this.gapSince = null;
+      // Caught up: what was passed over gets recorded once it is due.
+      if (this.durablePos < this.pos && Date.now() - this.durableAt >= CHECKPOINT_LAZY_MS) await this.record([], this.pos);
       return "idle";
     }
     const run = contiguousRun(commits, this.pos);
     if (run.length === 0) return this.onHole(commits[0].pos);
     this.gapSince = null;
     this.state = "running";
-    await this.apply(run);
+    const { relevant } = this.options;
+    if (relevant && !run.some((commit) => relevant(commit))) await this.passOver(run[run.length - 1].pos);
+    else await this.apply(run);
     return "progress";
   }
 
@@ -288,11 +307,22 @@ export class Runner {
       }
     }
     if (failure !== undefined) throw failure;
-    const to = run[run.length - 1].pos;
-    await this.options.checkpoints.advance(this.name, this.o.owner, this.pos, to, this.o.leaseMs, writes);
-    this.leaseUntil = Date.now() + this.o.leaseMs;
-    this.pos = to;
+    await this.record(writes, run[run.length - 1].pos);
     this.fault = null;
+  }
+
+  /** Nothing in these commits for this runner: move on, and write the checkpoint only now and then. */
+  private async passOver(to: number): Promise<void> {
+    if (Date.now() - this.durableAt >= CHECKPOINT_LAZY_MS) return this.record([], to);
+    this.pos = to;
+    this.releaseWaiters();
+  }
+
+  private async record(writes: readonly DocWrite[], to: number): Promise<void> {
+    await this.options.checkpoints.advance(this.name, this.o.owner, this.durablePos, to, this.o.leaseMs, writes);
+    this.durableAt = Date.now();
+    this.leaseUntil = this.durableAt + this.o.leaseMs;
+    this.pos = this.durablePos = to;
     this.releaseWaiters();
   }
 

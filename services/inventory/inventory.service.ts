@@ -8,7 +8,7 @@ import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
 import { loadAggregate } from "../../lib/eventlog/decider";
 import { BusyError, evictIdle, Mailbox } from "../../lib/eventlog/mailbox";
 import type { RecordedEvent } from "../../lib/eventlog/types";
-import { APPENDED_EVENT } from "../../mixins/event-sourced.mixin";
+import { announcerOf } from "../../lib/app/log-announcer";
 import { ReadModel, type ReadModelMethods } from "../../mixins/read-model.mixin";
 import { byStream, Subscription } from "../../mixins/subscription.mixin";
 import { eventDecider } from "../events/events.decider";
@@ -114,8 +114,7 @@ export default function inventoryService(rt: Runtime): ServiceSchema<ServiceSett
       // One wake-up per commit, however many callers shared it.
       if (commit && commit.pos > announced) {
         announced = commit.pos;
-        rt.runners.wake(SALES_LOG);
-        await svc.broker.broadcast(APPENDED_EVENT, { log: SALES_LOG, pos: commit.pos });
+        announcerOf(svc.broker, rt.runners).appended(SALES_LOG, commit.pos);
       }
       return events;
     } catch (err) {

@@ -175,6 +175,11 @@ export type PaymentAction =
 
 const PAID: ReadonlyArray<Order["status"]> = ["paid", "partially_refunded", "refunded"];
 
+/** Its tickets were issued (whatever was refunded since). */
+export function isPaid(order: Pick<Order, "status">): boolean {
+  return PAID.includes(order.status);
+}
+
 /**
  * Settlement as a pure rule: the same answer for a webhook, an order closing and the
  * reconciliation sweep, whatever order they come in. An authorised payment is always either
@@ -185,7 +190,7 @@ export function paymentAction(order: Order, payment: ProviderPayment): PaymentAc
     return payment.status === "waiting_for_capture"
       ? { action: "cancel", why: "it belongs to no order of ours" }
       : { action: "none" };
-  const paid = PAID.includes(order.status);
+  const paid = isPaid(order);
   const closed = order.status === "expired" || order.status === "cancelled";
   switch (payment.status) {
     case "unknown":

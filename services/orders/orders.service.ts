@@ -17,7 +17,9 @@ import { isOrderParty } from "./orders.decider";
 import { ordersProjection } from "./orders.projection";
 import { paymentOfClosedOrder, reconcilePayments, settlePayment } from "./payments";
 import { buyerContact } from "./buyer";
-import { attachPayment, issueFree, placeOrder, type CreateParams } from "./placing";
+import { attachPayment, issueFree, placeOrder, type CreateParams, type EventAggregates } from "./placing";
+import { AggregateCache } from "../../lib/eventlog/aggregate-cache";
+import { eventDecider } from "../events/events.decider";
 import { reconcileRefunds, refundCancelledEvent, settleRefund, settleRefundNotice } from "./refunds";
 import { SalesMetrics } from "./sales-metrics";
 import { releaseIfClosed, StockRelease } from "./stock-release";
@@ -49,6 +51,7 @@ const SWEEP_MS = 2000;
  */
 export default function ordersService(rt: Runtime): ServiceSchema<ServiceSettingSchema, EventSourcedMethods & ReadModelMethods> {
   const load = (id: string) => loadOrder(rt, id);
+  const events: EventAggregates = new AggregateCache(rt.store.log(CATALOGUE_LOG), eventDecider);
   const webhookSource = sourceCheck(rt.config.payments.webhookAllowlist, rt.config.payments.trustedProxies);
   let sweeper: Periodic | null = null;
   let reconciler: Periodic | null = null;
@@ -170,7 +173,7 @@ export default function ordersService(rt: Runtime): ServiceSchema<ServiceSetting
           const customer = await buyerContact(ctx as unknown as AppContext, ctx.params.customer);
           // A retry of this request (same Idempotency-Key, or Moleculer after a timeout) finds the
           // order and finishes what the first attempt may not have: the payment.
-          let order = (await load(id)) ?? (await placeOrder(rt, this, ctx, id, customer));
+          let order = (await load(id)) ?? (await placeOrder(rt, this, events, ctx, id, customer));
           if (!order.payment && (order.status === "expired" || order.status === "cancelled"))
             throw new Errors.MoleculerClientError(
               `order ${id} ${order.status === "expired" ? "expired" : "was cancelled"} before its payment could be created: place a new order`,

@@ -4,7 +4,7 @@ import type { RecordedEvent } from "../../lib/eventlog/types";
 import { amountToMinor, isYookassaId, unlessNotFound, YookassaError, type Payment } from "../../lib/ports/yookassa/yookassa.port";
 import { systemContext, type CommandContext } from "../../mixins/event-sourced.mixin";
 import { confirmation, loadOrder, runOrderCommand, type OrdersService } from "./order-commands";
-import { paymentAction, type ProviderPayment } from "./orders.decider";
+import { isPaid, paymentAction, type ProviderPayment } from "./orders.decider";
 import type { OrderDoc } from "./orders.projection";
 import type { Order } from "./orders.types";
 import { issueTickets } from "./placing";
@@ -68,14 +68,19 @@ export async function paymentNotification(
   if (!isYookassaId(paymentId)) return "its object id is not a YooKassa id";
   const order = await orderOfPayment(rt, svc, paymentId, object.metadata.orderId);
   if (!order) return `payment ${paymentId} is attached to no order of ours`;
+  // Our own capture's echo: whatever the provider says about a payment whose tickets are issued,
+  // this notice changes nothing we do (a failed capture is retried by sales.payments itself).
+  if (event === "payment.succeeded" && isPaid(order)) return null;
   const payment = await fetchPayment(rt, paymentId);
   if (!payment) return `the provider does not know payment ${paymentId}`;
-  // Nothing to do while the buyer has not paid: an early notification leaves no trace, so the genuine one is not a repeat.
-  if (payment.status === "pending" && order.status === "awaiting_payment") return null;
+  const seen = providerView(paymentId, payment);
+  // Nothing to do (the buyer has not paid yet, or the order already shows it): no pointer. An
+  // early notification leaves no trace, so the genuine one is not a repeat.
+  if (paymentAction(order, seen).action === "none") return null;
   await recordPointer(
     svc,
     stateKey(paymentId, payment.status),
-    { type: "PaymentNotified", data: { paymentId, event, orderId: order.id } },
+    { type: "PaymentNotified", data: { paymentId, event, orderId: order.id, seen: { ...seen, at: Date.now() } } },
     requestID,
   );
   return null;
@@ -85,6 +90,21 @@ export async function paymentNotification(
 function fetchPayment(rt: Runtime, paymentId: string): Promise<Payment | null> {
   return unlessNotFound(rt.payments.getPayment(paymentId));
 }
+
+/**
+ * The payment state recorded with the pointer, when it can stand for asking again: an
+ * authorisation (only the shop can capture or cancel it, and this subscription is the shop's
+ * one hand on it: one payment's pointers run one after another) seen moments ago. Anything
+ * else, or anything older, is fetched again.
+ */
+function recentlySeen(pointer: PaymentPointer): ProviderPayment | null {
+  const { seen } = pointer;
+  if (!seen || !pointer.orderId || seen.id !== pointer.paymentId || seen.status !== "waiting_for_capture") return null;
+  return Date.now() - seen.at <= SEEN_FRESH_MS ? seen : null;
+}
+
+/** How long an authorisation seen by the webhook is taken as the provider's word (YooKassa holds one for days). */
+const SEEN_FRESH_MS = 30_000;
 
 function providerView(paymentId: string, payment: Payment | null): ProviderPayment {
   if (!payment) return { id: paymentId, status: "unknown" };
@@ -103,7 +123,9 @@ export async function settlePayment(rt: Runtime, svc: OrdersService, recorded: R
     svc.logger.warn(`payment pointer ${recorded.id} skipped: not a YooKassa id`);
     return;
   }
-  const payment = await fetchPayment(rt, pointer.paymentId);
+  const seen = recentlySeen(pointer);
+  const payment = seen ? null : await fetchPayment(rt, pointer.paymentId);
+  const provider = seen ?? providerView(pointer.paymentId, payment);
   const orderId = pointer.orderId ?? payment?.metadata.orderId;
   const order = orderId ? await loadOrder(rt, orderId) : null;
   const ctx = systemContext(recorded);
@@ -113,7 +135,7 @@ export async function settlePayment(rt: Runtime, svc: OrdersService, recorded: R
     try {
       // The status is in the key: a payment refused while pending may still be cancelled once authorised.
       cancelled = await rt.payments.cancelPayment(pointer.paymentId, {
-        idempotenceKey: `cancel-${pointer.paymentId}-${payment?.status ?? "unknown"}`,
+        idempotenceKey: `cancel-${pointer.paymentId}-${provider.status}`,
       });
     } catch (err) {
       if (!(err instanceof YookassaError) || err.code !== "YOOKASSA_INVALID_REQUEST") throw err;
@@ -145,10 +167,10 @@ export async function settlePayment(rt: Runtime, svc: OrdersService, recorded: R
   };
   if (!order) {
     svc.logger.warn(`payment ${pointer.paymentId} belongs to no order of ours`);
-    if (payment?.status === "waiting_for_capture") await cancelAuthorisation("it belongs to no order of ours");
+    if (provider.status === "waiting_for_capture") await cancelAuthorisation("it belongs to no order of ours");
     return;
   }
-  const todo = paymentAction(order, providerView(pointer.paymentId, payment));
+  const todo = paymentAction(order, provider);
   switch (todo.action) {
     case "none":
       return;
@@ -163,7 +185,7 @@ export async function settlePayment(rt: Runtime, svc: OrdersService, recorded: R
       await rt.payments.capturePayment(pointer.paymentId, { idempotenceKey: `capture-${order.id}` });
       return;
     case "sell":
-      return sell(rt, svc, ctx, order, payment!, cancelAuthorisation);
+      return sell(rt, svc, ctx, order, provider, cancelAuthorisation);
   }
 }
 
@@ -173,7 +195,7 @@ async function sell(
   svc: OrdersService,
   ctx: CommandContext,
   order: Order,
-  payment: Payment,
+  payment: ProviderPayment,
   cancelAuthorisation: (why: string) => Promise<void>,
 ): Promise<void> {
   try {
@@ -194,8 +216,9 @@ async function sell(
         type: "IssueTickets",
         id: order.id,
         paymentId: payment.id,
-        paidAmount: amountToMinor(payment.amount),
-        paidCurrency: payment.amount.currency,
+        // paymentAction sells only a payment whose amount and currency match the order's.
+        paidAmount: payment.amount!,
+        paidCurrency: payment.currency!,
         tickets: issueTickets(order),
       },
       "issue",

@@ -2,11 +2,9 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { Errors } from "moleculer";
 import type { AppContext } from "../../lib/app/context";
 import type { Runtime } from "../../lib/app/runtime";
-import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
-import { loadAggregate } from "../../lib/eventlog/decider";
+import type { AggregateCache } from "../../lib/eventlog/aggregate-cache";
 import type { Payment } from "../../lib/ports/yookassa/yookassa.port";
-import { eventDecider } from "../events/events.decider";
-import { eventStream } from "../events/events.types";
+import { eventStream, type EventStreamEvent, type EventState } from "../events/events.types";
 import type { HoldResult } from "../inventory/inventory.service";
 import type { Request } from "../inventory/inventory.types";
 import { requireAdmission } from "../waiting-room/admission";
@@ -23,17 +21,21 @@ export interface CreateParams {
   admissionToken?: string;
 }
 
+/** Events as their streams say now, kept folded (every order of an on-sale reads the same one). */
+export type EventAggregates = AggregateCache<EventStreamEvent, EventState>;
+
 /** Holds the tickets and records the order; the first half of placing one. */
 export async function placeOrder(
   rt: Runtime,
   svc: OrdersService,
+  events: EventAggregates,
   ctx: AppContext<CreateParams>,
   id: string,
   customer: Customer,
 ): Promise<Order> {
   const user = ctx.meta.user!;
   const { eventId } = ctx.params;
-  const event = await loadAggregate(rt.store.log(CATALOGUE_LOG), eventDecider, eventStream(eventId));
+  const event = await events.load(eventStream(eventId));
   if (!event || event.status === "draft")
     throw new Errors.MoleculerClientError(`event ${eventId} does not exist`, 404, "NOT_FOUND");
   if (event.source)

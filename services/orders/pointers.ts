@@ -3,6 +3,7 @@ import type { Runtime } from "../../lib/app/runtime";
 import type { Decider } from "../../lib/eventlog/decider";
 import type { CommandContext } from "../../mixins/event-sourced.mixin";
 import { loadOrder, type OrdersService } from "./order-commands";
+import type { ProviderPayment } from "./orders.decider";
 import type { OrderDoc } from "./orders.projection";
 import type { Order } from "./orders.types";
 
@@ -18,6 +19,8 @@ export interface PaymentPointer {
   event: string;
   /** The order it was verified against; absent in pointers recorded before it was added. */
   orderId?: string;
+  /** The payment as the provider answered when the pointer was recorded (see settlePayment). */
+  seen?: ProviderPayment & { at: number };
 }
 
 export interface RefundPointer {

@@ -140,6 +140,7 @@ type ApiFault = Extract<YookassaFault, { status: number }> | Extract<YookassaFau
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 const STATE_VERSION = 1;
+const SAVE_EVERY_MS = 250;
 
 /** The state file's content. */
 interface SimulatorState {
@@ -300,8 +301,10 @@ class Simulator implements YookassaSimulator {
 
   /**
    * Writes the state soon after a change. One write at a time, each of the whole state as it
-   * is when it starts, so a burst of changes costs a few writes, not one each; written aside
-   * and renamed over the file, so a crash leaves the old state or the new, never half of one.
+   * is when it starts, at most one per SAVE_EVERY_MS: a burst of changes costs a few writes,
+   * not one each (the whole state grows with the sale; writing it back to back was a tenth of
+   * an on-sale's CPU). Written aside and renamed over the file, so a crash leaves the old state
+   * or the new, never half of one; close() writes what is left at once.
    */
   private changed(): void {
     if (this.options.stateFile === undefined) return;
@@ -312,6 +315,8 @@ class Simulator implements YookassaSimulator {
   private async save(file: string): Promise<void> {
     try {
       while (this.unsaved) {
+        // Closing cuts the wait short: what is left is written at once.
+        await sleep(SAVE_EVERY_MS, undefined, { signal: this.closing.signal }).catch(() => undefined);
         this.unsaved = false;
         const tmp = `${file}.tmp`;
         await writeFile(tmp, JSON.stringify(this.snapshot()));

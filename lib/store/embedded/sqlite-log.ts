@@ -8,7 +8,11 @@ import {
   type EventLogHooks,
 } from "../../eventlog/types";
 import { VersionConflictError } from "../types";
+import { RecentCommits } from "./recent-commits";
 import { identifier, type SqliteDatabase } from "./sqlite-database";
+
+/** Commits kept in memory per log: a few seconds of an on-sale, as far as runners usually lag. */
+const RECENT_COMMITS = 4096;
 
 interface Queued {
   commit: Commit;
@@ -33,6 +37,7 @@ export class SqliteLog implements EventLog {
 
   private queue: Queued[] = [];
   private flushing: Promise<void> | null = null;
+  private readonly recent: RecentCommits;
 
   constructor(
     readonly name: string,
@@ -44,6 +49,7 @@ export class SqliteLog implements EventLog {
       `CREATE TABLE IF NOT EXISTS ${this.table} (pos INTEGER PRIMARY KEY, stream TEXT NOT NULL, seq INTEGER NOT NULL, command_id TEXT UNIQUE, commit_json TEXT NOT NULL, UNIQUE (stream, seq))`,
     );
     this.assignedHead = this.durableHead();
+    this.recent = new RecentCommits(this.assignedHead, RECENT_COMMITS);
   }
 
   async append(request: AppendRequest): Promise<AppendResult> {
@@ -81,6 +87,8 @@ export class SqliteLog implements EventLog {
   }
 
   async readStream(stream: string, afterSeq = 0): Promise<Commit[]> {
+    const held = this.recent.stream(stream, afterSeq);
+    if (held) return held;
     return this.parse(
       this.db.all<{ c: string }>(`SELECT commit_json AS c FROM ${this.table} WHERE stream = ? AND seq > ? ORDER BY seq`, [
         stream,
@@ -90,6 +98,8 @@ export class SqliteLog implements EventLog {
   }
 
   async readFrom(afterPos: number, limit: number): Promise<Commit[]> {
+    const held = this.recent.from(afterPos, limit);
+    if (held) return held;
     return this.parse(
       this.db.all<{ c: string }>(`SELECT commit_json AS c FROM ${this.table} WHERE pos > ? ORDER BY pos LIMIT ?`, [
         afterPos,
@@ -113,6 +123,7 @@ export class SqliteLog implements EventLog {
       for (const commit of commits) this.insert(commit);
     });
     this.assignedHead = this.durableHead();
+    this.recent.reset(this.assignedHead);
   }
 
   private async flushLoop(): Promise<void> {
@@ -124,9 +135,8 @@ export class SqliteLog implements EventLog {
       try {
         // One batch is one write: its commits wait out the (test) delay together.
         if (this.hooks?.beforeInsert) await Promise.all(batch.map((item) => this.hooks!.beforeInsert!(item.commit.pos)));
-        this.db.transaction(() => {
-          for (const item of batch) this.insert(item.commit);
-        });
+        const written = this.db.transaction(() => batch.map((item) => this.insert(item.commit)));
+        this.recent.add(written);
         for (const item of batch) {
           const { stream, seq, commandId } = item.commit;
           if (this.assignedSeq.get(stream) === seq) this.assignedSeq.delete(stream);
@@ -149,14 +159,17 @@ export class SqliteLog implements EventLog {
     this.flushing = null;
   }
 
-  private insert(commit: Commit): void {
+  /** Returns the commit as stored. */
+  private insert(commit: Commit): string {
+    const json = JSON.stringify(commit);
     this.db.run(`INSERT INTO ${this.table} (pos, stream, seq, command_id, commit_json) VALUES (?, ?, ?, ?, ?)`, [
       commit.pos,
       commit.stream,
       commit.seq,
       commit.commandId ?? null,
-      JSON.stringify(commit),
+      json,
     ]);
+    return json;
   }
 
   private durableHead(): number {

@@ -48,6 +48,15 @@ describe("a valid token", () => {
     });
   });
 
+  it("is verified once: the same token again is answered from the cache, a changed one is not", async () => {
+    const token = await signer.mint({ roles: ["customer"], claims: { sub: "u-cache" } });
+    const first = await verifier.verify(token);
+    expect(await verifier.verify(token)).toBe(first);
+    const [header, payload, signature] = token.split(".");
+    const tampered = `${header}.${payload}.${signature.slice(0, -2)}${signature.endsWith("AA") ? "BB" : "AA"}`;
+    await expect(verifier.verify(tampered)).rejects.toMatchObject({ status: 401 });
+  });
+
   it("falls back to preferred_username for the name", async () => {
     const token = await signer.mint({ claims: { preferred_username: "ann" } });
     expect((await verifier.verify(token)).name).toBe("ann");

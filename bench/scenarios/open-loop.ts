@@ -1,0 +1,77 @@
+/**
+ * Buyers at a steady rate for a while (an open loop), each paying at once: the latency of
+ * POST /api/orders, and of payment → paid (from the buyer pressing "pay" to the tickets issued,
+ * as the sales log records it), at a rate the service is meant to hold.
+ */
+import { join } from "node:path";
+import { Worker } from "node:worker_threads";
+import { orderStream } from "../../services/orders/orders.types";
+import { SALES_LOG } from "../../services/inventory/inventory.types";
+import { PaymentBook, SaleLedger, saleViolations } from "../../test/support/sale-invariants";
+import { waitFor } from "../../test/support/wait";
+import type { OpenLoopData, OpenLoopResult } from "../open-loop.worker";
+import { BENCH_EVENT, buyerRequests, openBenchSale, percentile } from "../sale";
+import type { BenchStack } from "../stack";
+
+export interface OpenLoopOptions {
+  rate: number;
+  durationSec: number;
+}
+
+export async function openLoop(stack: BenchStack, o: OpenLoopOptions) {
+  const orders = Math.round(o.rate * o.durationSec);
+  // Enough general admission that nothing sells out: the figure is the steady state.
+  const sale = await openBenchSale(stack.api, stack.issuer, orders, 0);
+  const requests = await buyerRequests(stack.issuer, sale, orders);
+  const worker = new Worker(join(__dirname, "..", "open-loop.worker.ts"), {
+    workerData: { apiUrl: stack.apiUrl, requests, rate: o.rate } satisfies OpenLoopData,
+    execArgv: ["--import", "tsx"],
+  });
+  const result = await new Promise<OpenLoopResult>((resolve, reject) => {
+    worker.once("message", resolve);
+    worker.once("error", reject);
+  }).finally(() => worker.terminate());
+
+  const ledger = new SaleLedger(stack.store, BENCH_EVENT);
+  await waitFor(
+    `the ${result.paid.length} orders paid for to be paid`,
+    async () => {
+      await ledger.refresh();
+      return ledger.orders().filter((order) => order.status === "paid").length;
+    },
+    (paid) => paid >= result.paid.length,
+    { timeoutMs: 300_000, intervalMs: 100, show: (paid) => `${paid} paid` },
+  );
+  // When each order's tickets were issued: the commit that made it paid.
+  const log = stack.store.log(SALES_LOG);
+  const paidToIssuedMs = (
+    await Promise.all(
+      result.paid.map(async ({ orderId, payAt }) => {
+        const commits = await log.readStream(orderStream(orderId));
+        const issued = commits.find((c) => c.events.some((e) => e.type === "TicketsIssued"));
+        return issued ? issued.at - payAt : Number.POSITIVE_INFINITY;
+      }),
+    )
+  ).sort((a, b) => a - b);
+  const payments = new PaymentBook();
+  await payments.refresh(ledger.orders());
+  const { violations } = saleViolations(ledger, payments, { atRest: false });
+  result.orderMs.sort((a, b) => a - b);
+  return {
+    scenario: "open-loop",
+    mode: stack.mode,
+    rate: o.rate,
+    durationSec: o.durationSec,
+    sent: requests.length,
+    sentPerSec: Math.round((requests.length / (result.endedAt - result.startedAt)) * 1000),
+    generatorMaxLagMs: Math.round(result.maxSendLagMs),
+    paid: result.paid.length,
+    violations,
+    failures: result.failures,
+    p50OrderMs: percentile(result.orderMs, 50),
+    p99OrderMs: percentile(result.orderMs, 99),
+    maxOrderMs: percentile(result.orderMs, 100),
+    p50PaymentToPaidMs: percentile(paidToIssuedMs, 50),
+    p99PaymentToPaidMs: percentile(paidToIssuedMs, 99),
+  };
+}
