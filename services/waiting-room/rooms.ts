@@ -1,8 +1,14 @@
 import type { Runtime } from "../../lib/app/runtime";
 import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
-import { loadAggregate } from "../../lib/eventlog/decider";
+import { AggregateCache } from "../../lib/eventlog/aggregate-cache";
 import { eventDecider } from "../events/events.decider";
-import { eventStream, type EventStatus, type WaitingRoomSettings } from "../events/events.types";
+import {
+  eventStream,
+  type EventState,
+  type EventStatus,
+  type EventStreamEvent,
+  type WaitingRoomSettings,
+} from "../events/events.types";
 
 /** What the queue needs of its event, from the write side. */
 export interface Room {
@@ -20,13 +26,17 @@ const FRESH_MS = 1000;
 
 /**
  * The events of the queues on this node, read from the catalogue log at most once a second
- * each: 20,000 joins in a second must not each fold the event's stream. Concurrent loads of
- * one event share one read.
+ * each (or when a catalogue wake-up clears them): 20,000 joins in a second must not each read
+ * the event's stream. Concurrent loads of one event share one read.
  */
 export class Rooms {
   private readonly cache = new Map<string, { at: number; room: Promise<Room | null> }>();
+  /** A reload reads only the commits after the version held. */
+  private readonly events: AggregateCache<EventStreamEvent, EventState>;
 
-  constructor(private readonly rt: Runtime) {}
+  constructor(rt: Runtime) {
+    this.events = new AggregateCache(rt.store.log(CATALOGUE_LOG), eventDecider);
+  }
 
   /** The event (null: it does not exist, or is an unannounced draft). */
   get(eventId: string, now = Date.now()): Promise<Room | null> {
@@ -56,7 +66,7 @@ export class Rooms {
   }
 
   private async load(eventId: string): Promise<Room | null> {
-    const event = await loadAggregate(this.rt.store.log(CATALOGUE_LOG), eventDecider, eventStream(eventId));
+    const event = await this.events.load(eventStream(eventId));
     if (!event || event.status === "draft") return null;
     return { eventId, status: event.status, settings: event.waitingRoom ?? null };
   }
