@@ -2,9 +2,10 @@
  * Flash-sale benchmarks: buyers over real HTTP (on a thread of their own) against a stack this
  * script starts, paying on the YooKassa simulator's checkout page. Prints one JSON object.
  *
- *   npm run bench:flash-sale -- [--mode embedded|distributed] [--scenario burst|open-loop]
+ *   npm run bench:flash-sale -- [--mode embedded|distributed] [--scenario burst|open-loop|waiting-room]
  *     burst:      --tickets 500 --buyers 2000 [--cpu-profile file --profile-phase orders|payments|both]
  *     open-loop:  --rate 500 --duration 30
+ *     waiting-room: --buyers 20000 --tickets 1000 [--arrival 1000 (ms)] [--room-rate auto|<n>] [--cold-tokens]
  *     [--json file]
  *
  * embedded: the quick start in this process. distributed: gateway, catalogue and sales as
@@ -14,6 +15,7 @@ import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { burst } from "./scenarios/burst";
 import { openLoop } from "./scenarios/open-loop";
+import { waitingRoom } from "./scenarios/waiting-room";
 import { startStack } from "./stack";
 
 async function main(): Promise<void> {
@@ -25,6 +27,9 @@ async function main(): Promise<void> {
       buyers: { type: "string", default: "2000" },
       rate: { type: "string", default: "500" },
       duration: { type: "string", default: "30" },
+      arrival: { type: "string", default: "1000" },
+      "room-rate": { type: "string", default: "auto" },
+      "cold-tokens": { type: "boolean", default: false },
       json: { type: "string" },
       "cpu-profile": { type: "string" },
       "profile-phase": { type: "string", default: "both" },
@@ -47,7 +52,15 @@ async function main(): Promise<void> {
       });
     else if (values.scenario === "open-loop")
       result = await openLoop(stack, { rate: Number(values.rate), durationSec: Number(values.duration) });
-    else throw new Error("--scenario must be burst or open-loop");
+    else if (values.scenario === "waiting-room")
+      result = await waitingRoom(stack, {
+        tickets: Number(values.tickets),
+        buyers: Number(values.buyers),
+        arrivalMs: Number(values.arrival),
+        rate: values["room-rate"] === "auto" ? "auto" : Number(values["room-rate"]),
+        warm: values["cold-tokens"] !== true,
+      });
+    else throw new Error("--scenario must be burst, open-loop or waiting-room");
   } finally {
     await stack.stop();
   }

@@ -33,14 +33,16 @@ export async function openLoop(stack: BenchStack, o: OpenLoopOptions) {
   }).finally(() => worker.terminate());
 
   const ledger = new SaleLedger(stack.store, BENCH_EVENT);
+  // Settled: paid, or closed because the payment came after the hold ran out.
+  const ids = new Set(result.paid.map((p) => p.orderId));
   await waitFor(
-    `the ${result.paid.length} orders paid for to be paid`,
+    `the ${result.paid.length} orders paid for to settle`,
     async () => {
       await ledger.refresh();
-      return ledger.orders().filter((order) => order.status === "paid").length;
+      return ledger.orders().filter((order) => ids.has(order.id) && order.status === "awaiting_payment").length;
     },
-    (paid) => paid >= result.paid.length,
-    { timeoutMs: 300_000, intervalMs: 100, show: (paid) => `${paid} paid` },
+    (awaiting) => awaiting === 0 && ledger.orders().filter((order) => ids.has(order.id)).length >= ids.size,
+    { timeoutMs: 600_000, intervalMs: 200, show: (awaiting) => `${awaiting} still awaiting payment` },
   );
   // When each order's tickets were issued: the commit that made it paid.
   const log = stack.store.log(SALES_LOG);
@@ -65,7 +67,8 @@ export async function openLoop(stack: BenchStack, o: OpenLoopOptions) {
     sent: requests.length,
     sentPerSec: Math.round((requests.length / (result.endedAt - result.startedAt)) * 1000),
     generatorMaxLagMs: Math.round(result.maxSendLagMs),
-    paid: result.paid.length,
+    paidFor: result.paid.length,
+    paid: ledger.orders().filter((order) => ids.has(order.id) && order.status === "paid").length,
     violations,
     failures: result.failures,
     p50OrderMs: percentile(result.orderMs, 50),

@@ -23,9 +23,11 @@ describe("automatic admission rate", () => {
     expect(steady.rate).toBe(150);
   });
 
-  test("cut multiplicatively when the latency goes over the target", () => {
-    const next = nextAutoRate({ rate: 800, at: T0 }, pace({ holdsPerSec: 900, holdP99Ms: 250 }), T0 + 1000);
+  test("cut multiplicatively when the latency goes over the target, but not below the holds/s just sustained", () => {
+    const next = nextAutoRate({ rate: 800, at: T0 }, pace({ holdsPerSec: 150, holdP99Ms: 250 }), T0 + 1000);
     expect(next.rate).toBe(400);
+    const sustained = nextAutoRate({ rate: 800, at: T0 }, pace({ holdsPerSec: 600, holdP99Ms: 250 }), T0 + 1000);
+    expect(sustained.rate).toBe(600);
     expect(nextAutoRate({ rate: 6, at: T0 }, pace({ holdP99Ms: 900 }), T0 + 1000).rate).toBe(AUTO_RATE.minRate);
   });
 
