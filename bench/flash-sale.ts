@@ -16,6 +16,7 @@ import { parseArgs } from "node:util";
 import { burst } from "./scenarios/burst";
 import { openLoop } from "./scenarios/open-loop";
 import { waitingRoom } from "./scenarios/waiting-room";
+import { startProfile } from "./sale";
 import { startStack } from "./stack";
 
 async function main(): Promise<void> {
@@ -50,19 +51,31 @@ async function main(): Promise<void> {
         cpuProfile: values["cpu-profile"],
         profilePhase: phase,
       });
-    else if (values.scenario === "open-loop")
-      result = await openLoop(stack, { rate: Number(values.rate), durationSec: Number(values.duration) });
-    else if (values.scenario === "waiting-room")
-      result = await waitingRoom(stack, {
+    else if (values["cpu-profile"]) {
+      // The other scenarios are profiled whole (setup included).
+      const profiler = await startProfile();
+      try {
+        result = await otherScenario();
+      } finally {
+        writeFileSync(values["cpu-profile"], JSON.stringify(await profiler.stop()));
+      }
+    } else result = await otherScenario();
+  } finally {
+    await stack.stop();
+  }
+
+  async function otherScenario(): Promise<{ violations: unknown[] }> {
+    if (values.scenario === "open-loop")
+      return openLoop(stack, { rate: Number(values.rate), durationSec: Number(values.duration) });
+    if (values.scenario === "waiting-room")
+      return waitingRoom(stack, {
         tickets: Number(values.tickets),
         buyers: Number(values.buyers),
         arrivalMs: Number(values.arrival),
         rate: values["room-rate"] === "auto" ? "auto" : Number(values["room-rate"]),
         warm: values["cold-tokens"] !== true,
       });
-    else throw new Error("--scenario must be burst, open-loop or waiting-room");
-  } finally {
-    await stack.stop();
+    throw new Error("--scenario must be burst, open-loop or waiting-room");
   }
   console.log(JSON.stringify(result));
   if (values.json) writeFileSync(values.json, JSON.stringify(result, null, 2));

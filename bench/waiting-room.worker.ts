@@ -32,7 +32,7 @@ export interface WaitingRoomResult {
 }
 
 const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
 const count = (into: Record<string, number>, key: string) => (into[key] = (into[key] ?? 0) + 1);
 
 interface Place {

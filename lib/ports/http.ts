@@ -156,6 +156,26 @@ async function attemptOnce(request: JsonRequest): Promise<JsonResponse> {
   }
 }
 
+/**
+ * One POST of a JSON body over the shared agents, for senders that judge the status themselves
+ * (the simulator's webhooks): the status, or a thrown error when nothing answered.
+ */
+export async function postJson(url: string, body: string, signal: AbortSignal): Promise<number> {
+  const answer = await exchange(
+    {
+      url: new URL(url),
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+      attemptTimeoutMs: 0,
+      retries: 0,
+      backoffMs: 0,
+    },
+    signal,
+  );
+  return answer.status;
+}
+
 /** One request over the shared agents; the body is read within the same signal. */
 function exchange(request: JsonRequest, signal: AbortSignal): Promise<JsonResponse> {
   const { url } = request;

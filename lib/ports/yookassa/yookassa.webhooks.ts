@@ -4,6 +4,7 @@
  * sent in reverse, delayed, or preceded by an early claim that a pending payment is authorised.
  */
 import { setTimeout as sleep } from "node:timers/promises";
+import { postJson } from "../http";
 import type { Notification, NotificationEvent, Payment, Refund } from "./yookassa.port";
 
 /**
@@ -158,16 +159,10 @@ export class WebhookSender {
         at: new Date().toISOString(),
       };
       try {
-        const response = await fetch(target, {
-          method: "POST",
-          headers: { "content-type": "application/json" },
-          body,
-          signal: AbortSignal.any([AbortSignal.timeout(WEBHOOK_TIMEOUT_MS), this.o.closing]),
-        });
-        await response.arrayBuffer();
-        entry.status = response.status;
+        // Over kept-alive connections, as the provider's senders hold them.
+        entry.status = await postJson(target, body, AbortSignal.any([AbortSignal.timeout(WEBHOOK_TIMEOUT_MS), this.o.closing]));
         this.log.push(entry);
-        if (response.ok) return;
+        if (entry.status >= 200 && entry.status < 300) return;
       } catch (error) {
         if (this.o.closing.aborted) return;
         entry.error = error instanceof Error ? error.message : String(error);
