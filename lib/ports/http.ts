@@ -136,10 +136,12 @@ export async function fetchJson(request: JsonRequest): Promise<JsonResponse> {
 /**
  * Connections kept alive per origin and shared by every client of the process: in an on-sale
  * the payment provider is asked several times per order, and a connection (with its TLS
- * handshake) per call cost more than the call. Bounded, so a burst queues for a connection
- * instead of opening thousands; an idle one is dropped before the server's keep-alive hint.
+ * handshake) per call cost more than the call. Not capped: a cap makes a burst queue for a
+ * connection inside the attempt's timeout (1,000 payments at once timed out and waited for the
+ * reconciliation sweep); up to 256 idle ones are kept, each dropped before the server's
+ * keep-alive hint.
  */
-const AGENT_OPTIONS = { keepAlive: true, maxSockets: 64, maxFreeSockets: 64, scheduling: "lifo" as const };
+const AGENT_OPTIONS = { keepAlive: true, maxFreeSockets: 256, scheduling: "lifo" as const };
 const agents = { "http:": new HttpAgent(AGENT_OPTIONS), "https:": new HttpsAgent(AGENT_OPTIONS) };
 
 async function attemptOnce(request: JsonRequest): Promise<JsonResponse> {
