@@ -178,6 +178,8 @@ class Simulator implements YookassaSimulator {
   /** Set when the state changed after the last write began. */
   private unsaved = false;
   private saving: Promise<void> | null = null;
+  /** How long the last snapshot took to make (on the event loop). */
+  private lastSaveMs = 0;
 
   constructor(private options: YookassaSimulatorOptions) {
     this.captureWindowMs = timerRange(options.captureWindowMs ?? 7 * DAY_MS, "captureWindowMs");
@@ -315,11 +317,17 @@ class Simulator implements YookassaSimulator {
   private async save(file: string): Promise<void> {
     try {
       while (this.unsaved) {
-        // Closing cuts the wait short: what is left is written at once.
-        await sleep(SAVE_EVERY_MS, undefined, { signal: this.closing.signal }).catch(() => undefined);
+        // Closing cuts the wait short: what is left is written at once. The pause grows with
+        // the state (ten times the last write's own time), so writing it never takes more than
+        // a tenth of the event loop however many payments it holds.
+        const pause = Math.max(SAVE_EVERY_MS, 10 * this.lastSaveMs);
+        await sleep(pause, undefined, { signal: this.closing.signal }).catch(() => undefined);
         this.unsaved = false;
         const tmp = `${file}.tmp`;
-        await writeFile(tmp, JSON.stringify(this.snapshot()));
+        const started = performance.now();
+        const json = JSON.stringify(this.snapshot());
+        this.lastSaveMs = performance.now() - started;
+        await writeFile(tmp, json);
         await rename(tmp, file);
       }
     } catch (err) {
