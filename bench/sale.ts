@@ -160,3 +160,16 @@ export async function bareCeiling(requests: BuyerRequest[]): Promise<{ requestsP
     await new Promise((resolve) => server.close(resolve));
   }
 }
+
+/** Runs a bench worker (bench/<file>) on a thread of its own and resolves with its one message. */
+export async function runWorker<T>(file: string, workerData: unknown): Promise<T> {
+  const worker = new Worker(join(__dirname, file), { workerData, execArgv: ["--import", "tsx"] });
+  try {
+    return await new Promise<T>((resolve, reject) => {
+      worker.once("message", resolve);
+      worker.once("error", reject);
+    });
+  } finally {
+    await worker.terminate();
+  }
+}

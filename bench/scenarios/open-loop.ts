@@ -3,14 +3,12 @@
  * POST /api/orders, and of payment → paid (from the buyer pressing "pay" to the tickets issued,
  * as the sales log records it), at a rate the service is meant to hold.
  */
-import { join } from "node:path";
-import { Worker } from "node:worker_threads";
 import { orderStream } from "../../services/orders/orders.types";
 import { SALES_LOG } from "../../services/inventory/inventory.types";
 import { PaymentBook, SaleLedger, saleViolations } from "../../test/support/sale-invariants";
 import { waitFor } from "../../test/support/wait";
 import type { OpenLoopData, OpenLoopResult } from "../open-loop.worker";
-import { BENCH_EVENT, buyerRequests, openBenchSale, percentile } from "../sale";
+import { BENCH_EVENT, buyerRequests, openBenchSale, percentile, runWorker } from "../sale";
 import type { BenchStack } from "../stack";
 
 export interface OpenLoopOptions {
@@ -23,14 +21,11 @@ export async function openLoop(stack: BenchStack, o: OpenLoopOptions) {
   // Enough general admission that nothing sells out: the figure is the steady state.
   const sale = await openBenchSale(stack.api, stack.issuer, orders, 0);
   const requests = await buyerRequests(stack.issuer, sale, orders);
-  const worker = new Worker(join(__dirname, "..", "open-loop.worker.ts"), {
-    workerData: { apiUrl: stack.apiUrl, requests, rate: o.rate } satisfies OpenLoopData,
-    execArgv: ["--import", "tsx"],
-  });
-  const result = await new Promise<OpenLoopResult>((resolve, reject) => {
-    worker.once("message", resolve);
-    worker.once("error", reject);
-  }).finally(() => worker.terminate());
+  const result = await runWorker<OpenLoopResult>("open-loop.worker.ts", {
+    apiUrl: stack.apiUrl,
+    requests,
+    rate: o.rate,
+  } satisfies OpenLoopData);
 
   const ledger = new SaleLedger(stack.store, BENCH_EVENT);
   // Settled: paid, or closed because the payment came after the hold ran out.

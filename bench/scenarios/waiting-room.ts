@@ -5,8 +5,6 @@
  * after the last ticket was held, and checks the sale (never oversold, no seat twice, no account
  * with two places).
  */
-import { join } from "node:path";
-import { Worker } from "node:worker_threads";
 import { inventoryStream, SALES_LOG } from "../../services/inventory/inventory.types";
 import { queueStream, WAITING_LOG } from "../../services/waiting-room/queue.types";
 import { PaymentBook, SaleLedger, saleViolations } from "../../test/support/sale-invariants";
@@ -14,7 +12,7 @@ import { waitFor } from "../../test/support/wait";
 import type { BuyerRequest } from "../buyers.worker";
 import { benchAgent, send } from "../load/http-client";
 import type { WaitingRoomData, WaitingRoomResult } from "../waiting-room.worker";
-import { BENCH_EVENT, buyerRequests, openBenchSale, percentile } from "../sale";
+import { BENCH_EVENT, buyerRequests, openBenchSale, percentile, runWorker } from "../sale";
 import type { BenchStack } from "../stack";
 
 export interface WaitingRoomOptions {
@@ -53,14 +51,12 @@ export async function waitingRoom(stack: BenchStack, o: WaitingRoomOptions) {
   // Before the on-sale the buyers signed in and looked at their profile (as they do while the
   // countdown runs): the server has seen their tokens. Not measured.
   if (o.warm) await signedIn(stack.apiUrl, requests);
-  const worker = new Worker(join(__dirname, "..", "waiting-room.worker.ts"), {
-    workerData: { apiUrl: stack.apiUrl, eventId: BENCH_EVENT, requests, arrivalMs: o.arrivalMs } satisfies WaitingRoomData,
-    execArgv: ["--import", "tsx"],
-  });
-  const result = await new Promise<WaitingRoomResult>((resolve, reject) => {
-    worker.once("message", resolve);
-    worker.once("error", reject);
-  }).finally(() => worker.terminate());
+  const result = await runWorker<WaitingRoomResult>("waiting-room.worker.ts", {
+    apiUrl: stack.apiUrl,
+    eventId: BENCH_EVENT,
+    requests,
+    arrivalMs: o.arrivalMs,
+  } satisfies WaitingRoomData);
 
   const ledger = new SaleLedger(stack.store, BENCH_EVENT);
   await waitFor(

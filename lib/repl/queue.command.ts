@@ -1,19 +1,7 @@
 import type { ServiceBroker } from "moleculer";
 import type { ReplCustomCommand } from "moleculer/src/service-broker";
 import { SYSTEM } from "../app/context";
-
-/** What waitingRoom.status answers. */
-interface QueueStatus {
-  eventId: string;
-  opensAt: number | null;
-  opened: boolean;
-  length: number;
-  preQueue: number;
-  admitted: number;
-  soldOut: boolean;
-  rate: number | "auto" | null;
-  effectiveRate: number | null;
-}
+import type { QueueStatus } from "../domain/queue-status";
 
 const USAGE = "usage: queue <eventId> | queue <eventId> rate <admissions per second | auto>";
 /** The REPL is an operator's console: it acts as the system, which holds the admin role. */

@@ -15,6 +15,7 @@ import { WAITING_LOG, queueStream, type QueueCommand, type QueueEvent, type Queu
 import { placeView, type PlaceView } from "./queue.view";
 import { AUTO_RATE, nextAutoRate, type AutoRate, type Pace } from "./rate";
 import { Rooms, type Room } from "./rooms";
+import type { QueueStatus } from "../../lib/domain/queue-status";
 
 type QueueMailbox = Mailbox<QueueCommand, QueueEvent, QueueState>;
 
@@ -29,18 +30,6 @@ const sharded = (shardKey: string) => ({ strategy: "Shard", strategyOptions: { s
 
 /** A place as the buyer sees it, with the admission token when admitted. */
 export type PlaceAnswer = Omit<PlaceView, "expiresAt"> & { admission?: { token: string; expiresAt: number } };
-
-export interface QueueStatus {
-  eventId: string;
-  opensAt: number | null;
-  opened: boolean;
-  length: number;
-  preQueue: number;
-  admitted: number;
-  soldOut: boolean;
-  rate: number | "auto" | null;
-  effectiveRate: number | null;
-}
 
 /**
  * The waiting room in front of an event's sale (README, "Waiting room"): each event's queue is
