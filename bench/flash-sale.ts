@@ -4,7 +4,7 @@
  *
  *   npm run bench:flash-sale -- [--mode embedded|distributed] [--scenario burst|open-loop|waiting-room]
  *     burst:      --tickets 500 --buyers 2000 [--cpu-profile file --profile-phase orders|payments|both]
- *     open-loop:  --rate 500 --duration 30
+ *     open-loop:  --rate 500 --duration 30 [--settle-timeout 120 (s)]
  *     waiting-room: --buyers 20000 --tickets 1000 [--arrival 1000 (ms)] [--room-rate auto|<n>] [--cold-tokens]
  *     [--json file]
  *
@@ -28,6 +28,7 @@ async function main(): Promise<void> {
       buyers: { type: "string", default: "2000" },
       rate: { type: "string", default: "500" },
       duration: { type: "string", default: "30" },
+      "settle-timeout": { type: "string", default: "120" },
       arrival: { type: "string", default: "1000" },
       "room-rate": { type: "string", default: "auto" },
       "cold-tokens": { type: "boolean", default: false },
@@ -66,7 +67,11 @@ async function main(): Promise<void> {
 
   async function otherScenario(): Promise<{ violations: unknown[] }> {
     if (values.scenario === "open-loop")
-      return openLoop(stack, { rate: Number(values.rate), durationSec: Number(values.duration) });
+      return openLoop(stack, {
+        rate: Number(values.rate),
+        durationSec: Number(values.duration),
+        settleTimeoutSec: Number(values["settle-timeout"]),
+      });
     if (values.scenario === "waiting-room")
       return waitingRoom(stack, {
         tickets: Number(values.tickets),
