@@ -9,7 +9,9 @@ import { Session } from "node:inspector";
 import { Worker } from "node:worker_threads";
 import type { apiClient } from "../test/support/api-client";
 import type { DevIssuer } from "../lib/auth/dev-issuer";
-import { waitFor } from "../test/support/wait";
+import type { Order } from "../services/orders/orders.types";
+import type { SaleLedger } from "../test/support/sale-invariants";
+import { waitFor, WaitTimeout } from "../test/support/wait";
 import type { BuyerRequest, BuyersData, BuyersResult } from "./buyers.worker";
 
 export const BENCH_EVENT = "e";
@@ -172,4 +174,28 @@ export async function runWorker<T>(file: string, workerData: unknown): Promise<T
   } finally {
     await worker.terminate();
   }
+}
+
+/**
+ * Waits until the `expected` orders the buyers paid for (those `paidFor` picks) are settled:
+ * paid, or closed because the payment came after the hold ran out. Returns how many are not
+ * when `timeoutMs` runs out (0: all are), so an overloaded run still reports its figures.
+ */
+export async function settle(
+  ledger: SaleLedger,
+  paidFor: (order: Order) => boolean,
+  expected: number,
+  timeoutMs: number,
+): Promise<number> {
+  const unsettled = async () => {
+    await ledger.refresh();
+    const ours = ledger.orders().filter(paidFor);
+    return expected - ours.length + ours.filter((order) => order.status === "awaiting_payment").length;
+  };
+  await waitFor(`the ${expected} orders paid for to settle`, unsettled, (left) => left <= 0, { timeoutMs, intervalMs: 50 }).catch(
+    (err: unknown) => {
+      if (!(err instanceof WaitTimeout)) throw err;
+    },
+  );
+  return Math.max(0, await unsettled());
 }

@@ -4,8 +4,16 @@
  */
 import { writeFileSync } from "node:fs";
 import { PaymentBook, SaleLedger, saleViolations } from "../../test/support/sale-invariants";
-import { waitFor } from "../../test/support/wait";
-import { BENCH_EVENT, bareCeiling, buyerRequests, openBenchSale, percentile, runBuyerThread, startProfile } from "../sale";
+import {
+  BENCH_EVENT,
+  bareCeiling,
+  buyerRequests,
+  openBenchSale,
+  percentile,
+  runBuyerThread,
+  settle,
+  startProfile,
+} from "../sale";
 import type { BenchStack } from "../stack";
 
 export interface BurstOptions {
@@ -31,15 +39,8 @@ export async function burst(stack: BenchStack, o: BurstOptions) {
   // Every order placed was paid for: wait until each is paid, or its payment was refused (the
   // hold lapsed and its tickets went to someone else): settled either way.
   const ledger = new SaleLedger(stack.store, BENCH_EVENT);
-  await waitFor(
-    `the ${placed} orders paid for to settle`,
-    async () => {
-      await ledger.refresh();
-      return ledger.orders().filter((o) => o.payment && o.status === "awaiting_payment").length;
-    },
-    (awaiting) => awaiting === 0 && ledger.orders().filter((o) => o.payment).length >= placed,
-    { timeoutMs: 300_000, intervalMs: 50, show: (awaiting) => `${awaiting} still awaiting payment` },
-  );
+  const left = await settle(ledger, (order) => !!order.payment, placed, 300_000);
+  if (left > 0) throw new Error(`${left} of the ${placed} orders paid for did not settle within 300 s`);
   const confirmedAt = performance.timeOrigin + performance.now();
   if (profiler && o.profilePhase !== "orders") writeFileSync(o.cpuProfile!, JSON.stringify(await profiler.stop()));
   const paid = ledger.orders().filter((order) => order.status === "paid").length;

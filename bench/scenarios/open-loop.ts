@@ -6,9 +6,8 @@
 import { orderStream } from "../../services/orders/orders.types";
 import { SALES_LOG } from "../../services/inventory/inventory.types";
 import { PaymentBook, SaleLedger, saleViolations } from "../../test/support/sale-invariants";
-import { waitFor, WaitTimeout } from "../../test/support/wait";
 import type { OpenLoopData, OpenLoopResult } from "../open-loop.worker";
-import { BENCH_EVENT, buyerRequests, openBenchSale, percentile, runWorker } from "../sale";
+import { BENCH_EVENT, buyerRequests, openBenchSale, percentile, runWorker, settle } from "../sale";
 import type { BenchStack } from "../stack";
 
 export interface OpenLoopOptions {
@@ -33,18 +32,7 @@ export async function openLoop(stack: BenchStack, o: OpenLoopOptions) {
   // Settled: paid, or closed because the payment came after the hold ran out.
   const ids = new Set(result.paid.map((p) => p.orderId));
   // A rate past what the stack sustains never settles in time: the figures say so instead of failing.
-  const unsettled = async () => {
-    await ledger.refresh();
-    const seen = ledger.orders().filter((order) => ids.has(order.id));
-    return ids.size - seen.length + seen.filter((order) => order.status === "awaiting_payment").length;
-  };
-  await waitFor(`the ${ids.size} orders paid for to settle`, unsettled, (left) => left === 0, {
-    timeoutMs: o.settleTimeoutSec * 1000,
-    intervalMs: 200,
-  }).catch((err: unknown) => {
-    if (!(err instanceof WaitTimeout)) throw err;
-  });
-  const stillUnsettled = await unsettled();
+  const stillUnsettled = await settle(ledger, (order) => ids.has(order.id), ids.size, o.settleTimeoutSec * 1000);
   // When each order's tickets were issued: the commit that made it paid.
   const log = stack.store.log(SALES_LOG);
   const paidToIssuedMs = (

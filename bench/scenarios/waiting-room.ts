@@ -8,11 +8,10 @@
 import { inventoryStream, SALES_LOG } from "../../services/inventory/inventory.types";
 import { queueStream, WAITING_LOG } from "../../services/waiting-room/queue.types";
 import { PaymentBook, SaleLedger, saleViolations } from "../../test/support/sale-invariants";
-import { waitFor } from "../../test/support/wait";
 import type { BuyerRequest } from "../buyers.worker";
 import { benchAgent, send } from "../load/http-client";
 import type { WaitingRoomData, WaitingRoomResult } from "../waiting-room.worker";
-import { BENCH_EVENT, buyerRequests, openBenchSale, percentile, runWorker } from "../sale";
+import { BENCH_EVENT, buyerRequests, openBenchSale, percentile, runWorker, settle } from "../sale";
 import type { BenchStack } from "../stack";
 
 export interface WaitingRoomOptions {
@@ -59,15 +58,8 @@ export async function waitingRoom(stack: BenchStack, o: WaitingRoomOptions) {
   } satisfies WaitingRoomData);
 
   const ledger = new SaleLedger(stack.store, BENCH_EVENT);
-  await waitFor(
-    `the ${result.placed} orders placed to settle`,
-    async () => {
-      await ledger.refresh();
-      return ledger.orders().filter((order) => order.payment && order.status === "awaiting_payment").length;
-    },
-    (awaiting) => awaiting === 0 && ledger.orders().filter((order) => order.payment).length >= result.placed,
-    { timeoutMs: 300_000, intervalMs: 100, show: (awaiting) => `${awaiting} still awaiting payment` },
-  );
+  const left = await settle(ledger, (order) => !!order.payment, result.placed, 300_000);
+  if (left > 0) throw new Error(`${left} of the ${result.placed} orders paid for did not settle within 300 s`);
   const payments = new PaymentBook();
   await payments.refresh(ledger.orders());
   const { violations, figures } = saleViolations(ledger, payments, { atRest: false });

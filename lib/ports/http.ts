@@ -169,22 +169,14 @@ async function attemptOnce(request: JsonRequest): Promise<JsonResponse> {
  */
 export async function postJson(url: string, body: string, signal: AbortSignal): Promise<number> {
   const answer = await exchange(
-    {
-      url: new URL(url),
-      method: "POST",
-      headers: { "content-type": "application/json" },
-      body,
-      attemptTimeoutMs: 0,
-      retries: 0,
-      backoffMs: 0,
-    },
+    { url: new URL(url), method: "POST", headers: { "content-type": "application/json" }, body },
     signal,
   );
   return answer.status;
 }
 
 /** One request over the shared agents; the body is read within the same signal. */
-function exchange(request: JsonRequest, signal: AbortSignal): Promise<JsonResponse> {
+function exchange(request: Pick<JsonRequest, "url" | "method" | "headers" | "body">, signal: AbortSignal): Promise<JsonResponse> {
   const { url } = request;
   const send = url.protocol === "https:" ? httpsRequest : httpRequest;
   const agent = agents[url.protocol as keyof typeof agents];
@@ -229,8 +221,8 @@ export function parseJson(body: string): unknown {
 }
 
 /**
- * fetch hides the socket error (ECONNREFUSED, ENOTFOUND...) in `cause`; that code is what an
- * operator needs. Duck-typed: errors from another realm (a test sandbox) fail `instanceof Error`.
+ * The socket error's code (ECONNREFUSED, ENOTFOUND...) is what an operator needs: node:http puts
+ * it on the error, fetch (the issuer's discovery) hides it in `cause`. Duck-typed: errors from another realm (a test sandbox) fail `instanceof Error`.
  */
 export function networkErrorCode(error: unknown): string {
   if (!isRecord(error)) return String(error);

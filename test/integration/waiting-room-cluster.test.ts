@@ -2,14 +2,12 @@ import { randomUUID } from "node:crypto";
 import { apiClient } from "../support/api-client";
 import { startCluster, startNode, stopNode, type Cluster } from "../support/cluster";
 import { loadInfra, mongoServerUri } from "../support/infra";
+import type { PlaceAnswer } from "../../services/waiting-room/waiting-room.service";
+import { openGaSale } from "../support/ga-sale";
 import { devIssuerOf } from "../support/quickstart";
 import { waitFor } from "../support/wait";
 
-interface Place {
-  status: string;
-  position: number | null;
-  admission?: { token: string; expiresAt: number };
-}
+type Place = PlaceAnswer;
 
 const WAIT = { timeoutMs: 60_000, intervalMs: 250 };
 
@@ -47,7 +45,6 @@ describe("waiting room over NATS and the MongoDB protocol", () => {
   test("a buyer joins through the gateway, keeps the place across a restart of the queue's node, is admitted and orders", async () => {
     const issuer = await devIssuerOf(cluster.env);
     const admin = await issuer.mint({ sub: "root", roles: ["admin"] });
-    const olga = await issuer.mint({ sub: "olga", roles: ["organizer"], organizerId: "org" });
     const ann = await issuer.mint({ sub: "ann", roles: ["customer"] });
     const bob = await issuer.mint({ sub: "bob", roles: ["customer"] });
     // Right after start the gateway may not see every service yet: it answers 503, and a client retries.
@@ -57,31 +54,18 @@ describe("waiting room over NATS and the MongoDB protocol", () => {
       (r) => r.status === 201 || r.status === 409,
       WAIT,
     );
-    const venue = { id: "hall", name: "Hall", address: "Tverskaya 1", city: "Moscow", timezone: "Europe/Moscow", capacity: 100 };
-    expect((await api("POST", "/venues", { token: olga, body: venue })).status).toBe(201);
-    const event = {
-      id: "gig",
-      venueId: "hall",
-      name: "Gig",
-      category: "concert",
-      startsAt: "2031-05-01T19:00:00+03:00",
-      endsAt: "2031-05-01T22:00:00+03:00",
-    };
-    expect((await api("POST", "/events", { token: olga, body: event })).status).toBe(201);
-    const category = { categoryId: "ga", name: "GA", price: 100000, currency: "RUB", kind: "ga", quota: 10 };
-    expect((await api("POST", "/events/gig/categories", { token: olga, body: category })).status).toBe(201);
-    expect((await api("POST", "/events/gig/publish", { token: olga })).status).toBe(200);
+    const olga = await openGaSale(api, issuer, 10);
     const room = { opensAt: new Date(Date.now() + 3_600_000).toISOString(), rate: 20 };
-    expect((await api("PUT", "/events/gig/waiting-room", { token: olga, body: room })).status).toBe(200);
+    expect((await api("PUT", "/events/show/waiting-room", { token: olga, body: room })).status).toBe(200);
 
     const joined = await waitFor(
       "a place",
-      () => api<Place>("POST", "/events/gig/queue", { token: ann }),
+      () => api<Place>("POST", "/events/show/queue", { token: ann }),
       (r) => r.status === 200,
       WAIT,
     );
     expect(joined.body).toMatchObject({ status: "waiting", position: null });
-    expect((await api<Place>("POST", "/events/gig/queue", { token: bob })).status).toBe(200);
+    expect((await api<Place>("POST", "/events/show/queue", { token: bob })).status).toBe(200);
 
     const index = cluster.nodes.findIndex((n) => n.name === "room");
     const node = cluster.nodes[index];
@@ -89,17 +73,17 @@ describe("waiting room over NATS and the MongoDB protocol", () => {
     cluster.nodes[index] = startNode(node.name, node.env);
     await waitFor(
       "the place back after the restart",
-      () => api<Place>("GET", "/events/gig/queue", { token: ann }),
+      () => api<Place>("GET", "/events/show/queue", { token: ann }),
       (r) => r.status === 200 && r.body.status === "waiting",
       WAIT,
     );
 
-    expect((await api("PUT", "/events/gig/waiting-room", { token: olga, body: { ...room, opensAt: Date.now() } })).status).toBe(
+    expect((await api("PUT", "/events/show/waiting-room", { token: olga, body: { ...room, opensAt: Date.now() } })).status).toBe(
       200,
     );
     const admitted = await waitFor(
       "ann admitted",
-      () => api<Place>("GET", "/events/gig/queue", { token: ann }),
+      () => api<Place>("GET", "/events/show/queue", { token: ann }),
       (r) => r.body.status === "admitted",
       WAIT,
     );
@@ -107,8 +91,8 @@ describe("waiting room over NATS and the MongoDB protocol", () => {
       api<{ status: string; type?: string }>("POST", "/orders", {
         token: ann,
         body: {
-          eventId: "gig",
-          items: [{ categoryId: "ga", quantity: 1 }],
+          eventId: "show",
+          items: [{ categoryId: "floor", quantity: 1 }],
           customer: { email: "ann@example.com", phone: "+79001234567" },
           ...(admissionToken ? { admissionToken } : {}),
         },
@@ -119,7 +103,7 @@ describe("waiting room over NATS and the MongoDB protocol", () => {
     expect(order.body.status).toBe("awaiting_payment");
     // Both places, in the order drawn at the start.
     const positions = await Promise.all(
-      [ann, bob].map(async (token) => (await api<Place>("GET", "/events/gig/queue", { token })).body.position),
+      [ann, bob].map(async (token) => (await api<Place>("GET", "/events/show/queue", { token })).body.position),
     );
     expect([...positions].sort()).toEqual([1, 2]);
   });

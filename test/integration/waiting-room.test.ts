@@ -1,21 +1,13 @@
 import { startApp, type App } from "../../lib/app/app";
 import type { DevIssuer } from "../../lib/auth/dev-issuer";
 import { queueCommand, refusal } from "../../lib/repl/queue.command";
+import type { PlaceAnswer } from "../../services/waiting-room/waiting-room.service";
 import { apiClient, type ApiResponse } from "../support/api-client";
 import { devIssuerOf, quickStartEnv } from "../support/quickstart";
 import { openShow } from "../support/show";
 import { waitFor } from "../support/wait";
 
-interface Place {
-  status: "waiting" | "admitted" | "sold_out" | "expired";
-  preQueue: boolean;
-  position: number | null;
-  ahead: number | null;
-  estimatedWaitSec: number | null;
-  retryAfterSec: number;
-  opensAt: number;
-  admission?: { token: string; expiresAt: number };
-}
+type Place = PlaceAnswer;
 
 type Availability = Record<string, { available: number; capacity: number }>;
 
