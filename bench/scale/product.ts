@@ -7,7 +7,8 @@
 import { spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { freePort, stopNode, tail, type ClusterNode } from "../../test/support/cluster";
+import { stopNode, tail, type ClusterNode } from "../../test/support/cluster";
+import { freePort } from "../../test/support/free-port";
 
 const ROOT = join(__dirname, "..", "..");
 

@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateDevIssuer } from "../../lib/auth/dev-issuer";
 import { apiClient, eventually } from "../support/api-client";
-import { freePort, startNode, tail, type ClusterNode } from "../support/cluster";
+import { startNode, tail, type ClusterNode } from "../support/cluster";
+import { freePort } from "../support/free-port";
 
 const ROOT = join(__dirname, "..", "..");
 

@@ -3,7 +3,8 @@ import { join } from "node:path";
 import { devIssuerOf, quickStartEnv, startQuickStartProcess, type QuickStartProcess } from "../support/quickstart";
 import { apiClient, eventually } from "../support/api-client";
 import { createServer } from "node:net";
-import { freePort, startNode, tail } from "../support/cluster";
+import { startNode, tail } from "../support/cluster";
+import { freePort } from "../support/free-port";
 import { startPrometheus, type PrometheusServer } from "../support/prometheus";
 import { waitFor } from "../support/wait";
 

@@ -1,5 +1,5 @@
 import { apiClient, eventually } from "../support/api-client";
-import { freePort } from "../support/cluster";
+import { freePort } from "../support/free-port";
 import { ownMailpit, type OwnMailpit } from "../support/mailpit";
 import { openNotifySale } from "../support/notify-sale";
 import { devIssuerOf, startQuickStartProcess, type QuickStartProcess } from "../support/quickstart";

@@ -3,7 +3,7 @@ import { startApp, type App } from "../../lib/app/app";
 import type { DevIssuer } from "../../lib/auth/dev-issuer";
 import { notificationsCommand } from "../../lib/repl/notifications.command";
 import { apiClient, eventually } from "../support/api-client";
-import { freePort } from "../support/cluster";
+import { freePort } from "../support/free-port";
 import { ownMailpit, type OwnMailpit } from "../support/mailpit";
 import { openNotifySale, type Buyer, type PaidOrder } from "../support/notify-sale";
 import { startPushEndpoint, type PushEndpoint } from "../support/push-endpoint";

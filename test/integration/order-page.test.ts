@@ -1,6 +1,6 @@
 import { startApp, type App } from "../../lib/app/app";
 import { ORDER_PAGE_CSP, ticketQrSvg } from "../../lib/http/order-page";
-import { freePort } from "../support/cluster";
+import { freePort } from "../support/free-port";
 import { devIssuerOf, quickStartEnv } from "../support/quickstart";
 import { apiClient, eventually } from "../support/api-client";
 import { openSmallSale } from "../support/first-sale";

@@ -16,7 +16,7 @@ import { SERVICE_FACTORIES } from "../../services";
 import type { InboundStatus } from "../../services/kafka-relay/partner-inbound";
 import { apiClient, eventually } from "../support/api-client";
 import { loadInfra } from "../support/infra";
-import { freePort } from "../support/cluster";
+import { freePort } from "../support/free-port";
 import { devIssuerOf, quickStartEnv } from "../support/quickstart";
 
 interface Received {

@@ -1,4 +1,4 @@
-import { freePort } from "../support/cluster";
+import { freePort } from "../support/free-port";
 import { apiClient, eventually } from "../support/api-client";
 import { openSmallSale } from "../support/first-sale";
 import { devIssuerOf, startQuickStartProcess, type QuickStartProcess } from "../support/quickstart";

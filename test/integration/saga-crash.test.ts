@@ -6,7 +6,8 @@ import { availability, inventoryDecider } from "../../services/inventory/invento
 import type { EventStockDoc } from "../../services/inventory/inventory.projection";
 import { inventoryStream, SALES_LOG } from "../../services/inventory/inventory.types";
 import { apiClient, eventually } from "../support/api-client";
-import { freePort, startNode, stopNode, tail, type ClusterNode } from "../support/cluster";
+import { startNode, stopNode, tail, type ClusterNode } from "../support/cluster";
+import { freePort } from "../support/free-port";
 import { allOrders } from "../support/sale-invariants";
 import { loadInfra, mongoUriFor } from "../support/infra";
 import { devIssuerOf, quickStartEnv } from "../support/quickstart";

@@ -1,9 +1,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateDevIssuer } from "../../lib/auth/dev-issuer";
+import { freePort } from "./free-port";
 
 const ROOT = join(__dirname, "..", "..");
 
@@ -13,18 +13,6 @@ export interface ClusterNode {
   output: string[];
   /** What it was started with (NODE_ID aside): `startNode(node.name, node.env)` starts it again. */
   env: Record<string, string>;
-}
-
-/** A free TCP port on loopback, for a process we are about to start. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => resolve(typeof address === "object" && address ? address.port : 0));
-    });
-  });
 }
 
 /**

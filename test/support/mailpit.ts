@@ -11,7 +11,7 @@ import { randomUUID } from "node:crypto";
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "./cluster";
+import { freePort } from "./free-port";
 import { loadInfra } from "./infra";
 import { ownProcess } from "./own-process";
 import { waitFor } from "./wait";

@@ -10,7 +10,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Kafka, logLevel } from "kafkajs";
-import { freePort } from "./cluster";
+import { freePort } from "./free-port";
 import { loadInfra, REPO_ROOT } from "./infra";
 import { ownProcess } from "./own-process";
 

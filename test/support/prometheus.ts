@@ -2,7 +2,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort, stopNode, tail, type ClusterNode } from "./cluster";
+import { stopNode, tail, type ClusterNode } from "./cluster";
+import { freePort } from "./free-port";
 import { waitFor } from "./wait";
 
 /** A real Prometheus server (Debian package `prometheus`) of one test: own config, storage, port. */

@@ -2,7 +2,8 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { loadOrCreateDevIssuer, type DevIssuer } from "../../lib/auth/dev-issuer";
-import { freePort, startNode, stopNode, tail, type ClusterNode } from "./cluster";
+import { startNode, stopNode, tail, type ClusterNode } from "./cluster";
+import { freePort } from "./free-port";
 
 /** The environment of a quick-start process for tests: its own data directory, any free port. */
 export function quickStartEnv(

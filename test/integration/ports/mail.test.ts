@@ -14,7 +14,7 @@ import { EmlFileMailSender, emlFileName } from "../../../lib/ports/mail/eml-file
 import { createMailSender } from "../../../lib/ports/mail/mail.factory";
 import type { MailMessage, MailSender } from "../../../lib/ports/mail/mail.port";
 import { SmtpMailSender } from "../../../lib/ports/mail/smtp.sender";
-import { freePort } from "../../support/cluster";
+import { freePort } from "../../support/free-port";
 import { ownMailpit, sharedMailpit, uniqueRecipient, type OwnMailpit } from "../../support/mailpit";
 
 jest.setTimeout(120_000);
