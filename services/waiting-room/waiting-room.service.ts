@@ -165,15 +165,6 @@ export default function waitingRoomService(rt: Runtime): ServiceSchema<ServiceSe
           return place;
         },
       },
-      /** One admission round (the ticker's; harmless to repeat: admissions follow the clock, not the calls). */
-      tick: {
-        ...sharded("eventId"),
-        visibility: "public",
-        params: { eventId: "string" },
-        handler(this: Service, ctx: AppContext<{ eventId: string }>) {
-          return tick(this.broker, ctx.params.eventId);
-        },
-      },
       /** The queue in figures, for the REPL's `queue <eventId>`. */
       status: {
         ...sharded("eventId"),
