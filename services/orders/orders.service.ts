@@ -17,9 +17,8 @@ import { isOrderParty } from "./orders.decider";
 import { ordersProjection } from "./orders.projection";
 import { paymentOfClosedOrder, reconcilePayments, settlePayment } from "./payments";
 import { buyerContact } from "./buyer";
-import { attachPayment, issueFree, placeOrder, type CreateParams, type EventAggregates } from "./placing";
-import { AggregateCache } from "../../lib/eventlog/aggregate-cache";
-import { eventDecider } from "../events/events.decider";
+import { attachPayment, issueFree, placeOrder, type CreateParams } from "./placing";
+import { eventAggregates } from "../events/event-aggregates";
 import { reconcileRefunds, refundCancelledEvent, settleRefund, settleRefundNotice } from "./refunds";
 import { SalesMetrics } from "./sales-metrics";
 import { releaseIfClosed, StockRelease } from "./stock-release";
@@ -51,7 +50,7 @@ const SWEEP_MS = 2000;
  */
 export default function ordersService(rt: Runtime): ServiceSchema<ServiceSettingSchema, EventSourcedMethods & ReadModelMethods> {
   const load = (id: string) => loadOrder(rt, id);
-  const events: EventAggregates = new AggregateCache(rt.store.log(CATALOGUE_LOG), eventDecider);
+  const events = eventAggregates(rt);
   const webhookSource = sourceCheck(rt.config.payments.webhookAllowlist, rt.config.payments.trustedProxies);
   let sweeper: Periodic | null = null;
   let reconciler: Periodic | null = null;

@@ -2,9 +2,9 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { Errors } from "moleculer";
 import type { AppContext } from "../../lib/app/context";
 import type { Runtime } from "../../lib/app/runtime";
-import type { AggregateCache } from "../../lib/eventlog/aggregate-cache";
 import type { Payment } from "../../lib/ports/yookassa/yookassa.port";
-import { eventStream, type EventStreamEvent, type EventState } from "../events/events.types";
+import type { EventAggregates } from "../events/event-aggregates";
+import { eventStream } from "../events/events.types";
 import type { HoldResult } from "../inventory/inventory.service";
 import type { Request } from "../inventory/inventory.types";
 import { requireAdmission } from "../waiting-room/admission";
@@ -20,9 +20,6 @@ export interface CreateParams {
   /** The waiting room's admission (required for an event that has one). */
   admissionToken?: string;
 }
-
-/** Events as their streams say now, kept folded (every order of an on-sale reads the same one). */
-export type EventAggregates = AggregateCache<EventStreamEvent, EventState>;
 
 /** Holds the tickets and records the order; the first half of placing one. */
 export async function placeOrder(

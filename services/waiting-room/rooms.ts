@@ -1,14 +1,6 @@
 import type { Runtime } from "../../lib/app/runtime";
-import { CATALOGUE_LOG } from "../../lib/domain/catalogue";
-import { AggregateCache } from "../../lib/eventlog/aggregate-cache";
-import { eventDecider } from "../events/events.decider";
-import {
-  eventStream,
-  type EventState,
-  type EventStatus,
-  type EventStreamEvent,
-  type WaitingRoomSettings,
-} from "../events/events.types";
+import { eventAggregates, type EventAggregates } from "../events/event-aggregates";
+import { eventStream, type EventStatus, type WaitingRoomSettings } from "../events/events.types";
 
 /** What the queue needs of its event, from the write side. */
 export interface Room {
@@ -32,10 +24,10 @@ const FRESH_MS = 1000;
 export class Rooms {
   private readonly cache = new Map<string, { at: number; room: Promise<Room | null> }>();
   /** A reload reads only the commits after the version held. */
-  private readonly events: AggregateCache<EventStreamEvent, EventState>;
+  private readonly events: EventAggregates;
 
   constructor(rt: Runtime) {
-    this.events = new AggregateCache(rt.store.log(CATALOGUE_LOG), eventDecider);
+    this.events = eventAggregates(rt);
   }
 
   /** The event (null: it does not exist, or is an unannounced draft). */
