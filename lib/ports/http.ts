@@ -144,35 +144,50 @@ export async function fetchJson(request: JsonRequest): Promise<JsonResponse> {
 const AGENT_OPTIONS = { keepAlive: true, maxFreeSockets: 256, scheduling: "lifo" as const };
 const agents = { "http:": new HttpAgent(AGENT_OPTIONS), "https:": new HttpsAgent(AGENT_OPTIONS) };
 
+/**
+ * A signal that aborts after `ms`, or with `outer`. A timer of our own rather than
+ * AbortSignal.timeout, which builds its DOMException up front on every call (1% of an on-sale's
+ * event loop, for calls that nearly never time out); `done()` clears it.
+ */
+function timeLimit(ms: number, outer?: AbortSignal) {
+  const timeout = new AbortController();
+  const timer = setTimeout(() => timeout.abort(), ms);
+  return {
+    signal: outer ? AbortSignal.any([timeout.signal, outer]) : timeout.signal,
+    timedOut: () => timeout.signal.aborted,
+    done: () => clearTimeout(timer),
+  };
+}
+
 async function attemptOnce(request: JsonRequest): Promise<JsonResponse> {
-  // A timer of our own rather than AbortSignal.timeout, which builds its DOMException up front
-  // on every call (1% of an on-sale's event loop, for calls that nearly never time out).
-  const attemptTimeout = new AbortController();
-  const timer = setTimeout(() => attemptTimeout.abort(), request.attemptTimeoutMs);
-  const signal = request.deadline ? AbortSignal.any([attemptTimeout.signal, request.deadline]) : attemptTimeout.signal;
+  const limit = timeLimit(request.attemptTimeoutMs, request.deadline);
   try {
-    return await exchange(request, signal);
+    return await exchange(request, limit.signal);
   } catch (error) {
     if (request.deadline?.aborted) throw new HttpTransportError("timeout", "call deadline exceeded", error);
-    if (attemptTimeout.signal.aborted) {
-      throw new HttpTransportError("timeout", `no answer within ${request.attemptTimeoutMs} ms`, error);
-    }
+    if (limit.timedOut()) throw new HttpTransportError("timeout", `no answer within ${request.attemptTimeoutMs} ms`, error);
     throw new HttpTransportError("network", `network error (${networkErrorCode(error)})`, error);
   } finally {
-    clearTimeout(timer);
+    limit.done();
   }
 }
 
 /**
  * One POST of a JSON body over the shared agents, for senders that judge the status themselves
- * (the simulator's webhooks): the status, or a thrown error when nothing answered.
+ * (the simulator's webhooks): the status, or a thrown error when nothing answered within
+ * `timeoutMs` (or `stop` aborted it).
  */
-export async function postJson(url: string, body: string, signal: AbortSignal): Promise<number> {
-  const answer = await exchange(
-    { url: new URL(url), method: "POST", headers: { "content-type": "application/json" }, body },
-    signal,
-  );
-  return answer.status;
+export async function postJson(url: string, body: string, timeoutMs: number, stop?: AbortSignal): Promise<number> {
+  const limit = timeLimit(timeoutMs, stop);
+  try {
+    const answer = await exchange(
+      { url: new URL(url), method: "POST", headers: { "content-type": "application/json" }, body },
+      limit.signal,
+    );
+    return answer.status;
+  } finally {
+    limit.done();
+  }
 }
 
 /** One request over the shared agents; the body is read within the same signal. */

@@ -160,7 +160,7 @@ export class WebhookSender {
       };
       try {
         // Over kept-alive connections, as the provider's senders hold them.
-        entry.status = await postJson(target, body, AbortSignal.any([AbortSignal.timeout(WEBHOOK_TIMEOUT_MS), this.o.closing]));
+        entry.status = await postJson(target, body, WEBHOOK_TIMEOUT_MS, this.o.closing);
         this.log.push(entry);
         if (entry.status >= 200 && entry.status < 300) return;
       } catch (error) {
