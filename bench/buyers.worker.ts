@@ -3,8 +3,8 @@
  * take its CPU from the server it measures: every buyer sends one order at once, then those
  * who got one pay on the simulator's checkout page.
  */
-import { parentPort, workerData } from "node:worker_threads";
 import { benchAgent, send } from "./load/http-client";
+import { workerMain } from "./load/worker-thread";
 
 export interface BuyerRequest {
   token: string;
@@ -31,7 +31,7 @@ export interface BuyersData {
 
 const now = () => performance.timeOrigin + performance.now();
 
-async function run({ apiUrl, requests, pay }: BuyersData): Promise<BuyersResult> {
+async function run({ apiUrl, requests, pay }: BuyersData, progress: (phase: string) => void): Promise<BuyersResult> {
   const agent = benchAgent();
   const reserveMs: number[] = [];
   const failures: Record<string, number> = {};
@@ -59,15 +59,10 @@ async function run({ apiUrl, requests, pay }: BuyersData): Promise<BuyersResult>
     }),
   );
   const reservedAt = now();
-  parentPort!.postMessage({ phase: "reserved" });
+  progress("reserved");
   if (pay) await Promise.all(confirmationUrls.map((url) => send(agent, "POST", `${url}/pay`)));
   agent.destroy();
   return { startedAt, lastReservationAt, reservedAt, paidAt: now(), reserveMs, placed: confirmationUrls.length, failures };
 }
 
-run(workerData as BuyersData).then(
-  (result) => parentPort!.postMessage({ phase: "done", result }),
-  (err: Error) => {
-    throw err;
-  },
-);
+workerMain(run);

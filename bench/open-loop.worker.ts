@@ -3,9 +3,9 @@
  * does not slow the arrivals, as it would with a fixed set of buyers waiting on each other).
  * Each buyer orders, then at once pays on the simulator's checkout page.
  */
-import { parentPort, workerData } from "node:worker_threads";
 import type { BuyerRequest } from "./buyers.worker";
 import { benchAgent, send } from "./load/http-client";
+import { workerMain } from "./load/worker-thread";
 
 export interface OpenLoopData {
   apiUrl: string;
@@ -66,9 +66,4 @@ async function run({ apiUrl, requests, rate }: OpenLoopData): Promise<OpenLoopRe
   return { startedAt, endedAt: now(), orderMs, paid, failures, maxSendLagMs };
 }
 
-run(workerData as OpenLoopData).then(
-  (result) => parentPort!.postMessage(result),
-  (err: Error) => {
-    throw err;
-  },
-);
+workerMain(run);

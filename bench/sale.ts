@@ -4,15 +4,14 @@
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
 import { Session } from "node:inspector";
-import { Worker } from "node:worker_threads";
 import type { apiClient } from "../test/support/api-client";
 import type { DevIssuer } from "../lib/auth/dev-issuer";
 import type { Order } from "../services/orders/orders.types";
 import type { SaleLedger } from "../test/support/sale-invariants";
 import { waitFor, WaitTimeout } from "../test/support/wait";
 import type { BuyerRequest, BuyersData, BuyersResult } from "./buyers.worker";
+import { runWorker } from "./load/worker-thread";
 
 export const BENCH_EVENT = "e";
 
@@ -96,27 +95,15 @@ export async function buyerRequests(issuer: DevIssuer, sale: BenchSale, buyers: 
 }
 
 /** Every buyer orders at once, then those who got an order pay on the simulator's checkout page. */
-export async function runBuyerThread(
+export function runBuyerThread(
   apiUrl: string,
   requests: BuyerRequest[],
   pay = true,
   onReserved?: () => void,
 ): Promise<BuyersResult> {
-  const worker = new Worker(join(__dirname, "buyers.worker.ts"), {
-    workerData: { apiUrl, requests, pay } satisfies BuyersData,
-    execArgv: ["--import", "tsx"],
+  return runWorker<BuyersResult>("buyers.worker.ts", { apiUrl, requests, pay } satisfies BuyersData, (phase) => {
+    if (phase === "reserved") onReserved?.();
   });
-  try {
-    return await new Promise<BuyersResult>((resolve, reject) => {
-      worker.on("message", (message: { phase: "reserved" } | { phase: "done"; result: BuyersResult }) => {
-        if (message.phase === "reserved") onReserved?.();
-        else resolve(message.result);
-      });
-      worker.once("error", reject);
-    });
-  } finally {
-    await worker.terminate();
-  }
 }
 
 export async function startProfile(): Promise<{ stop(): Promise<object> }> {
@@ -160,19 +147,6 @@ export async function bareCeiling(requests: BuyerRequest[]): Promise<{ requestsP
   } finally {
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
-  }
-}
-
-/** Runs a bench worker (bench/<file>) on a thread of its own and resolves with its one message. */
-export async function runWorker<T>(file: string, workerData: unknown): Promise<T> {
-  const worker = new Worker(join(__dirname, file), { workerData, execArgv: ["--import", "tsx"] });
-  try {
-    return await new Promise<T>((resolve, reject) => {
-      worker.once("message", resolve);
-      worker.once("error", reject);
-    });
-  } finally {
-    await worker.terminate();
   }
 }
 

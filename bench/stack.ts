@@ -27,7 +27,7 @@ export interface BenchStack {
   stop(): Promise<void>;
 }
 
-export async function startStack(mode: StackMode, extraEnv: Record<string, string> = {}): Promise<BenchStack> {
+export async function startStack(mode: StackMode): Promise<BenchStack> {
   const base = {
     DATA_DIR: mkdtempSync(join(tmpdir(), "bench-sale-")),
     DEV_ISSUER: "http://localhost:3000/dev-issuer",
@@ -35,7 +35,6 @@ export async function startStack(mode: StackMode, extraEnv: Record<string, strin
     LOG_LEVEL: "error",
     RUNNER_POLL_MS: "100",
     RATE_LIMIT_PER_MINUTE: "0",
-    ...extraEnv,
   };
   if (mode === "embedded") {
     const app = await startApp({ ...base, PORT: "0" });

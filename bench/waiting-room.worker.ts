@@ -4,9 +4,9 @@
  * (retryAfterSec, as a real client would), and once admitted order with the admission token
  * and pay; those told "sold out" stop.
  */
-import { parentPort, workerData } from "node:worker_threads";
 import type { BuyerRequest } from "./buyers.worker";
 import { benchAgent, send } from "./load/http-client";
+import { workerMain } from "./load/worker-thread";
 
 export interface WaitingRoomData {
   apiUrl: string;
@@ -94,9 +94,4 @@ async function run({ apiUrl, eventId, requests, arrivalMs }: WaitingRoomData): P
   return r;
 }
 
-run(workerData as WaitingRoomData).then(
-  (result) => parentPort!.postMessage(result),
-  (err: Error) => {
-    throw err;
-  },
-);
+workerMain(run);

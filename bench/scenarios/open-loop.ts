@@ -7,7 +7,8 @@ import { orderStream } from "../../services/orders/orders.types";
 import { SALES_LOG } from "../../services/inventory/inventory.types";
 import { PaymentBook, SaleLedger, saleViolations } from "../../test/support/sale-invariants";
 import type { OpenLoopData, OpenLoopResult } from "../open-loop.worker";
-import { BENCH_EVENT, buyerRequests, openBenchSale, percentile, runWorker, settle } from "../sale";
+import { BENCH_EVENT, buyerRequests, openBenchSale, percentile, settle } from "../sale";
+import { runWorker } from "../load/worker-thread";
 import type { BenchStack } from "../stack";
 
 export interface OpenLoopOptions {

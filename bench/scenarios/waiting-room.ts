@@ -11,7 +11,8 @@ import { PaymentBook, SaleLedger, saleViolations } from "../../test/support/sale
 import type { BuyerRequest } from "../buyers.worker";
 import { benchAgent, send } from "../load/http-client";
 import type { WaitingRoomData, WaitingRoomResult } from "../waiting-room.worker";
-import { BENCH_EVENT, buyerRequests, openBenchSale, percentile, runWorker, settle } from "../sale";
+import { BENCH_EVENT, buyerRequests, openBenchSale, percentile, settle } from "../sale";
+import { runWorker } from "../load/worker-thread";
 import type { BenchStack } from "../stack";
 
 export interface WaitingRoomOptions {
