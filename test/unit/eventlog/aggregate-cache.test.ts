@@ -68,14 +68,33 @@ describe("aggregate cache", () => {
     expect(read()).toBe(before + 1);
   });
 
-  it("never goes back to an older version when loads overlap", async () => {
+  it("a slower load overlapping a newer one does not put its older version back", async () => {
     const log = store.log("l");
-    const cache = new AggregateCache(log, counter);
+    const { log: seen, read } = counting(log);
+    // The first read answers only when released: it was made before the second commit.
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    let first = true;
+    const gated: EventLog = {
+      ...seen,
+      async readStream(stream, afterSeq) {
+        const late = first;
+        first = false;
+        const commits = await seen.readStream(stream, afterSeq);
+        if (late) await gate;
+        return commits;
+      },
+    };
+    const cache = new AggregateCache(gated, counter);
     await handleCommand(log, counter, "s", { type: "Add", n: 1 });
     const slow = cache.load("s");
     await handleCommand(log, counter, "s", { type: "Add", n: 2 });
-    const fast = cache.load("s");
-    await Promise.all([slow, fast]);
     expect(await cache.load("s")).toEqual({ total: 3, seen: [1, 2] });
+    release();
+    expect(await slow).toEqual({ total: 1, seen: [1] });
+    // The newer version is still the one held: the next load has nothing to read again.
+    const before = read();
+    expect(await cache.load("s")).toEqual({ total: 3, seen: [1, 2] });
+    expect(read()).toBe(before);
   });
 });
