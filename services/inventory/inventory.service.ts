@@ -14,8 +14,7 @@ import { byStream, Subscription } from "../../mixins/subscription.mixin";
 import { eventDecider } from "../events/events.decider";
 import { eventStream } from "../events/events.types";
 import { availability, holdLapsed, inventoryDecider } from "./inventory.decider";
-import { PaceMeter } from "./pace";
-import type { Pace } from "../waiting-room/rate";
+import { PaceMeter, type Pace } from "./pace";
 import { eventStockId, salesCounters, stockProjection, type EventStockDoc, type HoldDoc } from "./inventory.projection";
 import {
   SALES_LOG,

@@ -1,3 +1,15 @@
+/** What the inventory says of one event now (inventory.pace). */
+export interface Pace {
+  /** Tickets left to hold. */
+  available: number;
+  held: number;
+  sold: number;
+  /** Holds placed per second over the last few seconds. */
+  holdsPerSec: number;
+  /** The 99th percentile of hold latency over the same seconds; null without holds. */
+  holdP99Ms: number | null;
+}
+
 /** How far back the pace of holds is measured. */
 export const PACE_WINDOW_MS = 5000;
 

@@ -2,18 +2,7 @@
  * The automatic admission rate: admit as fast as the sales path actually sustains. Pure, so
  * its rules are tested with numbers (test/unit/waiting-room/rate.test.ts).
  */
-
-/** What the inventory says of one event now (inventory.pace). */
-export interface Pace {
-  /** Tickets left to hold. */
-  available: number;
-  held: number;
-  sold: number;
-  /** Holds placed per second over the last few seconds. */
-  holdsPerSec: number;
-  /** The 99th percentile of hold latency over the same seconds; null without holds. */
-  holdP99Ms: number | null;
-}
+import type { Pace } from "../inventory/pace";
 
 export interface AutoRate {
   /** Admissions per second. */

@@ -13,7 +13,8 @@ import type { EventDoc } from "../events/events.types";
 import { queueDecider } from "./queue.decider";
 import { WAITING_LOG, queueStream, type QueueCommand, type QueueEvent, type QueueState } from "./queue.types";
 import { placeView, type PlaceView } from "./queue.view";
-import { AUTO_RATE, nextAutoRate, type AutoRate, type Pace } from "./rate";
+import type { Pace } from "../inventory/pace";
+import { AUTO_RATE, nextAutoRate, type AutoRate } from "./rate";
 import { Rooms, type Room } from "./rooms";
 import type { QueueStatus } from "../../lib/domain/queue-status";
 

@@ -1,4 +1,5 @@
-import { AUTO_RATE, nextAutoRate, type Pace } from "../../../services/waiting-room/rate";
+import type { Pace } from "../../../services/inventory/pace";
+import { AUTO_RATE, nextAutoRate } from "../../../services/waiting-room/rate";
 
 const pace = (p: Partial<Pace>): Pace => ({ available: 1000, held: 0, sold: 0, holdsPerSec: 0, holdP99Ms: null, ...p });
 const T0 = 1_000_000;
