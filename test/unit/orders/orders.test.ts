@@ -1,30 +1,11 @@
 import { DomainError } from "../../../lib/eventlog/decider";
 import { orderDecider } from "../../../services/orders/orders.decider";
 import type { OrderCommand, OrderState, Ticket } from "../../../services/orders/orders.types";
+import { attach, buyer, place, system, T0 } from "./fixtures";
 
-const T0 = Date.parse("2030-01-01T12:00:00Z");
-const buyer = { sub: "buyer-1", roles: ["customer" as const] };
 const organizer = { sub: "olga", roles: ["organizer" as const], organizerId: "org-1" };
 const stranger = { sub: "mallory", roles: ["organizer" as const], organizerId: "org-2" };
-const system = { sub: "system", roles: ["admin" as const] };
 const buyer2 = () => ({ sub: "buyer-2", roles: ["customer" as const] });
-
-const place: OrderCommand = {
-  type: "PlaceOrder",
-  actor: buyer,
-  at: T0,
-  id: "o1",
-  number: "TL-0001",
-  eventId: "e1",
-  organizerId: "org-1",
-  customer: { email: "ann@example.com", phone: "+79001234567", firstName: "Ann" },
-  lines: [
-    { categoryId: "floor", categoryName: "Floor", quantity: 2, unitPrice: 350000 },
-    { categoryId: "vip", categoryName: "VIP", quantity: 1, seats: ["A:1:1"], unitPrice: 900000 },
-  ],
-  currency: "RUB",
-  expiresAt: T0 + 15 * 60_000,
-};
 
 function tickets(n: number): Omit<Ticket, "status">[] {
   return Array.from({ length: n }, (_, i) => ({
@@ -65,14 +46,6 @@ const issue = (paidAmount = 1_600_000, paidCurrency = "RUB"): OrderCommand => ({
   paidCurrency,
   tickets: tickets(3),
 });
-const attach: OrderCommand = {
-  type: "AttachPayment",
-  actor: system,
-  at: T0,
-  id: "o1",
-  paymentId: "pay-1",
-  confirmationUrl: "https://pay/1",
-};
 
 describe("order decider", () => {
   test("an order is priced from its lines and waits for payment; placing it again is a no-op", () => {

@@ -5,30 +5,7 @@ import { orderDecider } from "../../../services/orders/orders.decider";
 import { ordersProjection, type OrderDoc } from "../../../services/orders/orders.projection";
 import { SALES_LOG } from "../../../services/inventory/inventory.types";
 import { orderStream, type OrderCommand } from "../../../services/orders/orders.types";
-
-const T0 = Date.parse("2030-01-01T12:00:00Z");
-const system = { sub: "system", roles: ["admin" as const] };
-const place: OrderCommand = {
-  type: "PlaceOrder",
-  actor: { sub: "buyer-1", roles: ["customer"] },
-  at: T0,
-  id: "o1",
-  number: "TL-0001",
-  eventId: "e1",
-  organizerId: "org-1",
-  customer: { email: "ann@example.com", phone: "+79001234567", firstName: "Ann" },
-  lines: [{ categoryId: "floor", categoryName: "Floor", quantity: 1, unitPrice: 350000 }],
-  currency: "RUB",
-  expiresAt: T0 + 15 * 60_000,
-};
-const attach: OrderCommand = {
-  type: "AttachPayment",
-  actor: system,
-  at: T0,
-  id: "o1",
-  paymentId: "pay-1",
-  confirmationUrl: "https://pay/1",
-};
+import { attach, place, system, T0 } from "./fixtures";
 
 /** The orders read model after these commands, through the decider, a real (in-memory) log and the projection. */
 async function projected(commands: OrderCommand[]): Promise<OrderDoc> {
